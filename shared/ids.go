@@ -1,0 +1,32 @@
+package latchkey
+
+import (
+	"strings"
+
+	"github.com/google/uuid"
+)
+
+// IDs follow Stytch's shape, "<kind>-<env>-<uuid>", so SDK users recognise them and log
+// filters written for Stytch keep working. env is "test" or "live", taken from the project id.
+type IDs struct{ Env string }
+
+// IDsForProject derives the id environment from a Stytch-style project id.
+func IDsForProject(projectID string) IDs {
+	if strings.HasPrefix(projectID, "project-live-") {
+		return IDs{Env: "live"}
+	}
+	return IDs{Env: "test"}
+}
+
+func (i IDs) New(kind string) string { return kind + "-" + i.Env + "-" + uuid.NewString() }
+
+// LooksLike tells whether s has the shape of an id of this kind.
+func LooksLike(kind, s string) bool {
+	for _, env := range []string{"test", "live"} {
+		rest, ok := strings.CutPrefix(s, kind+"-"+env+"-")
+		if ok {
+			return uuid.Validate(rest) == nil
+		}
+	}
+	return false
+}

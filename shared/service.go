@@ -1,0 +1,317 @@
+package latchkey
+
+import (
+	"context"
+	"errors"
+	"net/http"
+)
+
+// Service holds the organization and member rules over a Store.
+type Service struct {
+	Store Store
+	Clock Clock
+	IDs   IDs
+}
+
+// maxAttempts bounds read-modify-write retries when another writer changed the item between
+// our read and our conditional write.
+const maxAttempts = 3
+
+func concurrentUpdate() *Error {
+	return Errorf(http.StatusConflict, TypeConcurrentUpdate,
+		"The resource was changed by another request at the same time. Please retry.")
+}
+
+func conflictOn(err error) string {
+	var c *Conflict
+	if errors.As(err, &c) {
+		return c.On
+	}
+	return ""
+}
+
+func slugUsed() *Error {
+	return Errorf(http.StatusConflict, TypeSlugUsed, "The provided organization_slug is already used in another organization.")
+}
+
+func duplicateOrgExternalID() *Error {
+	return Errorf(http.StatusConflict, "duplicate_organization_external_id",
+		"The provided organization_external_id is already used by another organization.")
+}
+
+func duplicateEmail() *Error {
+	return Errorf(http.StatusConflict, TypeDuplicateEmail,
+		"A member with this email_address already exists in this organization.")
+}
+
+func duplicateMemberExternalID() *Error {
+	return Errorf(http.StatusConflict, "duplicate_member_external_id",
+		"A member with this external_id already exists in this organization.")
+}
+
+// CreateOrganization creates an organization with Stytch's defaults overlaid by p.
+func (s *Service) CreateOrganization(ctx context.Context, p OrganizationPatch) (Organization, error) {
+	o := p.Apply(NewOrganization(s.IDs.New("organization"), s.Clock.Now()))
+	if err := s.validateOrganization(o); err != nil {
+		return o, err
+	}
+	err := s.Store.CreateOrganization(ctx, o)
+	switch conflictOn(err) {
+	case "":
+	case ConflictSlug:
+		return o, slugUsed()
+	case ConflictExternalID:
+		return o, duplicateOrgExternalID()
+	default:
+		return o, Internal(err)
+	}
+	if err != nil {
+		return o, err
+	}
+	o.Version = 1
+	return o, nil
+}
+
+func (s *Service) validateOrganization(o Organization) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	// An id-shaped slug would make GET /organizations/{id_or_slug} ambiguous.
+	if LooksLike("organization", o.OrganizationSlug) {
+		return badRequest("invalid_organization_slug", "organization_slug may not have the shape of an organization_id.")
+	}
+	return nil
+}
+
+// Organization finds an organization by id or, when the value is not id-shaped, by slug.
+func (s *Service) Organization(ctx context.Context, idOrSlug string) (Organization, error) {
+	id := idOrSlug
+	if !LooksLike("organization", idOrSlug) {
+		var err error
+		if id, err = s.Store.OrganizationIDBySlug(ctx, normalizeSlug(idOrSlug)); err != nil {
+			return Organization{}, orgErr(err)
+		}
+	}
+	o, err := s.Store.Organization(ctx, id)
+	return o, orgErr(err)
+}
+
+func normalizeSlug(s string) string {
+	n := lowered(&s)
+	return *n
+}
+
+func orgErr(err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return OrganizationNotFound()
+	}
+	return err
+}
+
+// UpdateOrganization applies a partial update, retrying if another writer got in between.
+func (s *Service) UpdateOrganization(ctx context.Context, id string, p OrganizationPatch) (Organization, error) {
+	for range maxAttempts {
+		prev, err := s.Store.Organization(ctx, id)
+		if err != nil {
+			return prev, orgErr(err)
+		}
+		next := p.Apply(prev)
+		next.UpdatedAt = s.Clock.Now()
+		if err := s.validateOrganization(next); err != nil {
+			return prev, err
+		}
+		err = s.Store.ReplaceOrganization(ctx, prev, next)
+		switch conflictOn(err) {
+		case "":
+			if err != nil {
+				return prev, err
+			}
+			next.Version = prev.Version + 1
+			return next, nil
+		case ConflictVersion:
+			continue
+		case ConflictSlug:
+			return prev, slugUsed()
+		case ConflictExternalID:
+			return prev, duplicateOrgExternalID()
+		default:
+			return prev, Internal(err)
+		}
+	}
+	return Organization{}, concurrentUpdate()
+}
+
+// DeleteOrganization removes the organization and everything stored under it.
+func (s *Service) DeleteOrganization(ctx context.Context, id string) error {
+	o, err := s.Store.Organization(ctx, id)
+	if err != nil {
+		return orgErr(err)
+	}
+	return orgErr(s.Store.DeleteOrganization(ctx, o))
+}
+
+// CreateMember adds a member to an organization; the email must be new to it.
+func (s *Service) CreateMember(ctx context.Context, orgID string, p MemberPatch) (Member, Organization, error) {
+	org, err := s.Store.Organization(ctx, orgID)
+	if err != nil {
+		return Member{}, org, orgErr(err)
+	}
+	m, err := NewMember(s.IDs.New("member"), org.OrganizationID, p, s.Clock.Now())
+	if err != nil {
+		return m, org, err
+	}
+	err = s.Store.CreateMember(ctx, m)
+	switch conflictOn(err) {
+	case "":
+	case ConflictEmail:
+		return m, org, duplicateEmail()
+	case ConflictExternalID:
+		return m, org, duplicateMemberExternalID()
+	case ConflictOrganization:
+		return m, org, OrganizationNotFound()
+	default:
+		return m, org, Internal(err)
+	}
+	if err != nil {
+		return m, org, err
+	}
+	m.Version = 1
+	return m.Presented(org), org, nil
+}
+
+// Member returns a live (not deleted) member of orgID by member id or, if memberID is empty,
+// by email.
+func (s *Service) Member(ctx context.Context, orgID, memberID, email string) (Member, Organization, error) {
+	if memberID == "" {
+		if email == "" {
+			return Member{}, Organization{}, badRequest(TypeBadRequest, "Either member_id or email_address is required.")
+		}
+		e, err := NormalizeEmail(email)
+		if err != nil {
+			return Member{}, Organization{}, err
+		}
+		if memberID, err = s.Store.MemberIDByEmail(ctx, orgID, e); err != nil {
+			return Member{}, Organization{}, s.memberLookupErr(ctx, orgID, err)
+		}
+	}
+	m, org, err := s.liveMember(ctx, orgID, memberID)
+	return m.Presented(org), org, err
+}
+
+// memberLookupErr distinguishes a missing organization from a missing member, which costs a
+// read only on the error path.
+func (s *Service) memberLookupErr(ctx context.Context, orgID string, err error) error {
+	if !errors.Is(err, ErrNotFound) {
+		return err
+	}
+	if _, oerr := s.Store.Organization(ctx, orgID); errors.Is(oerr, ErrNotFound) {
+		return OrganizationNotFound()
+	}
+	return MemberNotFound()
+}
+
+func (s *Service) liveMember(ctx context.Context, orgID, memberID string) (Member, Organization, error) {
+	m, org, err := s.memberAndOrg(ctx, orgID, memberID)
+	if err == nil && m.Status == StatusDeleted {
+		return m, org, MemberNotFound()
+	}
+	return m, org, err
+}
+
+func (s *Service) memberAndOrg(ctx context.Context, orgID, memberID string) (Member, Organization, error) {
+	m, org, err := s.Store.MemberWithOrganization(ctx, orgID, memberID)
+	switch {
+	case err == nil:
+		return m, org, nil
+	case errors.Is(err, ErrNotFound) && org.OrganizationID == "":
+		return m, org, OrganizationNotFound()
+	case errors.Is(err, ErrNotFound):
+		return m, org, MemberNotFound()
+	}
+	return m, org, err
+}
+
+// DangerouslyGetMember finds a member by id alone, across organizations.
+func (s *Service) DangerouslyGetMember(ctx context.Context, memberID string, includeDeleted bool) (Member, Organization, error) {
+	m, err := s.Store.MemberByID(ctx, memberID)
+	if errors.Is(err, ErrNotFound) || err == nil && m.Status == StatusDeleted && !includeDeleted {
+		return m, Organization{}, MemberNotFound()
+	}
+	if err != nil {
+		return m, Organization{}, err
+	}
+	org, err := s.Store.Organization(ctx, m.OrganizationID)
+	if err != nil {
+		return m, org, orgErr(err)
+	}
+	return m.Presented(org), org, nil
+}
+
+// UpdateMember applies a partial update to a live member.
+func (s *Service) UpdateMember(ctx context.Context, orgID, memberID string, p MemberPatch) (Member, Organization, error) {
+	return s.changeMember(ctx, orgID, memberID, func(m Member) (Member, error) {
+		if m.Status == StatusDeleted {
+			return m, MemberNotFound()
+		}
+		next, err := p.Apply(m)
+		if err != nil {
+			return m, err
+		}
+		return next, next.Validate()
+	})
+}
+
+// DeleteMember marks a member deleted and frees its email and external id for reuse.
+func (s *Service) DeleteMember(ctx context.Context, orgID, memberID string) error {
+	_, _, err := s.changeMember(ctx, orgID, memberID, func(m Member) (Member, error) {
+		if m.Status == StatusDeleted {
+			return m, MemberNotFound()
+		}
+		m.Status = StatusDeleted
+		return m, nil
+	})
+	return err
+}
+
+// ReactivateMember brings a deleted member back as active, if its email is still free.
+func (s *Service) ReactivateMember(ctx context.Context, orgID, memberID string) (Member, Organization, error) {
+	return s.changeMember(ctx, orgID, memberID, func(m Member) (Member, error) {
+		if m.Status != StatusDeleted {
+			return m, badRequest("no_deleted_member_found_for_reactivation", "Only a deleted member can be reactivated.")
+		}
+		m.Status = StatusActive
+		return m, nil
+	})
+}
+
+func (s *Service) changeMember(ctx context.Context, orgID, memberID string, change func(Member) (Member, error)) (Member, Organization, error) {
+	for range maxAttempts {
+		prev, org, err := s.memberAndOrg(ctx, orgID, memberID)
+		if err != nil {
+			return prev, org, err
+		}
+		next, err := change(prev)
+		if err != nil {
+			return prev, org, err
+		}
+		next.UpdatedAt = s.Clock.Now()
+		err = s.Store.ReplaceMember(ctx, prev, next)
+		switch conflictOn(err) {
+		case "":
+			if err != nil {
+				return prev, org, err
+			}
+			next.Version = prev.Version + 1
+			return next.Presented(org), org, nil
+		case ConflictVersion:
+			continue
+		case ConflictEmail:
+			return prev, org, duplicateEmail()
+		case ConflictExternalID:
+			return prev, org, duplicateMemberExternalID()
+		default:
+			return prev, org, Internal(err)
+		}
+	}
+	return Member{}, Organization{}, concurrentUpdate()
+}

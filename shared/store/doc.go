@@ -1,0 +1,22 @@
+// Package store keeps Latchkey in one DynamoDB table.
+//
+// Layout (pk / sk; index attributes in brackets):
+//
+//	organization     ORG#<org_id>        ORG                 [gsi2: ORGS / <created_at>#<org_id>]  listing for search
+//	slug guard       SLUG#<slug>         SLUG                target=<org_id>   unique slug, slug lookup
+//	org ext-id guard ORGEXT#<ext_id>     ORGEXT              target=<org_id>   unique organization_external_id
+//	member           ORG#<org_id>        MEMBER#<member_id>  [gsi1: EMAIL#<email> / ORG#<org_id>] (absent once deleted)
+//	                                                         [gsi2: MEMBER#<member_id> / MEMBER]   dangerously_get
+//	email guard      ORG#<org_id>        EMAIL#<email>       target=<member_id> unique email in org, email lookup
+//	ext-id guard     ORG#<org_id>        EXTID#<ext_id>      target=<member_id> unique external_id in org
+//	project secret   PROJECT             SECRET#<sha256>     project_id
+//	signing key      PROJECT             KEY#<seq>           kid, private key (PKCS#8 PEM)
+//
+// The member item is keyed by member_id rather than email so that reads by id, the common case
+// (sessions, SDK Members.Get), are one strongly consistent GetItem; the email guard keeps email
+// unique per organization through a conditional write in the same transaction. Everything an
+// organization owns shares its partition, so deleting an organization is one Query plus batch
+// deletes, and every member read is scoped by the organization in its key.
+//
+// Every request-path read is a GetItem, BatchGetItem or Query on a key; nothing scans.
+package store

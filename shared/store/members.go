@@ -1,0 +1,173 @@
+package store
+
+import (
+	"context"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/guregu/dynamo/v2"
+
+	latchkey "github.com/latchkey/latchkey/shared"
+)
+
+// CreateMember writes the member with its email (and external id) guards in one transaction
+// that also checks the organization still exists.
+func (s *Store) CreateMember(ctx context.Context, m latchkey.Member) error {
+	m.Version = 1
+	org := m.OrganizationID
+	t := &tx{}
+	t.check(s.table.Check(AttrPK, orgPK(org)).Range(AttrSK, skOrg).If("attribute_exists(pk)"), latchkey.ConflictOrganization)
+	t.put(s.putGuard(emailGuard(org, m.EmailAddress, m.MemberID)), latchkey.ConflictEmail)
+	if m.ExternalID != "" {
+		t.put(s.putGuard(extGuard(org, m.ExternalID, m.MemberID)), latchkey.ConflictExternalID)
+	}
+	t.put(s.table.Put(newMemberItem(m)).If(notExists), latchkey.ConflictExists)
+	return s.run(ctx, t)
+}
+
+// MemberWithOrganization reads a member and its organization in one BatchGetItem. A missing
+// organization returns ErrNotFound with an empty organization; a missing member returns
+// ErrNotFound with the organization filled in.
+func (s *Store) MemberWithOrganization(ctx context.Context, orgID, memberID string) (latchkey.Member, latchkey.Organization, error) {
+	var raw []dynamo.Item
+	err := s.table.Batch(AttrPK, AttrSK).
+		Get(dynamo.Keys{orgPK(orgID), skOrg}, dynamo.Keys{orgPK(orgID), memberSK(memberID)}).
+		Consistent(true).All(ctx, &raw)
+	if err = wrap(err); err != nil && err != latchkey.ErrNotFound {
+		return latchkey.Member{}, latchkey.Organization{}, err
+	}
+	var org orgItem
+	var mem memberItem
+	for _, it := range raw {
+		var target any = &mem
+		if sk, ok := it[AttrSK].(*types.AttributeValueMemberS); ok && sk.Value == skOrg {
+			target = &org
+		}
+		if err := dynamo.UnmarshalItem(it, target); err != nil {
+			return latchkey.Member{}, latchkey.Organization{}, err
+		}
+	}
+	switch {
+	case org.OrganizationID == "":
+		return latchkey.Member{}, latchkey.Organization{}, latchkey.ErrNotFound
+	case mem.MemberID == "":
+		return latchkey.Member{}, org.domain(), latchkey.ErrNotFound
+	}
+	return mem.Member, org.domain(), nil
+}
+
+func (s *Store) MemberIDByEmail(ctx context.Context, orgID, email string) (string, error) {
+	g := emailGuard(orgID, email, "")
+	var out guard
+	err := s.table.Get(AttrPK, g.PK).Range(AttrSK, dynamo.Equal, g.SK).Consistent(true).One(ctx, &out)
+	return out.Target, wrap(err)
+}
+
+func (s *Store) MemberByID(ctx context.Context, memberID string) (latchkey.Member, error) {
+	var it memberItem
+	err := s.table.Get(AttrGSI2PK, "MEMBER#"+memberID).Index(IndexGSI2).One(ctx, &it)
+	return it.Member, wrap(err)
+}
+
+func (s *Store) Members(ctx context.Context, orgID string, memberIDs []string) ([]latchkey.Member, error) {
+	if len(memberIDs) == 0 {
+		return nil, nil
+	}
+	ks := make([]dynamo.Keyed, 0, len(memberIDs))
+	for _, id := range dedupe(memberIDs) {
+		ks = append(ks, dynamo.Keys{orgPK(orgID), memberSK(id)})
+	}
+	var items []memberItem
+	err := s.table.Batch(AttrPK, AttrSK).Get(ks...).Consistent(true).All(ctx, &items)
+	if err = wrap(err); err != nil && err != latchkey.ErrNotFound {
+		return nil, err
+	}
+	out := make([]latchkey.Member, 0, len(items))
+	for _, it := range items {
+		out = append(out, it.Member)
+	}
+	return out, nil
+}
+
+func (s *Store) MemberIDsByEmail(ctx context.Context, orgID string, emails []string) ([]string, error) {
+	if len(emails) == 0 {
+		return nil, nil
+	}
+	ks := make([]dynamo.Keyed, 0, len(emails))
+	for _, e := range dedupe(emails) {
+		g := emailGuard(orgID, e, "")
+		ks = append(ks, dynamo.Keys{g.PK, g.SK})
+	}
+	var gs []guard
+	err := s.table.Batch(AttrPK, AttrSK).Get(ks...).Consistent(true).All(ctx, &gs)
+	if err = wrap(err); err != nil && err != latchkey.ErrNotFound {
+		return nil, err
+	}
+	ids := make([]string, 0, len(gs))
+	for _, g := range gs {
+		ids = append(ids, g.Target)
+	}
+	return ids, nil
+}
+
+// ReplaceMember writes next over prev if unchanged since read. A live member holds its email
+// and external-id guards; a deleted one releases them, so the address can be used again and
+// reactivation must win them back.
+func (s *Store) ReplaceMember(ctx context.Context, prev, next latchkey.Member) error {
+	next.Version = prev.Version + 1
+	org, id := prev.OrganizationID, prev.MemberID
+	prevLive, nextLive := prev.Status != latchkey.StatusDeleted, next.Status != latchkey.StatusDeleted
+	t := &tx{}
+	moveGuard := func(prevVal, nextVal string, mk func(org, v, id string) guard, conflict string) {
+		held := prevLive && prevVal != ""
+		wanted := nextLive && nextVal != ""
+		if held && wanted && prevVal == nextVal {
+			return
+		}
+		if wanted {
+			t.put(s.putGuard(mk(org, nextVal, id)), conflict)
+		}
+		if held {
+			t.delete(s.deleteGuard(mk(org, prevVal, id)), latchkey.ConflictVersion)
+		}
+	}
+	moveGuard(prev.EmailAddress, next.EmailAddress, emailGuard, latchkey.ConflictEmail)
+	moveGuard(prev.ExternalID, next.ExternalID, extGuard, latchkey.ConflictExternalID)
+	t.put(s.table.Put(newMemberItem(next)).If("Version = ?", prev.Version), latchkey.ConflictVersion)
+	return s.run(ctx, t)
+}
+
+func (s *Store) ListMembers(ctx context.Context, orgID, afterID string, n int) ([]latchkey.Member, bool, error) {
+	q := s.table.Get(AttrPK, orgPK(orgID)).Range(AttrSK, dynamo.BeginsWith, "MEMBER#").Consistent(true).Limit(n + 1)
+	if afterID != "" {
+		q = q.StartFrom(dynamo.PagingKey{
+			AttrPK: &types.AttributeValueMemberS{Value: orgPK(orgID)},
+			AttrSK: &types.AttributeValueMemberS{Value: memberSK(afterID)},
+		})
+	}
+	var items []memberItem
+	if err := q.All(ctx, &items); err != nil {
+		return nil, false, wrap(err)
+	}
+	more := len(items) > n
+	if more {
+		items = items[:n]
+	}
+	out := make([]latchkey.Member, 0, len(items))
+	for _, it := range items {
+		out = append(out, it.Member)
+	}
+	return out, more, nil
+}
+
+func dedupe(in []string) []string {
+	seen := make(map[string]bool, len(in))
+	out := make([]string, 0, len(in))
+	for _, s := range in {
+		if s = strings.TrimSpace(s); s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}

@@ -1,0 +1,68 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/guregu/dynamo/v2"
+
+	"github.com/latchkey/latchkey/shared/tokens"
+)
+
+const pkProject = "PROJECT"
+
+type secretItem struct {
+	PK        string    `dynamo:"pk"`
+	SK        string    `dynamo:"sk"`
+	ProjectID string    `dynamo:"project_id"`
+	LastFour  string    `dynamo:"last_four"`
+	CreatedAt time.Time `dynamo:"created_at"`
+}
+
+// PutProjectSecret stores a project secret by its hash. Idempotent.
+func (s *Store) PutProjectSecret(ctx context.Context, projectID, secret string, now time.Time) error {
+	return wrap(s.table.Put(secretItem{pkProject, "SECRET#" + tokens.Hash(secret), projectID, tokens.LastFour(secret), now}).Run(ctx))
+}
+
+// ProjectForSecret returns the project a secret hash belongs to.
+func (s *Store) ProjectForSecret(ctx context.Context, secretHash string) (string, error) {
+	var it secretItem
+	err := s.table.Get(AttrPK, pkProject).Range(AttrSK, dynamo.Equal, "SECRET#"+secretHash).Consistent(true).One(ctx, &it)
+	return it.ProjectID, wrap(err)
+}
+
+type keyItem struct {
+	PK         string    `dynamo:"pk"`
+	SK         string    `dynamo:"sk"`
+	Seq        int       `dynamo:"seq"`
+	KID        string    `dynamo:"kid"`
+	PrivatePEM string    `dynamo:"private_key_pem"`
+	CreatedAt  time.Time `dynamo:"created_at"`
+}
+
+func keySK(seq int) string { return fmt.Sprintf("KEY#%06d", seq) }
+
+// SigningKeys returns the stored signing keys, newest first.
+func (s *Store) SigningKeys(ctx context.Context) ([]tokens.KeyRecord, error) {
+	var items []keyItem
+	err := s.table.Get(AttrPK, pkProject).Range(AttrSK, dynamo.BeginsWith, "KEY#").
+		Order(dynamo.Descending).Consistent(true).All(ctx, &items)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	out := make([]tokens.KeyRecord, 0, len(items))
+	for _, it := range items {
+		out = append(out, tokens.KeyRecord{Seq: it.Seq, KID: it.KID, PrivatePEM: it.PrivatePEM, CreatedAt: it.CreatedAt})
+	}
+	return out, nil
+}
+
+// AddSigningKey stores a key under its sequence number if that number is free.
+func (s *Store) AddSigningKey(ctx context.Context, k tokens.KeyRecord) error {
+	err := s.table.Put(keyItem{pkProject, keySK(k.Seq), k.Seq, k.KID, k.PrivatePEM, k.CreatedAt}).If(notExists).Run(ctx)
+	if dynamo.IsCondCheckFailed(err) {
+		return tokens.ErrKeyExists
+	}
+	return wrap(err)
+}
