@@ -3,7 +3,9 @@ package latchkey
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"net/http"
+	"time"
 )
 
 // Service holds the organization and member rules over a Store.
@@ -15,7 +17,20 @@ type Service struct {
 
 // maxAttempts bounds read-modify-write retries when another writer changed the item between
 // our read and our conditional write.
-const maxAttempts = 3
+const maxAttempts = 5
+
+// backoff waits a little before retrying a conflicting write, jittered so that writers that
+// collided once do not collide again in lockstep.
+func backoff(ctx context.Context, attempt int) {
+	if attempt == 0 {
+		return
+	}
+	d := time.Duration(attempt*5+rand.IntN(10*attempt)) * time.Millisecond
+	select {
+	case <-time.After(d):
+	case <-ctx.Done():
+	}
+}
 
 func concurrentUpdate() *Error {
 	return Errorf(http.StatusConflict, TypeConcurrentUpdate,
@@ -110,7 +125,8 @@ func orgErr(err error) error {
 
 // UpdateOrganization applies a partial update, retrying if another writer got in between.
 func (s *Service) UpdateOrganization(ctx context.Context, id string, p OrganizationPatch) (Organization, error) {
-	for range maxAttempts {
+	for attempt := range maxAttempts {
+		backoff(ctx, attempt)
 		prev, err := s.Store.Organization(ctx, id)
 		if err != nil {
 			return prev, orgErr(err)
@@ -285,7 +301,8 @@ func (s *Service) ReactivateMember(ctx context.Context, orgID, memberID string) 
 }
 
 func (s *Service) changeMember(ctx context.Context, orgID, memberID string, change func(Member) (Member, error)) (Member, Organization, error) {
-	for range maxAttempts {
+	for attempt := range maxAttempts {
+		backoff(ctx, attempt)
 		prev, org, err := s.memberAndOrg(ctx, orgID, memberID)
 		if err != nil {
 			return prev, org, err
