@@ -25,7 +25,9 @@ func LooksLike(kind, s string) bool {
 	for _, env := range []string{"test", "live"} {
 		rest, ok := strings.CutPrefix(s, kind+"-"+env+"-")
 		if ok {
-			return uuid.Validate(rest) == nil
+			// Only the canonical 36-character form that New produces.
+			u, err := uuid.Parse(rest)
+			return err == nil && u.String() == rest
 		}
 	}
 	return false

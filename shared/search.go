@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // SearchQuery is Stytch's search query: {"operator": "AND"|"OR", "operands": [{filter_name,
@@ -113,7 +114,7 @@ func parseQuery(q *SearchQuery, kinds map[string]filterKind, prefix string) (Que
 			if !ok {
 				return out, badRequest(prefix+"_expected_string", "filter %q expects a string.", name)
 			}
-			if f.Text = strings.ToLower(strings.TrimSpace(s)); len(f.Text) < 3 {
+			if f.Text = strings.ToLower(strings.TrimSpace(s)); utf8.RuneCountInString(f.Text) < 3 {
 				return out, badRequest(prefix+"_fuzzy_too_short", "filter %q needs at least 3 characters.", name)
 			}
 		case boolean:
