@@ -2,6 +2,7 @@ package latchkey
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -55,3 +56,60 @@ const (
 	ConflictOrganization = "organization"
 	ConflictExists       = "exists"
 )
+
+// AuthStore persists emailed tokens, intermediate sessions, sessions and rate counters.
+type AuthStore interface {
+	PutMagicToken(ctx context.Context, t MagicToken) error
+	DeleteMagicToken(ctx context.Context, hash string) error
+	MagicToken(ctx context.Context, hash string) (MagicToken, error)
+	// Redeem consumes a token (if it is still unused and unexpired at now), writes the member
+	// change and creates the session or intermediate session, all in one transaction.
+	Redeem(ctx context.Context, r Redemption) error
+	// SessionBundle reads a session by token hash with its member and organization in one
+	// round trip.
+	SessionBundle(ctx context.Context, tokenHash, orgID, memberID string) (Session, Member, Organization, error)
+	SessionHashByID(ctx context.Context, sessionID string) (string, error)
+	UpdateSession(ctx context.Context, s Session) error
+	SessionsForMember(ctx context.Context, memberID string) ([]Session, error)
+	DeleteSessions(ctx context.Context, sessions []Session) error
+	// Hit counts one event against each counter, refusing (ErrRateLimited) if any is at its
+	// limit for the current window; a refused hit counts nothing.
+	Hit(ctx context.Context, counters []RateCounter, now time.Time) error
+	PutIntermediateSession(ctx context.Context, ist IntermediateSession) error
+}
+
+// Redemption is everything a successful magic-link authentication writes.
+type Redemption struct {
+	TokenHash  string
+	Now        time.Time
+	MemberPrev Member
+	MemberNext Member
+	// MemberChanged is false when the member stays as read; the transaction then only checks
+	// that nobody changed it meanwhile.
+	MemberChanged bool
+	Session       *Session
+	SessionTTL    time.Time
+	Intermediate  *IntermediateSession
+}
+
+// RateCounter is one limit: at most Limit events per Window under Key.
+type RateCounter struct {
+	Key    string
+	Window time.Duration
+	Limit  int
+}
+
+// ErrRateLimited is returned by Hit.
+var ErrRateLimited = errors.New("rate limited")
+
+// IntermediateSession proves a verified email (and factors) before the person is fully in an
+// organization: MFA is still needed, or they have yet to choose one.
+type IntermediateSession struct {
+	Hash           string
+	Email          string
+	OrganizationID string
+	MemberID       string
+	Factors        []AuthFactor
+	CreatedAt      time.Time
+	ExpiresAt      time.Time
+}

@@ -66,14 +66,14 @@ func run() error {
 	}
 	defer stack.Stop()
 
-	cfg := app.Config{
-		ProjectID:        envOr("LATCHKEY_PROJECT_ID", defaultProjectID),
-		Table:            envOr("LATCHKEY_TABLE", "latchkey"),
-		Region:           envOr("AWS_REGION", "us-east-1"),
-		DynamoDBEndpoint: stack.DynamoDBEndpoint,
-		SESEndpoint:      stack.SESEndpoint,
-		Sender:           envOr("LATCHKEY_SENDER", "no-reply@latchkey.local"),
+	if os.Getenv("LATCHKEY_PROJECT_ID") == "" {
+		os.Setenv("LATCHKEY_PROJECT_ID", defaultProjectID)
 	}
+	cfg, err := app.ConfigFromEnv()
+	if err != nil {
+		return err
+	}
+	cfg.DynamoDBEndpoint, cfg.SESEndpoint = stack.DynamoDBEndpoint, stack.SESEndpoint
 	secret := envOr("LATCHKEY_PROJECT_SECRET", defaultSecret)
 	if len(cfg.ProjectID) < 2 || len(secret) < 2 {
 		return errors.New("LATCHKEY_PROJECT_ID and LATCHKEY_PROJECT_SECRET must be at least 2 characters")

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	latchkey "github.com/latchkey/latchkey/shared"
-	"github.com/latchkey/latchkey/shared/tokens"
+	"github.com/latchkey/latchkey/shared/secret"
 )
 
 // SecretStore resolves a secret's hash to its project.
@@ -35,16 +35,16 @@ func unauthorized() *latchkey.Error {
 
 // Check returns nil if the request carries valid credentials for this project.
 func (a *ProjectAuth) Check(r *http.Request) error {
-	id, secret, ok := r.BasicAuth()
-	if !ok || secret == "" || !tokens.Equal(id, a.ProjectID) {
+	id, pass, ok := r.BasicAuth()
+	if !ok || pass == "" || !secret.Equal(id, a.ProjectID) {
 		return unauthorized()
 	}
-	hash := tokens.Hash(secret)
+	hash := secret.Hash(pass)
 	if at, ok := a.cache.Load(hash); ok && a.Now().Sub(at.(time.Time)) < cacheFor {
 		return nil
 	}
 	project, err := a.Secrets.ProjectForSecret(r.Context(), hash)
-	if errors.Is(err, latchkey.ErrNotFound) || err == nil && !tokens.Equal(project, a.ProjectID) {
+	if errors.Is(err, latchkey.ErrNotFound) || err == nil && !secret.Equal(project, a.ProjectID) {
 		return unauthorized()
 	}
 	if err != nil {

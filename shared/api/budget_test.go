@@ -45,7 +45,7 @@ func TestDynamoDBCallsPerRoute(t *testing.T) {
 		{"update member", "PUT", members + "/" + memberID, map[string]any{"name": "N"}, 2, "BatchGetItem:1,PutItem:1"},
 		{"update member email", "PUT", members + "/" + memberID, map[string]any{"email_address": newEmail()}, 2, "BatchGetItem:1,TransactWriteItems:1"},
 		{"dangerously get member", "GET", "/v1/b2b/organizations/members/dangerously_get/" + memberID, nil, 2, "GetItem:1,Query:1"},
-		{"delete member", "DELETE", members + "/" + memberID, nil, 2, "BatchGetItem:1,TransactWriteItems:1"},
+		{"delete member (and revoke its sessions: none)", "DELETE", members + "/" + memberID, nil, 3, "BatchGetItem:1,Query:1,TransactWriteItems:1"},
 		{"reactivate member", "PUT", members + "/" + memberID + "/reactivate", nil, 2, "BatchGetItem:1,TransactWriteItems:1"},
 		{"search members by id", "POST", "/v1/b2b/organizations/members/search", map[string]any{"organization_ids": []string{orgID},
 			"query": map[string]any{"operands": []any{operand("member_ids", []string{memberID})}}}, 2, "BatchGetItem:2"},

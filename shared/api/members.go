@@ -73,7 +73,7 @@ func (s *Server) updateMember(r *http.Request) (stamper, error) {
 func (s *Server) deleteMember(r *http.Request) (stamper, error) {
 	org := orgScope(r)
 	id := r.PathValue("member_id")
-	if err := s.Service.DeleteMember(r.Context(), org, id); err != nil {
+	if err := s.Auth.DeleteMember(r.Context(), org, id); err != nil {
 		return nil, err
 	}
 	return &memberDeleteResponse{MemberID: id}, nil

@@ -15,6 +15,7 @@ type Route struct {
 const (
 	FunctionOrganizations = "organizations"
 	FunctionSessions      = "sessions"
+	FunctionMagicLinks    = "magiclinks"
 )
 
 // Routes is every route Latchkey serves.
@@ -33,6 +34,13 @@ var Routes = []Route{
 	{"GET", "/v1/b2b/organizations/members/dangerously_get/{member_id}", FunctionOrganizations, false, (*Server).dangerouslyGetMember},
 	{"POST", "/v1/b2b/organizations/members/search", FunctionOrganizations, false, (*Server).searchMembers},
 
+	{"POST", "/v1/b2b/magic_links/email/login_or_signup", FunctionMagicLinks, false, (*Server).loginOrSignup},
+	{"POST", "/v1/b2b/magic_links/email/invite", FunctionMagicLinks, false, (*Server).invite},
+	{"POST", "/v1/b2b/magic_links/authenticate", FunctionMagicLinks, false, (*Server).authenticateMagicLink},
+
+	{"POST", "/v1/b2b/sessions/authenticate", FunctionSessions, false, (*Server).authenticateSession},
+	{"GET", "/v1/b2b/sessions", FunctionSessions, false, (*Server).getSessions},
+	{"POST", "/v1/b2b/sessions/revoke", FunctionSessions, false, (*Server).revokeSession},
 	// stytch-go fetches the JWKS without credentials when a client is created.
 	{"GET", "/v1/b2b/sessions/jwks/{project_id}", FunctionSessions, true, (*Server).jwks},
 }

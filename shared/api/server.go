@@ -22,8 +22,9 @@ type handlerFunc func(s *Server, r *http.Request) (stamper, error)
 type Server struct {
 	ProjectID string
 	Service   *latchkey.Service
+	Auth      *latchkey.Auth
 	Keys      *tokens.KeySet
-	Auth      *ProjectAuth
+	Project   *ProjectAuth
 	Log       *slog.Logger
 }
 
@@ -48,7 +49,7 @@ func (s *Server) Handler(function string) http.Handler {
 func (s *Server) endpoint(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if !rt.Public {
-			if err := s.Auth.Check(r); err != nil {
+			if err := s.Project.Check(r); err != nil {
 				writeError(w, r, err)
 				return
 			}

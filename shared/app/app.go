@@ -6,9 +6,12 @@ package app
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
+	"strings"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -16,6 +19,7 @@ import (
 
 	latchkey "github.com/latchkey/latchkey/shared"
 	"github.com/latchkey/latchkey/shared/api"
+	"github.com/latchkey/latchkey/shared/mail"
 	"github.com/latchkey/latchkey/shared/store"
 	"github.com/latchkey/latchkey/shared/tokens"
 )
@@ -28,22 +32,61 @@ type Config struct {
 	DynamoDBEndpoint string // LATCHKEY_DYNAMODB_ENDPOINT: emulator URL; empty in AWS
 	SESEndpoint      string // LATCHKEY_SES_ENDPOINT
 	Sender           string // LATCHKEY_SENDER
+	// RedirectURLs is the allow-list for magic-link redirects (LATCHKEY_REDIRECT_URLS, comma
+	// separated); DefaultRedirectURL is used when a request names none.
+	RedirectURLs       []string
+	DefaultRedirectURL string
+	EmailSendsPerHour  int // LATCHKEY_EMAIL_SENDS_PER_HOUR: per email address
+	OrgSendsPerHour    int // LATCHKEY_ORG_SENDS_PER_HOUR: per organization
+	// Clock is nil in production (the system clock); tests pass one they can move.
+	Clock latchkey.Clock
 }
 
 // ConfigFromEnv reads Config, applying defaults where one is safe.
 func ConfigFromEnv() (Config, error) {
 	c := Config{
-		ProjectID:        os.Getenv("LATCHKEY_PROJECT_ID"),
-		Table:            envOr("LATCHKEY_TABLE", "latchkey"),
-		Region:           envOr("AWS_REGION", "us-east-1"),
-		DynamoDBEndpoint: os.Getenv("LATCHKEY_DYNAMODB_ENDPOINT"),
-		SESEndpoint:      os.Getenv("LATCHKEY_SES_ENDPOINT"),
-		Sender:           envOr("LATCHKEY_SENDER", "no-reply@latchkey.local"),
+		ProjectID:          os.Getenv("LATCHKEY_PROJECT_ID"),
+		Table:              envOr("LATCHKEY_TABLE", "latchkey"),
+		Region:             envOr("AWS_REGION", "us-east-1"),
+		DynamoDBEndpoint:   os.Getenv("LATCHKEY_DYNAMODB_ENDPOINT"),
+		SESEndpoint:        os.Getenv("LATCHKEY_SES_ENDPOINT"),
+		Sender:             envOr("LATCHKEY_SENDER", "no-reply@latchkey.local"),
+		RedirectURLs:       splitList(envOr("LATCHKEY_REDIRECT_URLS", "http://localhost:*")),
+		DefaultRedirectURL: envOr("LATCHKEY_DEFAULT_REDIRECT_URL", "http://localhost:3000/authenticate"),
+	}
+	var err error
+	if c.EmailSendsPerHour, err = intEnv("LATCHKEY_EMAIL_SENDS_PER_HOUR", 10); err != nil {
+		return c, err
+	}
+	if c.OrgSendsPerHour, err = intEnv("LATCHKEY_ORG_SENDS_PER_HOUR", 1000); err != nil {
+		return c, err
 	}
 	if c.ProjectID == "" {
 		return c, errors.New("LATCHKEY_PROJECT_ID is required")
 	}
 	return c, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+func intEnv(name string, def int) (int, error) {
+	v := os.Getenv(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("%s=%q must be a positive integer", name, v)
+	}
+	return n, nil
 }
 
 func envOr(name, def string) string {
@@ -59,6 +102,7 @@ type App struct {
 	AWS     aws.Config
 	Store   *store.Store
 	Service *latchkey.Service
+	Auth    *latchkey.Auth
 	Keys    *tokens.KeySet
 	Server  *api.Server
 }
@@ -71,20 +115,33 @@ func Build(ctx context.Context, c Config, logOut io.Writer) (*App, error) {
 		return nil, err
 	}
 	st := store.New(awsCfg, c.DynamoDBEndpoint, c.Table)
-	clock := latchkey.SystemClock{}
+	var clock latchkey.Clock = latchkey.SystemClock{}
+	if c.Clock != nil {
+		clock = c.Clock
+	}
 	svc := &latchkey.Service{Store: st, Clock: clock, IDs: latchkey.IDsForProject(c.ProjectID)}
 	keys := tokens.NewKeySet(st, clock.Now)
 	if err := keys.Ensure(ctx); err != nil {
 		return nil, err
 	}
+	auth := &latchkey.Auth{
+		Service:           svc,
+		Store:             st,
+		Mail:              mail.NewSES(awsCfg, c.SESEndpoint, c.Sender),
+		JWT:               tokens.SessionJWT{Keys: keys, ProjectID: c.ProjectID},
+		Redirects:         latchkey.Redirects{Patterns: c.RedirectURLs, Default: c.DefaultRedirectURL},
+		EmailSendsPerHour: max(c.EmailSendsPerHour, 1),
+		OrgSendsPerHour:   max(c.OrgSendsPerHour, 1),
+	}
 	srv := &api.Server{
 		ProjectID: c.ProjectID,
 		Service:   svc,
+		Auth:      auth,
 		Keys:      keys,
-		Auth:      &api.ProjectAuth{ProjectID: c.ProjectID, Secrets: st, Now: clock.Now},
+		Project:   &api.ProjectAuth{ProjectID: c.ProjectID, Secrets: st, Now: clock.Now},
 		Log:       slog.New(slog.NewJSONHandler(logOut, nil)),
 	}
-	return &App{Config: c, AWS: awsCfg, Store: st, Service: svc, Keys: keys, Server: srv}, nil
+	return &App{Config: c, AWS: awsCfg, Store: st, Service: svc, Auth: auth, Keys: keys, Server: srv}, nil
 }
 
 // LambdaHandler adapts one function's routes to API Gateway HTTP API (payload v2) events.

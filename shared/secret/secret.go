@@ -1,7 +1,7 @@
-// Package tokens makes and checks the secrets Latchkey hands out (project secrets, magic-link,
-// session and SCIM tokens) and holds the project's JWT signing keys. Secrets are shown once and
-// stored only as SHA-256 hashes.
-package tokens
+// Package secret makes and checks the secrets Latchkey hands out (project secrets, magic-link,
+// session, intermediate-session and SCIM tokens). They are shown once and stored only as
+// SHA-256 hashes.
+package secret
 
 import (
 	"crypto/rand"

@@ -121,6 +121,10 @@ func (t *tx) delete(d *dynamo.Delete, onConflict string) {
 	t.ops = append(t.ops, txOp{func(w *dynamo.WriteTx) { w.Delete(d) }, d.Run, onConflict})
 }
 
+func (t *tx) update(u *dynamo.Update, onConflict string) {
+	t.ops = append(t.ops, txOp{func(w *dynamo.WriteTx) { w.Update(u) }, u.Run, onConflict})
+}
+
 func (t *tx) check(c *dynamo.ConditionCheck, onConflict string) {
 	t.ops = append(t.ops, txOp{func(w *dynamo.WriteTx) { w.Check(c) }, nil, onConflict})
 }

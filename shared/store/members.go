@@ -65,7 +65,7 @@ func (s *Store) MemberIDByEmail(ctx context.Context, orgID, email string) (strin
 
 func (s *Store) MemberByID(ctx context.Context, memberID string) (latchkey.Member, error) {
 	var it memberItem
-	err := s.table.Get(AttrGSI2PK, "MEMBER#"+memberID).Index(IndexGSI2).One(ctx, &it)
+	err := s.table.Get(AttrGSI2PK, "MEMBER#"+memberID).Range(AttrGSI2SK, dynamo.Equal, "MEMBER").Index(IndexGSI2).One(ctx, &it)
 	return it.Member, wrap(err)
 }
 
@@ -114,10 +114,16 @@ func (s *Store) MemberIDsByEmail(ctx context.Context, orgID string, emails []str
 // and external-id guards; a deleted one releases them, so the address can be used again and
 // reactivation must win them back.
 func (s *Store) ReplaceMember(ctx context.Context, prev, next latchkey.Member) error {
+	t := &tx{}
+	s.memberOps(t, prev, next)
+	return s.run(ctx, t)
+}
+
+// memberOps adds to t the writes that replace prev with next.
+func (s *Store) memberOps(t *tx, prev, next latchkey.Member) {
 	next.Version = prev.Version + 1
 	org, id := prev.OrganizationID, prev.MemberID
 	prevLive, nextLive := prev.Status != latchkey.StatusDeleted, next.Status != latchkey.StatusDeleted
-	t := &tx{}
 	moveGuard := func(prevVal, nextVal string, mk func(org, v, id string) guard, conflict string) {
 		held := prevLive && prevVal != ""
 		wanted := nextLive && nextVal != ""
@@ -134,7 +140,6 @@ func (s *Store) ReplaceMember(ctx context.Context, prev, next latchkey.Member) e
 	moveGuard(prev.EmailAddress, next.EmailAddress, emailGuard, latchkey.ConflictEmail)
 	moveGuard(prev.ExternalID, next.ExternalID, extGuard, latchkey.ConflictExternalID)
 	t.put(s.table.Put(newMemberItem(next)).If("Version = ?", prev.Version), latchkey.ConflictVersion)
-	return s.run(ctx, t)
 }
 
 func (s *Store) ListMembers(ctx context.Context, orgID, afterID string, n int) ([]latchkey.Member, bool, error) {

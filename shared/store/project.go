@@ -7,6 +7,7 @@ import (
 
 	"github.com/guregu/dynamo/v2"
 
+	"github.com/latchkey/latchkey/shared/secret"
 	"github.com/latchkey/latchkey/shared/tokens"
 )
 
@@ -21,8 +22,8 @@ type secretItem struct {
 }
 
 // PutProjectSecret stores a project secret by its hash. Idempotent.
-func (s *Store) PutProjectSecret(ctx context.Context, projectID, secret string, now time.Time) error {
-	return wrap(s.table.Put(secretItem{pkProject, "SECRET#" + tokens.Hash(secret), projectID, tokens.LastFour(secret), now}).Run(ctx))
+func (s *Store) PutProjectSecret(ctx context.Context, projectID, value string, now time.Time) error {
+	return wrap(s.table.Put(secretItem{pkProject, "SECRET#" + secret.Hash(value), projectID, secret.LastFour(value), now}).Run(ctx))
 }
 
 // ProjectForSecret returns the project a secret hash belongs to.

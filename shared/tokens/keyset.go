@@ -1,3 +1,4 @@
+// Package tokens holds the project's JWT signing keys and signs and verifies session JWTs.
 package tokens
 
 import (

@@ -11,9 +11,12 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,8 +24,8 @@ import (
 
 	"github.com/latchkey/latchkey/localstack/emulators"
 	"github.com/latchkey/latchkey/shared/app"
+	"github.com/latchkey/latchkey/shared/secret"
 	"github.com/latchkey/latchkey/shared/store"
-	"github.com/latchkey/latchkey/shared/tokens"
 )
 
 // Env is a running Latchkey for tests.
@@ -34,6 +37,21 @@ type Env struct {
 	ProjectID string
 	Secret    string
 	Logs      *SyncBuffer
+	Clock     *Clock
+}
+
+// Clock is the system clock shifted by an offset tests can move, so expiry is tested without
+// sleeping.
+type Clock struct{ offset atomic.Int64 }
+
+func (c *Clock) Now() time.Time {
+	return time.Now().UTC().Add(time.Duration(c.offset.Load())).Truncate(time.Millisecond)
+}
+
+// Advance moves the clock forward and returns a function that moves it back.
+func (c *Clock) Advance(d time.Duration) (restore func()) {
+	c.offset.Add(int64(d))
+	return func() { c.offset.Add(-int64(d)) }
 }
 
 // Start brings up everything. Call it from TestMain and Close when done.
@@ -43,7 +61,7 @@ func Start(ctx context.Context) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	env := &Env{Stack: stack, Logs: &SyncBuffer{}}
+	env := &Env{Stack: stack, Logs: &SyncBuffer{}, Clock: &Clock{}}
 	if err := env.build(ctx); err != nil {
 		env.Close()
 		return nil, err
@@ -61,12 +79,17 @@ func emulatorLog() io.Writer {
 func (e *Env) build(ctx context.Context) error {
 	e.ProjectID = "project-test-" + uuid.NewString()
 	cfg := app.Config{
-		ProjectID:        e.ProjectID,
-		Table:            "latchkey-test-" + uuid.NewString()[:8],
-		Region:           "us-east-1",
-		DynamoDBEndpoint: e.Stack.DynamoDBEndpoint,
-		SESEndpoint:      e.Stack.SESEndpoint,
-		Sender:           "no-reply@latchkey.test",
+		ProjectID:          e.ProjectID,
+		Table:              "latchkey-test-" + uuid.NewString()[:8],
+		Region:             "us-east-1",
+		DynamoDBEndpoint:   e.Stack.DynamoDBEndpoint,
+		SESEndpoint:        e.Stack.SESEndpoint,
+		Sender:             "no-reply@latchkey.test",
+		RedirectURLs:       []string{"http://localhost:*", "https://app.example.com/auth/*"},
+		DefaultRedirectURL: "http://localhost:3000/authenticate",
+		EmailSendsPerHour:  EmailSendsPerHour,
+		OrgSendsPerHour:    1000,
+		Clock:              e.Clock,
 	}
 	awsCfg, err := store.AWSConfig(ctx, cfg.Region, cfg.DynamoDBEndpoint)
 	if err != nil {
@@ -84,7 +107,7 @@ func (e *Env) build(ctx context.Context) error {
 		return err
 	}
 	e.App = a
-	e.Secret, _ = tokens.New()
+	e.Secret, _ = secret.New()
 	e.Secret = "secret-test-" + e.Secret
 	if err := a.Store.PutProjectSecret(ctx, e.ProjectID, e.Secret, time.Now()); err != nil {
 		return err
@@ -92,6 +115,73 @@ func (e *Env) build(ctx context.Context) error {
 	e.Server = httptest.NewServer(a.Server.Handler(""))
 	e.URL = e.Server.URL
 	return nil
+}
+
+// EmailSendsPerHour is the per-address send limit tests run with.
+const EmailSendsPerHour = 5
+
+// Email is one message the SES emulator received.
+type Email struct {
+	MessageID   string `json:"messageId"`
+	From        string `json:"from"`
+	Subject     string `json:"subject"`
+	Destination struct {
+		To []string `json:"to"`
+	} `json:"destination"`
+	Body struct {
+		HTML string `json:"html"`
+		Text string `json:"text"`
+	} `json:"body"`
+	At int64 `json:"at"`
+}
+
+var linkPattern = regexp.MustCompile(`https?://[^\s"<>]+token=[A-Za-z0-9_\-]+`)
+
+// Link returns the magic link in the email's text body.
+func (m Email) Link() string { return linkPattern.FindString(m.Body.Text) }
+
+// Token returns the token query parameter of the email's link.
+func (m Email) Token() string {
+	u, err := url.Parse(m.Link())
+	if err != nil {
+		return ""
+	}
+	return u.Query().Get("token")
+}
+
+// Emails returns every message the SES emulator holds for an address, oldest first.
+func (e *Env) Emails(t testing.TB, to string) []Email {
+	t.Helper()
+	resp, err := http.Get(e.Stack.SESEndpoint + "/store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var store struct {
+		Emails []Email `json:"emails"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&store); err != nil {
+		t.Fatal(err)
+	}
+	var out []Email
+	for _, m := range store.Emails {
+		for _, addr := range m.Destination.To {
+			if strings.EqualFold(addr, to) {
+				out = append(out, m)
+			}
+		}
+	}
+	return out
+}
+
+// LastEmail returns the newest message for an address, failing if there is none.
+func (e *Env) LastEmail(t testing.TB, to string) Email {
+	t.Helper()
+	all := e.Emails(t, to)
+	if len(all) == 0 {
+		t.Fatalf("no email was sent to %s", to)
+	}
+	return all[len(all)-1]
 }
 
 // Close stops the server and the emulators this Env started.

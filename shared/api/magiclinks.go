@@ -1,0 +1,93 @@
+package api
+
+import (
+	"net/http"
+
+	latchkey "github.com/latchkey/latchkey/shared"
+)
+
+type loginOrSignupResponse struct {
+	envelope
+	MemberID      string                `json:"member_id"`
+	MemberCreated bool                  `json:"member_created"`
+	Member        latchkey.Member       `json:"member"`
+	Organization  latchkey.Organization `json:"organization"`
+}
+
+func (s *Server) loginOrSignup(r *http.Request) (stamper, error) {
+	var req latchkey.LoginOrSignupRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	setOrg(r, req.OrganizationID)
+	res, err := s.Auth.LoginOrSignup(r.Context(), req)
+	if err != nil {
+		return nil, err
+	}
+	return &loginOrSignupResponse{MemberID: res.Member.MemberID, MemberCreated: res.MemberCreated, Member: res.Member, Organization: res.Organization}, nil
+}
+
+func (s *Server) invite(r *http.Request) (stamper, error) {
+	var req latchkey.InviteRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	setOrg(r, req.OrganizationID)
+	return memberBody(s.Auth.Invite(r.Context(), req))
+}
+
+type mfaRequired struct {
+	MemberOptions          *map[string]any `json:"member_options"`
+	SecondaryAuthInitiated *string         `json:"secondary_auth_initiated"`
+}
+
+type authenticateResponse struct {
+	envelope
+	MemberID                 string                `json:"member_id"`
+	OrganizationID           string                `json:"organization_id"`
+	MethodID                 string                `json:"method_id"`
+	ResetSessions            bool                  `json:"reset_sessions"`
+	Member                   latchkey.Member       `json:"member"`
+	Organization             latchkey.Organization `json:"organization"`
+	SessionToken             string                `json:"session_token"`
+	SessionJWT               string                `json:"session_jwt"`
+	MemberSession            *latchkey.Session     `json:"member_session"`
+	IntermediateSessionToken string                `json:"intermediate_session_token"`
+	MemberAuthenticated      bool                  `json:"member_authenticated"`
+	MFARequired              *mfaRequired          `json:"mfa_required"`
+	PrimaryRequired          *map[string]any       `json:"primary_required"`
+	MemberDevice             *map[string]any       `json:"member_device"`
+}
+
+func authenticateBody(res latchkey.AuthResult) *authenticateResponse {
+	out := &authenticateResponse{
+		MemberID: res.Member.MemberID, OrganizationID: res.Organization.OrganizationID, Member: res.Member,
+		Organization: res.Organization, SessionToken: res.SessionToken, SessionJWT: res.SessionJWT,
+		MemberSession: res.Session, IntermediateSessionToken: res.IntermediateToken, MemberAuthenticated: res.MemberAuthenticated,
+	}
+	if res.Session != nil {
+		for _, f := range res.Session.AuthenticationFactors {
+			if f.Type == "magic_link" && f.EmailFactor != nil {
+				out.MethodID = f.EmailFactor.EmailID
+			}
+		}
+	}
+	if res.MFARequired {
+		opts := map[string]any{"mfa_phone_number": res.Member.MFAPhoneNumber, "totp_registration_id": res.Member.TOTPRegistrationID}
+		out.MFARequired = &mfaRequired{MemberOptions: &opts}
+	}
+	return out
+}
+
+func (s *Server) authenticateMagicLink(r *http.Request) (stamper, error) {
+	var req latchkey.AuthenticateRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	res, err := s.Auth.Authenticate(r.Context(), req)
+	if err != nil {
+		return nil, err
+	}
+	setOrg(r, res.Organization.OrganizationID)
+	return authenticateBody(res), nil
+}

@@ -1,0 +1,57 @@
+package api
+
+import (
+	"net/http"
+
+	latchkey "github.com/latchkey/latchkey/shared"
+)
+
+type sessionAuthenticateResponse struct {
+	envelope
+	MemberSession latchkey.Session      `json:"member_session"`
+	SessionToken  string                `json:"session_token"`
+	SessionJWT    string                `json:"session_jwt"`
+	Member        latchkey.Member       `json:"member"`
+	Organization  latchkey.Organization `json:"organization"`
+	Verdict       *map[string]any       `json:"verdict"`
+}
+
+func (s *Server) authenticateSession(r *http.Request) (stamper, error) {
+	var req latchkey.SessionAuthenticateRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	res, err := s.Auth.AuthenticateSession(r.Context(), req)
+	if err != nil {
+		return nil, err
+	}
+	setOrg(r, res.Organization.OrganizationID)
+	return &sessionAuthenticateResponse{MemberSession: *res.Session, SessionToken: res.SessionToken, SessionJWT: res.SessionJWT,
+		Member: res.Member, Organization: res.Organization}, nil
+}
+
+type sessionsResponse struct {
+	envelope
+	MemberSessions []latchkey.Session `json:"member_sessions"`
+}
+
+func (s *Server) getSessions(r *http.Request) (stamper, error) {
+	q := r.URL.Query()
+	setOrg(r, q.Get("organization_id"))
+	sessions, err := s.Auth.Sessions(r.Context(), q.Get("organization_id"), q.Get("member_id"))
+	if err != nil {
+		return nil, err
+	}
+	return &sessionsResponse{MemberSessions: sessions}, nil
+}
+
+func (s *Server) revokeSession(r *http.Request) (stamper, error) {
+	var req latchkey.RevokeRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	if err := s.Auth.Revoke(r.Context(), req); err != nil {
+		return nil, err
+	}
+	return &envelope{}, nil
+}

@@ -1,0 +1,229 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/guregu/dynamo/v2"
+
+	latchkey "github.com/latchkey/latchkey/shared"
+)
+
+// Expiring items (tokens, intermediate sessions, sessions and their id pointers) carry:
+//   - exp:  expiry in Unix seconds, checked by conditional writes;
+//   - ttl:  the same, for DynamoDB TTL, which may delete days late, so reads check exp too;
+//   - gsi1: EXPIRES#<hour> / <exp>#<pk>, the expiry bucket the cleanup walks instead of a Scan.
+type expiring struct {
+	Exp int64 `dynamo:"exp"`
+	TTL int64 `dynamo:"ttl"`
+}
+
+func expiryKeys(pk string, exp time.Time) (expiring, string, string) {
+	u := exp.Unix()
+	return expiring{u, u}, ExpiryBucket(exp), fmt.Sprintf("%012d#%s", u, pk)
+}
+
+// ExpiryBucket is the gsi1 partition holding items that expire within exp's hour (UTC).
+func ExpiryBucket(exp time.Time) string { return "EXPIRES#" + exp.UTC().Format("2006-01-02T15") }
+
+type tokenItem struct {
+	keys
+	expiring
+	latchkey.MagicToken
+	UsedAt *time.Time `dynamo:"used_at,omitempty"`
+}
+
+func tokenPK(hash string) string { return "TOKEN#" + hash }
+
+func (s *Store) PutMagicToken(ctx context.Context, t latchkey.MagicToken) error {
+	pk := tokenPK(t.Hash)
+	exp, bucket, bsk := expiryKeys(pk, t.ExpiresAt)
+	it := tokenItem{keys: keys{PK: pk, SK: "TOKEN", GSI1PK: bucket, GSI1SK: bsk}, expiring: exp, MagicToken: t}
+	return wrap(s.table.Put(it).If(notExists).Run(ctx))
+}
+
+func (s *Store) DeleteMagicToken(ctx context.Context, hash string) error {
+	return wrap(s.table.Delete(AttrPK, tokenPK(hash)).Range(AttrSK, "TOKEN").Run(ctx))
+}
+
+// MagicToken returns an unused token; a used one is ErrNotFound.
+func (s *Store) MagicToken(ctx context.Context, hash string) (latchkey.MagicToken, error) {
+	var it tokenItem
+	err := s.table.Get(AttrPK, tokenPK(hash)).Range(AttrSK, dynamo.Equal, "TOKEN").Consistent(true).One(ctx, &it)
+	if err == nil && it.UsedAt != nil {
+		return latchkey.MagicToken{}, latchkey.ErrNotFound
+	}
+	return it.MagicToken, wrap(err)
+}
+
+type sessionItem struct {
+	keys
+	expiring
+	latchkey.Session
+}
+
+type sessionPointer struct {
+	keys
+	expiring
+	Target string `dynamo:"target"`
+}
+
+func sessionPK(hash string) string     { return "SESSION#" + hash }
+func sessionIDPK(id string) string     { return "SESSIONID#" + id }
+func memberSessionsPK(m string) string { return "MEMBER#" + m }
+
+func newSessionItems(sess latchkey.Session, ttl time.Time) (sessionItem, sessionPointer) {
+	pk := sessionPK(sess.TokenHash)
+	exp, bucket, bsk := expiryKeys(pk, ttl)
+	it := sessionItem{keys{PK: pk, SK: "SESSION", GSI1PK: bucket, GSI1SK: bsk,
+		GSI2PK: memberSessionsPK(sess.MemberID), GSI2SK: "SESSION#" + sess.MemberSessionID}, exp, sess}
+	ppk := sessionIDPK(sess.MemberSessionID)
+	pexp, pbucket, pbsk := expiryKeys(ppk, ttl)
+	ptr := sessionPointer{keys{PK: ppk, SK: "SESSIONID", GSI1PK: pbucket, GSI1SK: pbsk}, pexp, sess.TokenHash}
+	return it, ptr
+}
+
+type istItem struct {
+	keys
+	expiring
+	latchkey.IntermediateSession
+}
+
+func istPK(hash string) string { return "IST#" + hash }
+
+func (s *Store) istPut(ist latchkey.IntermediateSession) *dynamo.Put {
+	pk := istPK(ist.Hash)
+	exp, bucket, bsk := expiryKeys(pk, ist.ExpiresAt)
+	return s.table.Put(istItem{keys{PK: pk, SK: "IST", GSI1PK: bucket, GSI1SK: bsk}, exp, ist}).If(notExists)
+}
+
+func (s *Store) PutIntermediateSession(ctx context.Context, ist latchkey.IntermediateSession) error {
+	return wrap(s.istPut(ist).Run(ctx))
+}
+
+// Redeem is the single transaction of a magic-link login: the token is marked used only if it
+// is unused and unexpired, so of two concurrent redemptions exactly one commits.
+func (s *Store) Redeem(ctx context.Context, r latchkey.Redemption) error {
+	t := &tx{}
+	t.update(s.table.Update(AttrPK, tokenPK(r.TokenHash)).Range(AttrSK, "TOKEN").Set("used_at", r.Now).
+		If("attribute_exists(pk) AND attribute_not_exists(used_at) AND exp > ?", r.Now.Unix()), latchkey.ConflictExists)
+	if !r.MemberChanged {
+		t.check(s.table.Check(AttrPK, orgPK(r.MemberPrev.OrganizationID)).Range(AttrSK, memberSK(r.MemberPrev.MemberID)).
+			If("Version = ?", r.MemberPrev.Version), latchkey.ConflictVersion)
+	} else {
+		s.memberOps(t, r.MemberPrev, r.MemberNext)
+	}
+	if r.Session != nil {
+		it, ptr := newSessionItems(*r.Session, r.SessionTTL)
+		t.put(s.table.Put(it).If(notExists), latchkey.ConflictExists)
+		t.put(s.table.Put(ptr).If(notExists), latchkey.ConflictExists)
+	}
+	if r.Intermediate != nil {
+		t.put(s.istPut(*r.Intermediate), latchkey.ConflictExists)
+	}
+	return s.run(ctx, t)
+}
+
+// SessionBundle reads the session, its member and its organization in one BatchGetItem; the
+// session token names the member and organization, which is what makes that possible.
+func (s *Store) SessionBundle(ctx context.Context, tokenHash, orgID, memberID string) (latchkey.Session, latchkey.Member, latchkey.Organization, error) {
+	var raw []dynamo.Item
+	err := s.table.Batch(AttrPK, AttrSK).Get(
+		dynamo.Keys{sessionPK(tokenHash), "SESSION"},
+		dynamo.Keys{orgPK(orgID), skOrg},
+		dynamo.Keys{orgPK(orgID), memberSK(memberID)},
+	).Consistent(true).All(ctx, &raw)
+	var sess sessionItem
+	var mem memberItem
+	var org orgItem
+	if err = wrap(err); err != nil && err != latchkey.ErrNotFound {
+		return sess.Session, mem.Member, org.Organization, err
+	}
+	for _, it := range raw {
+		sk, _ := it[AttrSK].(*types.AttributeValueMemberS)
+		var target any
+		switch {
+		case sk == nil:
+			continue
+		case sk.Value == "SESSION":
+			target = &sess
+		case sk.Value == skOrg:
+			target = &org
+		default:
+			target = &mem
+		}
+		if err := dynamo.UnmarshalItem(it, target); err != nil {
+			return sess.Session, mem.Member, org.Organization, err
+		}
+	}
+	if sess.MemberSessionID == "" || mem.MemberID == "" || org.OrganizationID == "" {
+		return sess.Session, mem.Member, org.domain(), latchkey.ErrNotFound
+	}
+	return sess.Session, mem.Member, org.domain(), nil
+}
+
+func (s *Store) SessionHashByID(ctx context.Context, sessionID string) (string, error) {
+	var p sessionPointer
+	err := s.table.Get(AttrPK, sessionIDPK(sessionID)).Range(AttrSK, dynamo.Equal, "SESSIONID").Consistent(true).One(ctx, &p)
+	return p.Target, wrap(err)
+}
+
+// UpdateSession rewrites a session that still exists (a revoked one stays revoked).
+func (s *Store) UpdateSession(ctx context.Context, sess latchkey.Session) error {
+	it, ptr := newSessionItems(sess, sess.ExpiresAt)
+	t := &tx{}
+	t.put(s.table.Put(it).If("attribute_exists(pk)"), latchkey.ConflictExists)
+	t.put(s.table.Put(ptr).If("attribute_exists(pk)"), latchkey.ConflictExists)
+	err := s.run(ctx, t)
+	if _, ok := err.(*latchkey.Conflict); ok {
+		return latchkey.ErrNotFound
+	}
+	return err
+}
+
+func (s *Store) SessionsForMember(ctx context.Context, memberID string) ([]latchkey.Session, error) {
+	var items []sessionItem
+	err := s.table.Get(AttrGSI2PK, memberSessionsPK(memberID)).Range(AttrGSI2SK, dynamo.BeginsWith, "SESSION#").
+		Index(IndexGSI2).All(ctx, &items)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	out := make([]latchkey.Session, 0, len(items))
+	for _, it := range items {
+		out = append(out, it.Session)
+	}
+	return out, nil
+}
+
+// DeleteSessions removes sessions and their id pointers. Deleting what is already gone is fine.
+func (s *Store) DeleteSessions(ctx context.Context, sessions []latchkey.Session) error {
+	if len(sessions) == 0 {
+		return nil
+	}
+	del := make([]dynamo.Keyed, 0, 2*len(sessions))
+	for _, sess := range sessions {
+		del = append(del, dynamo.Keys{sessionPK(sess.TokenHash), "SESSION"}, dynamo.Keys{sessionIDPK(sess.MemberSessionID), "SESSIONID"})
+	}
+	_, err := s.table.Batch(AttrPK, AttrSK).Write().Delete(del...).Run(ctx)
+	return wrap(err)
+}
+
+// Hit increments every counter in one transaction, conditional on each being under its limit.
+func (s *Store) Hit(ctx context.Context, counters []latchkey.RateCounter, now time.Time) error {
+	t := &tx{}
+	for _, c := range counters {
+		start := now.Truncate(c.Window)
+		pk := fmt.Sprintf("RATE#%s#%d", c.Key, start.Unix())
+		t.update(s.table.Update(AttrPK, pk).Range(AttrSK, "RATE").Add("hits", 1).Set(AttrTTL, start.Add(c.Window).Unix()).
+			If("attribute_not_exists(hits) OR hits < ?", c.Limit), "rate")
+	}
+	err := s.run(ctx, t)
+	if _, ok := err.(*latchkey.Conflict); ok {
+		return latchkey.ErrRateLimited
+	}
+	return err
+}
+
+var _ latchkey.AuthStore = (*Store)(nil)

@@ -1,0 +1,98 @@
+package tokens
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	latchkey "github.com/latchkey/latchkey/shared"
+)
+
+// JWTLifetime is how long a session JWT is valid; apps re-authenticate to get a fresh one.
+const JWTLifetime = 5 * time.Minute
+
+// Claim names Stytch uses for the session and organization blocks.
+const (
+	claimSession      = "https://stytch.com/session"
+	claimOrganization = "https://stytch.com/organization"
+)
+
+// SessionJWT signs and verifies session JWTs with the project's key set.
+type SessionJWT struct {
+	Keys      *KeySet
+	ProjectID string
+}
+
+// Issue returns an RS256 JWT for the session, in the shape stytch-go verifies locally.
+func (j SessionJWT) Issue(ctx context.Context, s latchkey.Session, now time.Time) (string, error) {
+	kid, key, err := j.Keys.Signer(ctx)
+	if err != nil {
+		return "", err
+	}
+	claims := jwt.MapClaims{}
+	for k, v := range s.CustomClaims {
+		claims[k] = v
+	}
+	claims["iss"] = "stytch.com/" + j.ProjectID
+	claims["aud"] = []string{j.ProjectID}
+	claims["sub"] = s.MemberID
+	claims["iat"] = now.Unix()
+	claims["nbf"] = now.Unix()
+	claims["exp"] = now.Add(JWTLifetime).Unix()
+	claims[claimSession] = map[string]any{
+		"id":                     s.MemberSessionID,
+		"started_at":             s.StartedAt.UTC().Format(time.RFC3339),
+		"last_accessed_at":       s.LastAccessedAt.UTC().Format(time.RFC3339),
+		"expires_at":             s.ExpiresAt.UTC().Format(time.RFC3339),
+		"attributes":             map[string]any{"ip_address": "", "user_agent": ""},
+		"authentication_factors": s.AuthenticationFactors,
+		"roles":                  s.Roles,
+	}
+	claims[claimOrganization] = map[string]any{"organization_id": s.OrganizationID, "slug": s.OrganizationSlug}
+	t := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
+	t.Header["kid"] = kid
+	return t.SignedString(key)
+}
+
+// Verify checks a session JWT's signature, issuer and audience. Expiry is not checked: like
+// Stytch, an expired JWT still names a session, which is then checked in the table.
+func (j SessionJWT) Verify(ctx context.Context, token string) (latchkey.SessionRef, error) {
+	jwks, err := j.Keys.current(ctx)
+	if err != nil {
+		return latchkey.SessionRef{}, err
+	}
+	parsed, err := jwt.Parse(token, func(t *jwt.Token) (any, error) {
+		kid, _ := t.Header["kid"].(string)
+		for _, k := range jwks {
+			if k.kid == kid {
+				return &k.key.PublicKey, nil
+			}
+		}
+		return nil, errors.New("unknown kid")
+	}, jwt.WithValidMethods([]string{"RS256"}), jwt.WithIssuer("stytch.com/"+j.ProjectID),
+		jwt.WithAudience(j.ProjectID), jwt.WithoutClaimsValidation())
+	if err != nil || !parsed.Valid {
+		return latchkey.SessionRef{}, latchkey.SessionNotFound()
+	}
+	claims := parsed.Claims.(jwt.MapClaims)
+	// WithoutClaimsValidation also skips iss/aud, so check them here.
+	if iss, _ := claims.GetIssuer(); iss != "stytch.com/"+j.ProjectID {
+		return latchkey.SessionRef{}, latchkey.SessionNotFound()
+	}
+	if aud, _ := claims.GetAudience(); !slices.Contains(aud, j.ProjectID) {
+		return latchkey.SessionRef{}, latchkey.SessionNotFound()
+	}
+	sess, _ := claims[claimSession].(map[string]any)
+	org, _ := claims[claimOrganization].(map[string]any)
+	ref := latchkey.SessionRef{}
+	ref.SessionID, _ = sess["id"].(string)
+	ref.MemberID, _ = claims["sub"].(string)
+	ref.OrganizationID, _ = org["organization_id"].(string)
+	if ref.SessionID == "" || ref.MemberID == "" || ref.OrganizationID == "" {
+		return latchkey.SessionRef{}, latchkey.SessionNotFound()
+	}
+	return ref, nil
+}
