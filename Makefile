@@ -6,7 +6,7 @@ GO ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: dev test deps vet build clean
+.PHONY: dev test deps vet build clean cleanup
 
 ## deps: install the local emulators (idempotent; quiet when already installed)
 deps:
@@ -23,6 +23,12 @@ test: deps vet
 
 vet:
 	$(GO) vet ./...
+
+## cleanup: one run of the expired-session cleanup against the `make dev` table
+cleanup:
+	LATCHKEY_DYNAMODB_ENDPOINT=http://127.0.0.1:$${LATCHKEY_DYNAMODB_PORT:-8000} \
+	LATCHKEY_PROJECT_ID=$${LATCHKEY_PROJECT_ID:-project-test-00000000-0000-4000-8000-000000000000} \
+	$(GO) run ./functions/cleanup
 
 ## build: one Lambda bootstrap per function, linux/arm64, in dist/<function>/bootstrap
 build:

@@ -82,7 +82,9 @@ func TestSessionRevoke(t *testing.T) {
 		{"by id", func(a apptest.Response) map[string]any {
 			return map[string]any{"member_session_id": a.Str("member_session.member_session_id")}
 		}},
-		{"by token", func(a apptest.Response) map[string]any { return map[string]any{"session_token": a.Str("session_token")} }},
+		{"by token", func(a apptest.Response) map[string]any {
+			return map[string]any{"session_token": a.Str("session_token")}
+		}},
 		{"by jwt", func(a apptest.Response) map[string]any { return map[string]any{"session_jwt": a.Str("session_jwt")} }},
 		{"by member", func(a apptest.Response) map[string]any { return map[string]any{"member_id": a.Str("member_id")} }},
 	}

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -147,4 +148,34 @@ func Build(ctx context.Context, c Config, logOut io.Writer) (*App, error) {
 // LambdaHandler adapts one function's routes to API Gateway HTTP API (payload v2) events.
 func (a *App) LambdaHandler(function string) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
 	return httpadapter.NewV2(a.Server.Handler(function)).ProxyWithContext
+}
+
+// CleanupBatch bounds the items one cleanup run reads, so a run fits well inside the Lambda
+// timeout; a backlog is worked off by the following hourly runs (and by DynamoDB TTL).
+const CleanupBatch = 20000
+
+// CleanupHandler is the scheduled cleanup: it deletes expired tokens and sessions and logs one
+// line with what it did.
+func CleanupHandler(st *store.Store, clock latchkey.Clock, log *slog.Logger) func(context.Context, events.EventBridgeEvent) (store.CleanupStats, error) {
+	return func(ctx context.Context, _ events.EventBridgeEvent) (store.CleanupStats, error) {
+		start := time.Now()
+		stats, err := st.DeleteExpired(ctx, clock.Now(), CleanupBatch)
+		attrs := []any{"buckets_queried", stats.Buckets, "items_read", stats.Read, "items_deleted", stats.Deleted,
+			"items_skipped", stats.Skipped, "done", stats.Done, "latency_ms", time.Since(start).Milliseconds()}
+		if err != nil {
+			log.Error("cleanup", append(attrs, "error", err.Error())...)
+			return stats, err
+		}
+		log.Info("cleanup", attrs...)
+		return stats, nil
+	}
+}
+
+// NewStore builds just the store, for functions that need nothing else.
+func NewStore(ctx context.Context, c Config) (*store.Store, error) {
+	awsCfg, err := store.AWSConfig(ctx, c.Region, c.DynamoDBEndpoint)
+	if err != nil {
+		return nil, err
+	}
+	return store.New(awsCfg, c.DynamoDBEndpoint, c.Table), nil
 }
