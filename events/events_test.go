@@ -1,0 +1,604 @@
+// Package events_test checks the sample API Gateway HTTP API (payload v2) events under
+// events/<function>/ against the route table, and replays them through each function's Lambda
+// handler in process, against the local emulators.
+//
+// The events hold placeholders ({{name}}) for the values a live run creates; see vars in
+// TestLambdaHandlersInProcess for the full list.
+package events_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"maps"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/google/uuid"
+
+	"github.com/latchkey/latchkey/shared/api"
+	"github.com/latchkey/latchkey/shared/app/apptest"
+)
+
+// env is the local stack the Lambda handlers run against.
+var env *apptest.Env
+
+func TestMain(m *testing.M) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	var err error
+	env, err = apptest.Start(ctx)
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting the local stack:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	env.Close()
+	os.Exit(code)
+}
+
+// placeholders is every {{name}} an event may hold.
+var placeholders = []string{
+	"basic_auth", "project_id", "organization_id", "member_id", "slug", "email", "invite_email",
+	"magic_links_token", "session_token", "member_session_id",
+}
+
+var placeholderPattern = regexp.MustCompile(`\{\{([a-z_]+)\}\}`)
+
+// eventFile is one events/<function>/<name>.json.
+type eventFile struct {
+	Function, Name string
+	Raw            []byte
+}
+
+func (e eventFile) key() string { return e.Function + "/" + e.Name }
+
+func loadEvents(t *testing.T) map[string]eventFile {
+	t.Helper()
+	out := map[string]eventFile{}
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Ext(path) != ".json" {
+			return err
+		}
+		dir, file := filepath.Split(filepath.ToSlash(path))
+		dir = strings.TrimSuffix(dir, "/")
+		if dir == "" || strings.Contains(dir, "/") {
+			return fmt.Errorf("%s: events live at events/<function>/<name>.json", path)
+		}
+		raw, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		e := eventFile{Function: dir, Name: strings.TrimSuffix(file, ".json"), Raw: raw}
+		out[e.key()] = e
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(out) == 0 {
+		t.Fatal("no events found")
+	}
+	return out
+}
+
+func routesByKey() map[string]api.Route {
+	out := map[string]api.Route{}
+	for _, r := range api.Routes {
+		out[r.Method+" "+r.Path] = r
+	}
+	return out
+}
+
+var pathParamPattern = regexp.MustCompile(`\{([a-z_]+)\}`)
+
+// apiGatewayTime is the layout of requestContext.time.
+const apiGatewayTime = "02/Jan/2006:15:04:05 -0700"
+
+func TestEventsAreAPIGatewayV2(t *testing.T) {
+	files := loadEvents(t)
+	routes := routesByKey()
+	known := map[string]bool{}
+	for _, p := range placeholders {
+		known[p] = true
+	}
+	covered := map[string]bool{}
+
+	for _, key := range slices.Sorted(maps.Keys(files)) {
+		f := files[key]
+		t.Run(key, func(t *testing.T) {
+			var ev events.APIGatewayV2HTTPRequest
+			dec := json.NewDecoder(bytes.NewReader(f.Raw))
+			dec.DisallowUnknownFields() // a misspelt field would be silently dropped by Lambda too
+			if err := dec.Decode(&ev); err != nil {
+				t.Fatalf("not an APIGatewayV2HTTPRequest: %v", err)
+			}
+			if ev.Version != "2.0" {
+				t.Errorf("version %q, want 2.0", ev.Version)
+			}
+			rt, ok := routes[ev.RouteKey]
+			if !ok {
+				t.Fatalf("routeKey %q is not in api.Routes", ev.RouteKey)
+			}
+			covered[ev.RouteKey] = true
+			if rt.Function != f.Function {
+				t.Errorf("routeKey %q belongs to function %q, but the event is under events/%s", ev.RouteKey, rt.Function, f.Function)
+			}
+
+			rc := ev.RequestContext
+			if rc.RouteKey != ev.RouteKey || rc.HTTP.Method != rt.Method || rc.HTTP.Path != ev.RawPath || rc.Stage != "$default" {
+				t.Errorf("requestContext disagrees with the event: routeKey %q, method %q, path %q, stage %q",
+					rc.RouteKey, rc.HTTP.Method, rc.HTTP.Path, rc.Stage)
+			}
+			for name, v := range map[string]string{"accountId": rc.AccountID, "apiId": rc.APIID, "domainName": rc.DomainName,
+				"requestId": rc.RequestID, "http.protocol": rc.HTTP.Protocol, "http.sourceIp": rc.HTTP.SourceIP, "http.userAgent": rc.HTTP.UserAgent} {
+				if v == "" {
+					t.Errorf("requestContext.%s is empty", name)
+				}
+			}
+			if at, err := time.Parse(apiGatewayTime, rc.Time); err != nil || at.UnixMilli()/1000 != rc.TimeEpoch/1000 {
+				t.Errorf("requestContext.time %q does not match timeEpoch %d (%v)", rc.Time, rc.TimeEpoch, err)
+			}
+
+			// HTTP APIs deliver header names in lower case.
+			for k := range ev.Headers {
+				if k != strings.ToLower(k) {
+					t.Errorf("header %q is not lower case", k)
+				}
+			}
+			if ev.Headers["host"] != rc.DomainName || ev.Headers["user-agent"] != rc.HTTP.UserAgent {
+				t.Errorf("host/user-agent headers disagree with requestContext")
+			}
+			if rt.Public {
+				if _, ok := ev.Headers["authorization"]; ok {
+					t.Errorf("public route %q should show the unauthenticated call", ev.RouteKey)
+				}
+			} else {
+				if ev.Headers["authorization"] != "Basic {{basic_auth}}" {
+					t.Errorf("authorization header %q, want %q", ev.Headers["authorization"], "Basic {{basic_auth}}")
+				}
+				if ev.Headers["content-type"] != "application/json" {
+					t.Errorf("content-type header %q", ev.Headers["content-type"])
+				}
+			}
+
+			// Path parameters are exactly the template's, and fill it in to give rawPath.
+			var names []string
+			for _, m := range pathParamPattern.FindAllStringSubmatch(rt.Path, -1) {
+				names = append(names, m[1])
+			}
+			if got := slices.Sorted(maps.Keys(ev.PathParameters)); !slices.Equal(got, slices.Sorted(slices.Values(names))) {
+				t.Errorf("pathParameters %v, want keys %v", got, names)
+			}
+			expanded := pathParamPattern.ReplaceAllStringFunc(rt.Path, func(s string) string {
+				return ev.PathParameters[strings.Trim(s, "{}")]
+			})
+			if expanded != ev.RawPath {
+				t.Errorf("rawPath %q, but the template with pathParameters gives %q", ev.RawPath, expanded)
+			}
+
+			q, err := url.ParseQuery(ev.RawQueryString)
+			if err != nil {
+				t.Errorf("rawQueryString %q: %v", ev.RawQueryString, err)
+			}
+			flat := map[string]string{}
+			for k, v := range q {
+				flat[k] = strings.Join(v, ",")
+			}
+			if len(flat) != len(ev.QueryStringParameters) || (len(flat) > 0 && !reflect.DeepEqual(flat, ev.QueryStringParameters)) {
+				t.Errorf("queryStringParameters %v disagree with rawQueryString %q", ev.QueryStringParameters, ev.RawQueryString)
+			}
+
+			if ev.IsBase64Encoded {
+				t.Error("isBase64Encoded: the bodies are JSON text")
+			}
+			switch rt.Method {
+			case http.MethodGet, http.MethodDelete:
+				if ev.Body != "" {
+					t.Errorf("%s event has a body", rt.Method)
+				}
+			default:
+				var body map[string]any
+				if err := json.Unmarshal([]byte(ev.Body), &body); err != nil {
+					t.Errorf("body is not a JSON object: %v", err)
+				}
+			}
+
+			for _, m := range placeholderPattern.FindAllStringSubmatch(string(f.Raw), -1) {
+				if !known[m[1]] {
+					t.Errorf("unknown placeholder {{%s}}", m[1])
+				}
+			}
+
+			out, err := json.Marshal(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back events.APIGatewayV2HTTPRequest
+			if err := json.Unmarshal(out, &back); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(ev, back) {
+				t.Errorf("marshal round trip changed the event:\n%+v\n%+v", ev, back)
+			}
+		})
+	}
+
+	for _, r := range api.Routes {
+		if key := r.Method + " " + r.Path; !covered[key] {
+			t.Errorf("route %q (function %s) has no event under events/%s/", key, r.Function, r.Function)
+		}
+	}
+}
+
+// safeValue is what a placeholder may be replaced with: it is pasted into JSON strings, one of
+// them (the body) itself JSON, so it must need no escaping.
+var safeValue = regexp.MustCompile(`^[A-Za-z0-9._@:+/=-]*$`)
+
+// render substitutes the placeholders of an event.
+func render(t *testing.T, f eventFile, vars map[string]string) []byte {
+	t.Helper()
+	var missing []string
+	out := placeholderPattern.ReplaceAllStringFunc(string(f.Raw), func(s string) string {
+		name := strings.Trim(s, "{}")
+		v, ok := vars[name]
+		if !ok {
+			missing = append(missing, name)
+			return s
+		}
+		if !safeValue.MatchString(v) {
+			t.Fatalf("value for {{%s}} would need JSON escaping: %q", name, v)
+		}
+		return v
+	})
+	if len(missing) > 0 {
+		t.Fatalf("%s: no value yet for %v", f.key(), missing)
+	}
+	return []byte(out)
+}
+
+// result is a decoded Lambda response.
+type result struct {
+	Resp events.APIGatewayV2HTTPResponse
+	Body apptest.Response // Body, Raw and Status, for its path helpers
+}
+
+func (r result) String() string { return fmt.Sprintf("%d %s", r.Resp.StatusCode, r.Body.Raw) }
+
+// invoke runs one event through a Lambda handler as the Lambda runtime would: JSON in, JSON out.
+func invoke(t *testing.T, h lambda.Handler, payload []byte) result {
+	t.Helper()
+	out, err := h.Invoke(context.Background(), payload)
+	if err != nil {
+		t.Fatalf("Invoke: %v", err)
+	}
+	var res result
+	if err := json.Unmarshal(out, &res.Resp); err != nil {
+		t.Fatalf("Lambda output is not an APIGatewayV2HTTPResponse: %v: %s", err, out)
+	}
+	if res.Resp.IsBase64Encoded {
+		t.Fatalf("response body is base64: %s", out)
+	}
+	res.Body = apptest.Response{Status: res.Resp.StatusCode, Raw: []byte(res.Resp.Body)}
+	if err := json.Unmarshal(res.Body.Raw, &res.Body.Body); err != nil {
+		t.Fatalf("status %d, body is not JSON: %q", res.Resp.StatusCode, res.Resp.Body)
+	}
+	ct := ""
+	for k, v := range res.Resp.Headers {
+		if strings.EqualFold(k, "content-type") {
+			ct = v
+		}
+	}
+	if !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("content-type %q", ct)
+	}
+	if sc, _ := res.Body.Get("status_code").(float64); int(sc) != res.Resp.StatusCode || !strings.HasPrefix(res.Body.Str("request_id"), "request-id-") {
+		t.Errorf("body lacks status_code %d / request_id: %s", res.Resp.StatusCode, res.Body.Raw)
+	}
+	return res
+}
+
+func expectOK(t *testing.T, r result) {
+	t.Helper()
+	if r.Resp.StatusCode != http.StatusOK {
+		t.Fatalf("want 200, got %s", r)
+	}
+	apptest.ExpectOK(t, r.Body)
+}
+
+func expectError(t *testing.T, r result, status int, errorType string) {
+	t.Helper()
+	apptest.ExpectError(t, r.Body, status, errorType)
+}
+
+// want fails unless every dotted path in the body holds the given value (numbers as float64).
+func want(t *testing.T, r result, fields map[string]any) {
+	t.Helper()
+	for _, path := range slices.Sorted(maps.Keys(fields)) {
+		if got := r.Body.Get(path); !reflect.DeepEqual(got, fields[path]) {
+			t.Errorf("%s = %#v, want %#v\nbody: %s", path, got, fields[path], r.Body.Raw)
+		}
+	}
+}
+
+func basicAuth(id, secret string) string {
+	return base64.StdEncoding.EncodeToString([]byte(id + ":" + secret))
+}
+
+func TestLambdaHandlersInProcess(t *testing.T) {
+	files := loadEvents(t)
+	handlers := map[string]lambda.Handler{}
+	for _, fn := range api.Functions() {
+		handlers[fn] = lambda.NewHandler(env.App.LambdaHandler(fn))
+	}
+	tag := strings.ReplaceAll(uuid.NewString(), "-", "")[:10]
+	vars := map[string]string{
+		"project_id":   env.ProjectID,
+		"basic_auth":   basicAuth(env.ProjectID, env.Secret),
+		"slug":         "acme-" + tag,
+		"email":        "ada-" + tag + "@acme.example.com",
+		"invite_email": "grace-" + tag + "@acme.example.com",
+	}
+	event := func(t *testing.T, key string) eventFile {
+		t.Helper()
+		f, ok := files[key]
+		if !ok {
+			t.Fatalf("no event %s.json", key)
+		}
+		return f
+	}
+	run := func(t *testing.T, key string) result {
+		t.Helper()
+		f := event(t, key)
+		h, ok := handlers[f.Function]
+		if !ok {
+			t.Fatalf("no function %q in api.Functions()", f.Function)
+		}
+		return invoke(t, h, render(t, f, vars))
+	}
+
+	t.Run("wrong secret", func(t *testing.T) {
+		bad := maps.Clone(vars)
+		bad["basic_auth"] = basicAuth(env.ProjectID, env.Secret+"x")
+		bad["organization_id"] = "organization-test-" + uuid.NewString()
+		f := event(t, "organizations/get_organization")
+		expectError(t, invoke(t, handlers[f.Function], render(t, f, bad)), http.StatusUnauthorized, "unauthorized_credentials")
+	})
+
+	t.Run("wrong function", func(t *testing.T) {
+		dummy := map[string]string{}
+		for _, p := range placeholders {
+			dummy[p] = "x-" + p
+		}
+		dummy["basic_auth"] = vars["basic_auth"]
+		for _, key := range slices.Sorted(maps.Keys(files)) {
+			f := files[key]
+			for _, fn := range api.Functions() {
+				if fn == f.Function {
+					continue
+				}
+				t.Run(key+" on "+fn, func(t *testing.T) {
+					r := invoke(t, handlers[fn], render(t, f, dummy))
+					expectError(t, r, http.StatusNotFound, "route_not_found")
+				})
+			}
+		}
+	})
+
+	// The whole life of an organization, each call made by replaying its event. Each step may
+	// record values (ids, tokens) that later events' placeholders need.
+	var orgID, memberID, sessionID, sessionToken string
+	steps := []struct {
+		event string
+		check func(t *testing.T, r result)
+	}{
+		{"sessions/jwks", func(t *testing.T, r result) {
+			keys, _ := r.Body.Get("keys").([]any)
+			if len(keys) == 0 {
+				t.Fatalf("no keys: %s", r)
+			}
+			for _, k := range keys {
+				k := k.(map[string]any)
+				if k["kty"] != "RSA" || k["alg"] != "RS256" || k["kid"] == "" || k["n"] == "" || k["e"] == "" {
+					t.Errorf("key %v", k)
+				}
+			}
+		}},
+		{"organizations/create_organization", func(t *testing.T, r result) {
+			orgID = r.Body.Str("organization.organization_id")
+			if orgID == "" {
+				t.Fatalf("no organization_id: %s", r)
+			}
+			vars["organization_id"] = orgID
+			want(t, r, map[string]any{
+				"organization.organization_slug":       vars["slug"],
+				"organization.organization_name":       "Acme Corporation",
+				"organization.organization_logo_url":   "https://acme.example.com/logo.png",
+				"organization.trusted_metadata.plan":   "enterprise",
+				"organization.email_jit_provisioning":  "RESTRICTED",
+				"organization.email_allowed_domains":   []any{"acme.example.com"},
+				"organization.mfa_policy":              "OPTIONAL",
+				"organization.trusted_metadata.region": "eu",
+			})
+		}},
+		{"organizations/get_organization", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"organization.organization_id": orgID, "organization.organization_slug": vars["slug"]})
+		}},
+		{"organizations/update_organization", func(t *testing.T, r result) {
+			want(t, r, map[string]any{
+				"organization.organization_id":        orgID,
+				"organization.organization_name":      "Acme Corporation EU",
+				"organization.organization_slug":      vars["slug"],
+				"organization.trusted_metadata.seats": float64(25),
+			})
+		}},
+		{"organizations/search_organizations", func(t *testing.T, r result) {
+			orgs, _ := r.Body.Get("organizations").([]any)
+			if len(orgs) != 1 || orgs[0].(map[string]any)["organization_id"] != orgID ||
+				orgs[0].(map[string]any)["organization_name"] != "Acme Corporation EU" {
+				t.Fatalf("search by slug: %s", r)
+			}
+		}},
+		{"organizations/create_member", func(t *testing.T, r result) {
+			memberID = r.Body.Str("member_id")
+			if memberID == "" {
+				t.Fatalf("no member_id: %s", r)
+			}
+			vars["member_id"] = memberID
+			want(t, r, map[string]any{
+				"member.member_id":                    memberID,
+				"member.organization_id":              orgID,
+				"member.email_address":                vars["email"],
+				"member.name":                         "Ada Lovelace",
+				"member.status":                       "active",
+				"member.trusted_metadata.department":  "engineering",
+				"member.untrusted_metadata.theme":     "dark",
+				"organization.organization_id":        orgID,
+				"organization.organization_name":      "Acme Corporation EU",
+				"organization.trusted_metadata.seats": float64(25),
+			})
+		}},
+		{"organizations/get_member", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"member_id": memberID, "member.email_address": vars["email"], "organization.organization_id": orgID})
+		}},
+		{"organizations/update_member", func(t *testing.T, r result) {
+			want(t, r, map[string]any{
+				"member_id":                          memberID,
+				"member.name":                        "Ada King",
+				"member.untrusted_metadata.theme":    "light",
+				"member.trusted_metadata.department": "engineering",
+			})
+		}},
+		{"organizations/search_members", func(t *testing.T, r result) {
+			members, _ := r.Body.Get("members").([]any)
+			if len(members) != 1 || members[0].(map[string]any)["member_id"] != memberID {
+				t.Fatalf("search by email: %s", r)
+			}
+			if r.Body.Str("organizations."+orgID+".organization_id") != orgID {
+				t.Fatalf("search lacks the member's organization: %s", r)
+			}
+		}},
+		{"organizations/dangerously_get_member", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"member_id": memberID, "member.name": "Ada King", "organization.organization_id": orgID})
+		}},
+		{"magiclinks/login_or_signup", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"member_id": memberID, "member_created": false, "organization.organization_id": orgID})
+			mail := env.LastEmail(t, vars["email"])
+			if !strings.HasPrefix(mail.Link(), "https://app.example.com/auth/callback?") || mail.Token() == "" {
+				t.Fatalf("login email link %q", mail.Link())
+			}
+			vars["magic_links_token"] = mail.Token()
+		}},
+		{"magiclinks/authenticate", func(t *testing.T, r result) {
+			want(t, r, map[string]any{
+				"member_id":                          memberID,
+				"organization_id":                    orgID,
+				"member_authenticated":               true,
+				"member.email_address_verified":      true,
+				"member_session.member_id":           memberID,
+				"member_session.organization_id":     orgID,
+				"member_session.organization_slug":   vars["slug"],
+				"member_session.custom_claims.tier":  "gold",
+				"organization.organization_id":       orgID,
+				"organization.organization_slug":     vars["slug"],
+				"intermediate_session_token":         "",
+				"member.untrusted_metadata.theme":    "light",
+				"member.trusted_metadata.department": "engineering",
+			})
+			sessionID, sessionToken = r.Body.Str("member_session.member_session_id"), r.Body.Str("session_token")
+			if sessionID == "" || sessionToken == "" || strings.Count(r.Body.Str("session_jwt"), ".") != 2 {
+				t.Fatalf("no session: %s", r)
+			}
+			vars["member_session_id"], vars["session_token"] = sessionID, sessionToken
+		}},
+		{"sessions/authenticate_session", func(t *testing.T, r result) {
+			want(t, r, map[string]any{
+				"member_session.member_session_id":  sessionID,
+				"member_session.custom_claims.tier": "gold",
+				"session_token":                     sessionToken,
+				"member.member_id":                  memberID,
+				"organization.organization_id":      orgID,
+			})
+			exp, err := time.Parse(time.RFC3339, r.Body.Str("member_session.expires_at"))
+			if d := time.Until(exp); err != nil || d < 110*time.Minute || d > 130*time.Minute {
+				t.Errorf("session_duration_minutes 120 gave expires_at %q", r.Body.Str("member_session.expires_at"))
+			}
+		}},
+		{"sessions/get_sessions", func(t *testing.T, r result) {
+			sessions, _ := r.Body.Get("member_sessions").([]any)
+			if len(sessions) != 1 || sessions[0].(map[string]any)["member_session_id"] != sessionID {
+				t.Fatalf("sessions: %s", r)
+			}
+		}},
+		{"sessions/revoke_session", func(t *testing.T, r result) {
+			// The revoked session no longer authenticates: replay the authenticate event.
+			again := run(t, "sessions/authenticate_session")
+			expectError(t, again, http.StatusNotFound, "session_not_found")
+		}},
+		{"magiclinks/invite", func(t *testing.T, r result) {
+			want(t, r, map[string]any{
+				"member.email_address":                   vars["invite_email"],
+				"member.name":                            "Grace Hopper",
+				"member.status":                          "invited",
+				"member.untrusted_metadata.invited_from": "admin-console",
+				"organization.organization_id":           orgID,
+			})
+			if id := r.Body.Str("member_id"); id == "" || id == memberID {
+				t.Errorf("invite member_id %q", id)
+			}
+			if link := env.LastEmail(t, vars["invite_email"]).Link(); !strings.HasPrefix(link, "https://app.example.com/auth/invite?") {
+				t.Errorf("invite email link %q", link)
+			}
+		}},
+		{"organizations/delete_member", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"member_id": memberID})
+			gone := run(t, "organizations/get_member")
+			expectError(t, gone, http.StatusNotFound, "member_not_found")
+		}},
+		{"organizations/reactivate_member", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"member_id": memberID, "member.status": "active", "member.name": "Ada King", "organization.organization_id": orgID})
+			expectOK(t, run(t, "organizations/get_member"))
+		}},
+		{"organizations/delete_organization", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"organization_id": orgID})
+			gone := run(t, "organizations/get_organization")
+			expectError(t, gone, http.StatusNotFound, "organization_not_found")
+		}},
+	}
+
+	// Every event is replayed, so a new event file cannot go untested.
+	var listed []string
+	for _, s := range steps {
+		listed = append(listed, s.event)
+	}
+	sort.Strings(listed)
+	if all := slices.Sorted(maps.Keys(files)); !slices.Equal(listed, all) {
+		t.Fatalf("the flow replays %v\nbut the events are %v", listed, all)
+	}
+
+	t.Run("flow", func(t *testing.T) {
+		for _, s := range steps {
+			if !t.Run(s.event, func(t *testing.T) {
+				r := run(t, s.event)
+				expectOK(t, r)
+				s.check(t, r)
+			}) {
+				t.Fatalf("stopping: later events depend on %s", s.event)
+			}
+		}
+	})
+}
