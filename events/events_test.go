@@ -1,8 +1,9 @@
-// Package events_test checks the sample API Gateway HTTP API (payload v2) events under
-// events/<function>/ against the route table, and replays them through each function's Lambda
-// handler in process, against the local emulators.
+// Package events_test checks the sample events under events/<function>/ and replays them through
+// each function's Lambda handler in process, against the local emulators. The HTTP functions'
+// events are API Gateway HTTP API (payload v2) events, checked against the route table; the
+// scheduled functions' events are EventBridge scheduled events.
 //
-// The events hold placeholders ({{name}}) for the values a live run creates; see vars in
+// The HTTP events hold placeholders ({{name}}) for the values a live run creates; see vars in
 // TestLambdaHandlersInProcess for the full list.
 package events_test
 
@@ -13,6 +14,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io/fs"
+	"log/slog"
 	"maps"
 	"net/http"
 	"net/url"
@@ -31,30 +33,27 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/latchkey/latchkey/shared/api"
+	"github.com/latchkey/latchkey/shared/app"
 	"github.com/latchkey/latchkey/shared/app/apptest"
+	"github.com/latchkey/latchkey/shared/store"
 )
 
 // env is the local stack the Lambda handlers run against.
 var env *apptest.Env
 
-func TestMain(m *testing.M) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	var err error
-	env, err = apptest.Start(ctx)
-	cancel()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "starting the local stack:", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	env.Close()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { apptest.Run(m, &env) }
 
 // placeholders is every {{name}} an event may hold.
 var placeholders = []string{
 	"basic_auth", "project_id", "organization_id", "member_id", "slug", "email", "invite_email",
 	"magic_links_token", "session_token", "member_session_id",
+	"discovery_magic_links_token", "intermediate_session_token", "discovery_slug",
+}
+
+// scheduledFunctions are the functions (functions/<name>) an EventBridge schedule invokes
+// rather than API Gateway. They own no routes; their events are EventBridge scheduled events.
+var scheduledFunctions = map[string]bool{
+	"cleanup": true,
 }
 
 var placeholderPattern = regexp.MustCompile(`\{\{([a-z_]+)\}\}`)
@@ -96,6 +95,54 @@ func loadEvents(t *testing.T) map[string]eventFile {
 	return out
 }
 
+// TestEventFoldersAreFunctions checks that events/ and functions/ name the same functions: every
+// function has sample events, whether API Gateway (it owns routes) or EventBridge invokes it.
+func TestEventFoldersAreFunctions(t *testing.T) {
+	files := loadEvents(t)
+	folders := map[string]bool{}
+	for _, f := range files {
+		folders[f.Function] = true
+	}
+	routed := map[string]bool{}
+	for _, fn := range api.Functions() {
+		routed[fn] = true
+		if scheduledFunctions[fn] {
+			t.Errorf("function %q owns routes, but is listed in scheduledFunctions", fn)
+		}
+	}
+	entries, err := os.ReadDir("../functions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	functions := map[string]bool{}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		fn := e.Name()
+		if _, err := os.Stat(filepath.Join("../functions", fn, "main.go")); err != nil {
+			continue
+		}
+		functions[fn] = true
+		if !routed[fn] && !scheduledFunctions[fn] {
+			t.Errorf("functions/%s owns no route and is not in scheduledFunctions", fn)
+		}
+		if !folders[fn] {
+			t.Errorf("functions/%s has no events under events/%s/", fn, fn)
+		}
+	}
+	for fn := range routed {
+		if !functions[fn] {
+			t.Errorf("api.Routes names function %q, but there is no functions/%s/main.go", fn, fn)
+		}
+	}
+	for fn := range folders {
+		if !functions[fn] {
+			t.Errorf("events/%s/ names no function under functions/", fn)
+		}
+	}
+}
+
 func routesByKey() map[string]api.Route {
 	out := map[string]api.Route{}
 	for _, r := range api.Routes {
@@ -120,6 +167,9 @@ func TestEventsAreAPIGatewayV2(t *testing.T) {
 
 	for _, key := range slices.Sorted(maps.Keys(files)) {
 		f := files[key]
+		if scheduledFunctions[f.Function] {
+			continue // TestScheduledEventsAreEventBridge
+		}
 		t.Run(key, func(t *testing.T) {
 			var ev events.APIGatewayV2HTTPRequest
 			dec := json.NewDecoder(bytes.NewReader(f.Raw))
@@ -245,9 +295,96 @@ func TestEventsAreAPIGatewayV2(t *testing.T) {
 	}
 }
 
+// eventBridgeFields is every top-level field of an EventBridge event, all of which a scheduled
+// event carries.
+var eventBridgeFields = []string{"account", "detail", "detail-type", "id", "region", "resources", "source", "time", "version"}
+
+var (
+	accountPattern  = regexp.MustCompile(`^[0-9]{12}$`)
+	regionPattern   = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-[0-9]$`)
+	ruleARNPattern  = regexp.MustCompile(`^arn:aws:events:([a-z0-9-]+):([0-9]{12}):rule/[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)?$`)
+	anyPlaceholders = regexp.MustCompile(`\{\{[^}]*\}\}`)
+)
+
+func TestScheduledEventsAreEventBridge(t *testing.T) {
+	files := loadEvents(t)
+	seen := map[string]bool{}
+	for _, key := range slices.Sorted(maps.Keys(files)) {
+		f := files[key]
+		if !scheduledFunctions[f.Function] {
+			continue
+		}
+		seen[f.Function] = true
+		t.Run(key, func(t *testing.T) {
+			var ev events.EventBridgeEvent
+			dec := json.NewDecoder(bytes.NewReader(f.Raw))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&ev); err != nil {
+				t.Fatalf("not an EventBridgeEvent: %v", err)
+			}
+			if dec.More() {
+				t.Error("data after the event")
+			}
+			var fields map[string]json.RawMessage
+			if err := json.Unmarshal(f.Raw, &fields); err != nil {
+				t.Fatal(err)
+			}
+			if got := slices.Sorted(maps.Keys(fields)); !slices.Equal(got, eventBridgeFields) {
+				t.Errorf("fields %v, want %v", got, eventBridgeFields)
+			}
+			if ev.Version != "0" || ev.DetailType != "Scheduled Event" || ev.Source != "aws.events" {
+				t.Errorf("version %q, detail-type %q, source %q: want 0, Scheduled Event, aws.events", ev.Version, ev.DetailType, ev.Source)
+			}
+			if _, err := uuid.Parse(ev.ID); err != nil {
+				t.Errorf("id %q is not a UUID", ev.ID)
+			}
+			if !accountPattern.MatchString(ev.AccountID) || !regionPattern.MatchString(ev.Region) {
+				t.Errorf("account %q / region %q", ev.AccountID, ev.Region)
+			}
+			if ev.Time.IsZero() || ev.Time.Location() != time.UTC || !ev.Time.Equal(ev.Time.Truncate(time.Second)) {
+				t.Errorf("time %v: EventBridge gives whole seconds in UTC", ev.Time)
+			}
+			if len(ev.Resources) != 1 {
+				t.Errorf("resources %v: a scheduled event names the one rule that fired", ev.Resources)
+			}
+			for _, arn := range ev.Resources {
+				m := ruleARNPattern.FindStringSubmatch(arn)
+				if m == nil || m[1] != ev.Region || m[2] != ev.AccountID {
+					t.Errorf("resource %q is not a rule ARN in %s/%s", arn, ev.Region, ev.AccountID)
+				}
+			}
+			var detail map[string]any
+			if err := json.Unmarshal(ev.Detail, &detail); err != nil || detail == nil || len(detail) != 0 {
+				t.Errorf("detail %s: a scheduled event's detail is {}", ev.Detail)
+			}
+			if m := anyPlaceholders.FindString(string(f.Raw)); m != "" {
+				t.Errorf("placeholder %s: scheduled events carry no values from a run", m)
+			}
+
+			out, err := json.Marshal(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back events.EventBridgeEvent
+			if err := json.Unmarshal(out, &back); err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(ev, back) {
+				t.Errorf("marshal round trip changed the event:\n%+v\n%+v", ev, back)
+			}
+		})
+	}
+	for fn := range scheduledFunctions {
+		if !seen[fn] {
+			t.Errorf("scheduled function %q has no event under events/%s/", fn, fn)
+		}
+	}
+}
+
 // safeValue is what a placeholder may be replaced with: it is pasted into JSON strings, one of
-// them (the body) itself JSON, so it must need no escaping.
-var safeValue = regexp.MustCompile(`^[A-Za-z0-9._@:+/=-]*$`)
+// them (the body) itself JSON, so it must need no escaping. Tokens are base64url, so "_" and
+// "-" occur.
+var safeValue = regexp.MustCompile(`^[A-Za-z0-9._@:+/=_-]*$`)
 
 // render substitutes the placeholders of an event.
 func render(t *testing.T, f eventFile, vars map[string]string) []byte {
@@ -312,6 +449,27 @@ func invoke(t *testing.T, h lambda.Handler, payload []byte) result {
 	return res
 }
 
+// invokeScheduled runs a scheduled event through the cleanup Lambda handler and decodes what it
+// returned, strictly: the Lambda's result is what the schedule's invocation record shows.
+func invokeScheduled(t *testing.T, h lambda.Handler, payload []byte) store.CleanupStats {
+	t.Helper()
+	out, err := h.Invoke(context.Background(), payload)
+	if err != nil {
+		t.Fatalf("Invoke: %v", err)
+	}
+	var stats store.CleanupStats
+	dec := json.NewDecoder(bytes.NewReader(out))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&stats); err != nil {
+		t.Fatalf("Lambda output is not a CleanupStats: %v: %s", err, out)
+	}
+	var fields map[string]any
+	if err := json.Unmarshal(out, &fields); err != nil || len(fields) != 5 {
+		t.Errorf("CleanupStats output should have its 5 fields: %s", out)
+	}
+	return stats
+}
+
 func expectOK(t *testing.T, r result) {
 	t.Helper()
 	if r.Resp.StatusCode != http.StatusOK {
@@ -339,20 +497,64 @@ func basicAuth(id, secret string) string {
 	return base64.StdEncoding.EncodeToString([]byte(id + ":" + secret))
 }
 
+// discovered maps organization_id to its entry in a discovered_organizations list.
+func discovered(t *testing.T, r result) map[string]map[string]any {
+	t.Helper()
+	list, ok := r.Body.Get("discovered_organizations").([]any)
+	if !ok {
+		t.Fatalf("no discovered_organizations list: %s", r)
+	}
+	out := map[string]map[string]any{}
+	for _, it := range list {
+		d, _ := it.(map[string]any)
+		org, _ := d["organization"].(map[string]any)
+		id, _ := org["organization_id"].(string)
+		if id == "" {
+			t.Fatalf("discovered organization without an id: %v", it)
+		}
+		out[id] = d
+	}
+	return out
+}
+
+// field walks a dotted path through a decoded JSON object, as apptest.Response.Get does.
+func field(v any, path string) any {
+	for _, part := range strings.Split(path, ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[part]
+	}
+	return v
+}
+
 func TestLambdaHandlersInProcess(t *testing.T) {
 	files := loadEvents(t)
 	handlers := map[string]lambda.Handler{}
 	for _, fn := range api.Functions() {
 		handlers[fn] = lambda.NewHandler(env.App.LambdaHandler(fn))
 	}
+	// The scheduled functions, built as their main.go builds them, on the test clock.
+	cleanupLog := &apptest.SyncBuffer{}
+	scheduled := map[string]lambda.Handler{
+		"cleanup": lambda.NewHandler(app.CleanupHandler(env.App.Store, env.Clock, slog.New(slog.NewJSONHandler(cleanupLog, nil)))),
+	}
+	if got := slices.Sorted(maps.Keys(scheduled)); !slices.Equal(got, slices.Sorted(maps.Keys(scheduledFunctions))) {
+		t.Fatalf("handlers for scheduled functions %v, want %v", got, slices.Sorted(maps.Keys(scheduledFunctions)))
+	}
 	tag := strings.ReplaceAll(uuid.NewString(), "-", "")[:10]
 	vars := map[string]string{
-		"project_id":   env.ProjectID,
-		"basic_auth":   basicAuth(env.ProjectID, env.Secret),
-		"slug":         "acme-" + tag,
-		"email":        "ada-" + tag + "@acme.example.com",
-		"invite_email": "grace-" + tag + "@acme.example.com",
+		"project_id":     env.ProjectID,
+		"basic_auth":     basicAuth(env.ProjectID, env.Secret),
+		"slug":           "acme-" + tag,
+		"discovery_slug": "acme-labs-" + tag,
+		"email":          "ada-" + tag + "@acme.example.com",
+		"invite_email":   "grace-" + tag + "@acme.example.com",
 	}
+	// founderEmail is a colleague of Ada's at acme.example.com, who is no member of Acme: they
+	// create Acme Labs through discovery, then join Acme by email domain.
+	founderEmail := "lin-" + tag + "@acme.example.com"
 	event := func(t *testing.T, key string) eventFile {
 		t.Helper()
 		f, ok := files[key]
@@ -361,14 +563,52 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 		}
 		return f
 	}
-	run := func(t *testing.T, key string) result {
+	// runWith replays an HTTP event with vars, some of them overridden.
+	runWith := func(t *testing.T, key string, with map[string]string) result {
 		t.Helper()
 		f := event(t, key)
 		h, ok := handlers[f.Function]
 		if !ok {
 			t.Fatalf("no function %q in api.Functions()", f.Function)
 		}
-		return invoke(t, h, render(t, f, vars))
+		v := maps.Clone(vars)
+		maps.Copy(v, with)
+		return invoke(t, h, render(t, f, v))
+	}
+	run := func(t *testing.T, key string) result {
+		t.Helper()
+		return runWith(t, key, nil)
+	}
+	// runScheduled replays a scheduled event with the clock moved on by later, as the schedule
+	// would fire then; the clock is moved back afterwards.
+	runScheduled := func(t *testing.T, key string, later time.Duration) store.CleanupStats {
+		t.Helper()
+		f := event(t, key)
+		h, ok := scheduled[f.Function]
+		if !ok {
+			t.Fatalf("no scheduled function %q", f.Function)
+		}
+		payload := render(t, f, vars)
+		defer env.Clock.Advance(later)()
+		return invokeScheduled(t, h, payload)
+	}
+	// discover replays the discovery events for an email: send the link, then redeem it for an
+	// intermediate session, which it records (each exchange or create consumes one).
+	discover := func(t *testing.T, email string) result {
+		t.Helper()
+		with := map[string]string{"email": email}
+		expectOK(t, runWith(t, "magiclinks/discovery_send", with))
+		mail := env.LastEmail(t, email)
+		if !strings.Contains(mail.Link(), "stytch_token_type=discovery") {
+			t.Fatalf("discovery email link %q", mail.Link())
+		}
+		vars["discovery_magic_links_token"] = mail.Token()
+		r := runWith(t, "magiclinks/discovery_authenticate", with)
+		expectOK(t, r)
+		if vars["intermediate_session_token"] = r.Body.Str("intermediate_session_token"); vars["intermediate_session_token"] == "" {
+			t.Fatalf("no intermediate_session_token: %s", r)
+		}
+		return r
 	}
 
 	t.Run("wrong secret", func(t *testing.T) {
@@ -387,6 +627,9 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 		dummy["basic_auth"] = vars["basic_auth"]
 		for _, key := range slices.Sorted(maps.Keys(files)) {
 			f := files[key]
+			if scheduledFunctions[f.Function] {
+				continue // not an API Gateway event: EventBridge invokes only its own function
+			}
 			for _, fn := range api.Functions() {
 				if fn == f.Function {
 					continue
@@ -402,6 +645,7 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 	// The whole life of an organization, each call made by replaying its event. Each step may
 	// record values (ids, tokens) that later events' placeholders need.
 	var orgID, memberID, sessionID, sessionToken string
+	var labsID, founderID, founderLabsToken string // Acme Labs, created through discovery
 	steps := []struct {
 		event string
 		check func(t *testing.T, r result)
@@ -564,6 +808,179 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 				t.Errorf("invite email link %q", link)
 			}
 		}},
+		{"magiclinks/discovery_send", func(t *testing.T, r result) {
+			if keys := slices.Sorted(maps.Keys(r.Body.Body)); !slices.Equal(keys, []string{"request_id", "status_code"}) {
+				t.Errorf("discovery send answers only request_id and status_code: %s", r)
+			}
+			mail := env.LastEmail(t, vars["email"])
+			u, err := url.Parse(mail.Link())
+			if err != nil || !strings.HasPrefix(mail.Link(), "http://localhost:3000/discover?") ||
+				u.Query().Get("stytch_token_type") != "discovery" || mail.Token() == "" {
+				t.Fatalf("discovery email link %q", mail.Link())
+			}
+			vars["discovery_magic_links_token"] = mail.Token()
+		}},
+		{"magiclinks/discovery_authenticate", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"email_address": vars["email"]})
+			if vars["intermediate_session_token"] = r.Body.Str("intermediate_session_token"); vars["intermediate_session_token"] == "" {
+				t.Fatalf("no intermediate_session_token: %s", r)
+			}
+			for _, k := range []string{"session_token", "session_jwt", "member_session"} {
+				if _, ok := r.Body.Body[k]; ok {
+					t.Errorf("discovery authenticate returned %s: no organization is chosen yet", k)
+				}
+			}
+			orgs := discovered(t, r)
+			d := orgs[orgID]
+			if len(orgs) != 1 || d == nil {
+				t.Fatalf("Ada is a member of Acme only: %s", r)
+			}
+			for path, v := range map[string]any{
+				"member_authenticated":           true,
+				"membership.type":                "active_member",
+				"membership.details":             nil,
+				"membership.member.member_id":    memberID,
+				"membership.member.status":       "active",
+				"organization.organization_id":   orgID,
+				"organization.organization_slug": vars["slug"],
+				"primary_required":               nil,
+				"mfa_required":                   nil,
+			} {
+				if got := field(d, path); !reflect.DeepEqual(got, v) {
+					t.Errorf("discovered Acme: %s = %#v, want %#v", path, got, v)
+				}
+			}
+			// The link is single use.
+			expectError(t, run(t, "magiclinks/discovery_authenticate"), http.StatusNotFound, "magic_link_not_found")
+		}},
+		{"discovery/list_organizations", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"email_address": vars["email"]})
+			if hint, ok := r.Body.Body["organization_id_hint"]; !ok || hint != nil {
+				t.Errorf("organization_id_hint %#v (present: %v), want null", hint, ok)
+			}
+			orgs := discovered(t, r)
+			if d := orgs[orgID]; len(orgs) != 1 || field(d, "membership.type") != "active_member" || d["member_authenticated"] != true {
+				t.Fatalf("listing from the intermediate session: %s", r)
+			}
+		}},
+		{"discovery/exchange_intermediate_session", func(t *testing.T, r result) {
+			// Listing did not consume the intermediate session; the exchange does.
+			want(t, r, map[string]any{
+				"member_authenticated":              true,
+				"member_id":                         memberID,
+				"organization_id":                   orgID,
+				"member.email_address":              vars["email"],
+				"member.status":                     "active",
+				"organization.organization_slug":    vars["slug"],
+				"member_session.member_id":          memberID,
+				"member_session.organization_id":    orgID,
+				"member_session.custom_claims.tier": "gold",
+				"intermediate_session_token":        "",
+				"mfa_required":                      nil,
+				"primary_required":                  nil,
+			})
+			token := r.Body.Str("session_token")
+			if token == "" || token == sessionToken || strings.Count(r.Body.Str("session_jwt"), ".") != 2 {
+				t.Fatalf("no new session: %s", r)
+			}
+			factors, _ := r.Body.Get("member_session.authentication_factors").([]any)
+			if len(factors) != 1 || field(factors[0], "type") != "magic_link" || field(factors[0], "email_factor.email_address") != vars["email"] {
+				t.Errorf("authentication_factors %v, want the discovery magic link", factors)
+			}
+			expectError(t, run(t, "discovery/exchange_intermediate_session"), http.StatusNotFound, "intermediate_session_not_found")
+			vars["session_token"] = token
+			a := run(t, "sessions/authenticate_session")
+			expectOK(t, a)
+			want(t, a, map[string]any{"member.member_id": memberID, "organization.organization_id": orgID})
+
+			// Ada's colleague, no member of Acme, discovers it as open to their email domain; their
+			// intermediate session creates the next organization.
+			orgs := discovered(t, discover(t, founderEmail))
+			d := orgs[orgID]
+			if len(orgs) != 1 || d == nil {
+				t.Fatalf("the founder may join Acme only: %v", orgs)
+			}
+			for path, v := range map[string]any{
+				"member_authenticated":      true,
+				"membership.type":           "eligible_to_join_by_email_domain",
+				"membership.details.domain": "acme.example.com",
+				"membership.member":         nil,
+			} {
+				if got := field(d, path); !reflect.DeepEqual(got, v) {
+					t.Errorf("Acme for the founder: %s = %#v, want %#v", path, got, v)
+				}
+			}
+		}},
+		{"discovery/create_organization", func(t *testing.T, r result) {
+			labsID, founderID = r.Body.Str("organization.organization_id"), r.Body.Str("member_id")
+			if labsID == "" || labsID == orgID || founderID == "" {
+				t.Fatalf("no new organization and member: %s", r)
+			}
+			want(t, r, map[string]any{
+				"organization_id":                     labsID,
+				"organization.organization_name":      "Acme Labs",
+				"organization.organization_slug":      vars["discovery_slug"],
+				"organization.organization_logo_url":  "https://labs.acme.example.com/logo.png",
+				"organization.trusted_metadata.plan":  "starter",
+				"organization.email_jit_provisioning": "NOT_ALLOWED",
+				"member.member_id":                    founderID,
+				"member.organization_id":              labsID,
+				"member.email_address":                founderEmail,
+				"member.email_address_verified":       true,
+				"member.status":                       "active",
+				"member.is_admin":                     true,
+				"member_authenticated":                true,
+				"member_session.member_id":            founderID,
+				"member_session.organization_id":      labsID,
+				"member_session.organization_slug":    vars["discovery_slug"],
+				"intermediate_session_token":          "",
+			})
+			roles, _ := r.Body.Get("member.roles").([]any)
+			if !slices.ContainsFunc(roles, func(r any) bool { return field(r, "role_id") == "stytch_admin" }) {
+				t.Errorf("the founder is not stytch_admin: roles %v", roles)
+			}
+			if founderLabsToken = r.Body.Str("session_token"); founderLabsToken == "" || strings.Count(r.Body.Str("session_jwt"), ".") != 2 {
+				t.Fatalf("no session: %s", r)
+			}
+			expectError(t, run(t, "discovery/create_organization"), http.StatusNotFound, "intermediate_session_not_found")
+			vars["session_token"] = founderLabsToken
+		}},
+		{"sessions/exchange_session", func(t *testing.T, r result) {
+			// From Acme Labs into Acme, which the founder joins by email domain.
+			newID := r.Body.Str("member_id")
+			if newID == "" || newID == memberID || newID == founderID {
+				t.Fatalf("exchange did not create a member in Acme: %s", r)
+			}
+			want(t, r, map[string]any{
+				"member_authenticated":           true,
+				"organization_id":                orgID,
+				"organization.organization_id":   orgID,
+				"member.organization_id":         orgID,
+				"member.email_address":           founderEmail,
+				"member.email_address_verified":  true,
+				"member.status":                  "active",
+				"member_session.member_id":       newID,
+				"member_session.organization_id": orgID,
+				"intermediate_session_token":     "",
+			})
+			token := r.Body.Str("session_token")
+			if token == "" || token == founderLabsToken || strings.Count(r.Body.Str("session_jwt"), ".") != 2 {
+				t.Fatalf("no new session: %s", r)
+			}
+			factors, _ := r.Body.Get("member_session.authentication_factors").([]any)
+			if len(factors) != 1 || field(factors[0], "type") != "magic_link" {
+				t.Errorf("the new session carries the old one's factors: %v", factors)
+			}
+			a := runWith(t, "sessions/authenticate_session", map[string]string{"session_token": token})
+			expectOK(t, a)
+			want(t, a, map[string]any{"member.member_id": newID, "organization.organization_id": orgID})
+			// The Acme Labs session is left as it is (listed without touching its expiry).
+			l := runWith(t, "sessions/get_sessions", map[string]string{"organization_id": labsID, "member_id": founderID})
+			expectOK(t, l)
+			if s, _ := l.Body.Get("member_sessions").([]any); len(s) != 1 || field(s[0], "organization_id") != labsID {
+				t.Errorf("Acme Labs sessions: %s", l)
+			}
+		}},
 		{"organizations/delete_member", func(t *testing.T, r result) {
 			want(t, r, map[string]any{"member_id": memberID})
 			gone := run(t, "organizations/get_member")
@@ -580,9 +997,42 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 		}},
 	}
 
+	// Later, the hourly schedule fires: its events are replayed with the clock moved on, when the
+	// flow's sessions have expired, and the clock moved back after.
+	scheduledSteps := []struct {
+		event string
+		later time.Duration
+		check func(t *testing.T, stats store.CleanupStats)
+	}{
+		{"cleanup/scheduled", 2 * time.Hour, func(t *testing.T, stats store.CleanupStats) {
+			if !stats.Done || stats.Deleted == 0 || stats.Read < stats.Deleted+stats.Skipped ||
+				stats.Buckets != int(store.CleanupLookback/time.Hour)+1 {
+				t.Fatalf("cleanup two hours on: %+v", stats)
+			}
+			t.Logf("cleanup two hours on: %+v", stats)
+			lines := strings.Split(strings.TrimSpace(cleanupLog.String()), "\n")
+			var line map[string]any
+			if err := json.Unmarshal([]byte(lines[len(lines)-1]), &line); err != nil || line["msg"] != "cleanup" ||
+				line["level"] != "INFO" || line["items_deleted"] != float64(stats.Deleted) || line["done"] != true {
+				t.Errorf("cleanup log line %q (%v)", lines[len(lines)-1], err)
+			}
+			// The Acme Labs session (60 minutes) is gone, not merely expired: it is unknown now.
+			expectError(t, runWith(t, "sessions/authenticate_session", map[string]string{"session_token": founderLabsToken}),
+				http.StatusNotFound, "session_not_found")
+			// Idempotent: a second run, a minute before the first in test time (so no item can
+			// have expired in between), finds nothing left to delete.
+			if again := runScheduled(t, "cleanup/scheduled", 2*time.Hour-time.Minute); !again.Done || again.Deleted != 0 {
+				t.Errorf("second cleanup: %+v", again)
+			}
+		}},
+	}
+
 	// Every event is replayed, so a new event file cannot go untested.
 	var listed []string
 	for _, s := range steps {
+		listed = append(listed, s.event)
+	}
+	for _, s := range scheduledSteps {
 		listed = append(listed, s.event)
 	}
 	sort.Strings(listed)
@@ -599,6 +1049,14 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 			}) {
 				t.Fatalf("stopping: later events depend on %s", s.event)
 			}
+		}
+		for _, s := range scheduledSteps {
+			t.Run(s.event, func(t *testing.T) {
+				s.check(t, runScheduled(t, s.event, s.later))
+				if got := env.Clock.Now(); time.Since(got).Abs() > time.Minute {
+					t.Errorf("the clock was not moved back: %v", got)
+				}
+			})
 		}
 	})
 }

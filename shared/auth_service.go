@@ -157,14 +157,20 @@ func (a *Auth) limit(ctx context.Context, orgID, email string) error {
 // sendLink stores a fresh single-use token and emails its link. If the email cannot be sent
 // the token is deleted, so no usable link exists that nobody received.
 func (a *Auth) sendLink(ctx context.Context, kind string, org Organization, m Member, redirect, challenge string, ttl time.Duration) error {
-	token, hash := secret.New()
 	now := a.Clock.Now()
-	t := MagicToken{Hash: hash, Kind: kind, OrganizationID: org.OrganizationID, MemberID: m.MemberID, Email: m.EmailAddress,
+	t := MagicToken{Kind: kind, OrganizationID: org.OrganizationID, MemberID: m.MemberID, Email: m.EmailAddress,
 		PKCEChallenge: challenge, CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	return a.sendToken(ctx, t, org.OrganizationName, redirect, "multi_tenant_magic_links")
+}
+
+// sendToken stores t under a fresh token's hash and emails the link.
+func (a *Auth) sendToken(ctx context.Context, t MagicToken, orgName, redirect, linkType string) error {
+	token, hash := secret.New()
+	t.Hash = hash
 	if err := a.Store.PutMagicToken(ctx, t); err != nil {
 		return err
 	}
-	msg := LinkMessage(kind, m.EmailAddress, org.OrganizationName, LinkURL(redirect, "multi_tenant_magic_links", token), humanDuration(ttl))
+	msg := LinkMessage(t.Kind, t.Email, orgName, LinkURL(redirect, linkType, token), humanDuration(t.ExpiresAt.Sub(t.CreatedAt)))
 	if err := a.Mail.Send(ctx, msg); err != nil {
 		if derr := a.Store.DeleteMagicToken(context.WithoutCancel(ctx), hash); derr != nil {
 			return errors.Join(err, derr)
@@ -293,6 +299,7 @@ type AuthenticateRequest struct {
 
 // AuthResult is a completed (or MFA-pending) authentication.
 type AuthResult struct {
+	PrimaryRequired     []string
 	Member              Member
 	Organization        Organization
 	Session             *Session
@@ -374,31 +381,12 @@ func (a *Auth) Authenticate(ctx context.Context, r AuthenticateRequest) (AuthRes
 		return res, nil
 	}
 
-	sess := Session{MemberSessionID: a.IDs.New("member-session"), MemberID: next.MemberID, OrganizationID: org.OrganizationID,
-		OrganizationSlug: org.OrganizationSlug, StartedAt: now, LastAccessedAt: now, ExpiresAt: now.Add(duration),
-		Roles: RoleIDs(presented), CustomClaims: r.SessionCustomClaims, AuthenticationFactors: factors}
-	if sess.CustomClaims == nil {
-		sess.CustomClaims = map[string]any{}
-	}
-	token, err := NewSessionToken(org.OrganizationID, next.MemberID)
-	if err != nil {
-		return res, err
-	}
-	sess.TokenHash = secret.Hash(token)
-	red.Session, red.SessionTTL = &sess, sess.ExpiresAt
-	if err := a.redeem(ctx, red); err != nil {
-		return res, err
-	}
-	if existing != nil {
+	out, err := a.startSession(ctx, red, next, org, factors, duration, r.SessionCustomClaims)
+	if err == nil && existing != nil {
 		// The factor now lives on the new session; the old one is superseded.
 		_ = a.Store.DeleteSessions(ctx, []Session{*existing})
 	}
-	jwt, err := a.JWT.Issue(ctx, sess, now)
-	if err != nil {
-		return res, err
-	}
-	res.Session, res.SessionToken, res.SessionJWT, res.MemberAuthenticated = &sess, token, jwt, true
-	return res, nil
+	return out, err
 }
 
 func (a *Auth) redeem(ctx context.Context, r Redemption) error {

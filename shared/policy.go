@@ -60,3 +60,56 @@ func (o Organization) RequiresMFA(factors []AuthFactor) bool {
 	}
 	return !slices.ContainsFunc(factors, func(f AuthFactor) bool { return f.Type == "otp" || f.Type == "totp" })
 }
+
+// Membership types in discovery, as Stytch names them.
+const (
+	MembershipActive   = "active_member"
+	MembershipPending  = "pending_member"
+	MembershipInvited  = "invited_member"
+	MembershipEligible = "eligible_to_join_by_email_domain"
+)
+
+// factorMethods maps an authentication factor to the auth method it proves.
+var factorMethods = map[string]string{"magic_link": MethodMagicLink, "email_otp": "email_otp", "password": "password", "sso": "sso"}
+
+// Admission is how a person with a verified email and some factors may enter an organization.
+type Admission struct {
+	Membership      string
+	Member          *Member  // nil when they would join by email domain
+	PrimaryRequired []string // the organization's allowed methods, when no factor satisfies them
+	MFARequired     bool
+}
+
+// Authenticated tells whether the factors are enough to start a session right away.
+func (a Admission) Authenticated() bool { return len(a.PrimaryRequired) == 0 && !a.MFARequired }
+
+// Admit decides whether and how email (with member m in this organization, if any) may enter
+// the organization on the strength of factors. It refuses when the person has no membership
+// and may not join by domain. This one decision serves login, discovery, intermediate-session
+// exchange and session exchange.
+func (o Organization) Admit(email string, m *Member, factors []AuthFactor) (Admission, error) {
+	var a Admission
+	switch {
+	case m != nil && m.Status == StatusActive:
+		a.Membership, a.Member = MembershipActive, m
+	case m != nil && m.Status == StatusInvited:
+		a.Membership, a.Member = MembershipInvited, m
+	case m != nil && m.Status == StatusPending:
+		a.Membership, a.Member = MembershipPending, m
+	default:
+		if err := o.CheckEmailJIT(email); err != nil {
+			return a, err
+		}
+		a.Membership = MembershipEligible
+	}
+	if o.AuthMethods == Restricted && !(m != nil && m.IsBreakglass) {
+		ok := slices.ContainsFunc(factors, func(f AuthFactor) bool {
+			return slices.Contains(o.AllowedAuthMethods, factorMethods[f.Type])
+		})
+		if !ok {
+			a.PrimaryRequired = slices.Clone(o.AllowedAuthMethods)
+		}
+	}
+	a.MFARequired = o.RequiresMFA(factors)
+	return a, nil
+}

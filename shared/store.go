@@ -76,14 +76,22 @@ type AuthStore interface {
 	// limit for the current window; a refused hit counts nothing.
 	Hit(ctx context.Context, counters []RateCounter, now time.Time) error
 	PutIntermediateSession(ctx context.Context, ist IntermediateSession) error
+	IntermediateSession(ctx context.Context, hash string) (IntermediateSession, error)
+	MembersByEmail(ctx context.Context, email string) ([]Member, error)
+	OrganizationIDsByDomain(ctx context.Context, domain string) ([]string, error)
 }
 
 // Redemption is everything a successful magic-link authentication writes.
 type Redemption struct {
-	TokenHash  string
-	Now        time.Time
-	MemberPrev Member
-	MemberNext Member
+	TokenHash        string // the magic-link token consumed, or
+	IntermediateHash string // the intermediate session consumed
+	// NewOrganization is created in the same transaction (discovery's organization create).
+	NewOrganization *Organization
+	// MemberCreate makes MemberNext a new member (JIT or first member).
+	MemberCreate bool
+	Now          time.Time
+	MemberPrev   Member
+	MemberNext   Member
 	// MemberChanged is false when the member stays as read; the transaction then only checks
 	// that nobody changed it meanwhile.
 	MemberChanged bool

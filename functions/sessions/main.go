@@ -1,28 +1,10 @@
-// Command sessions is the Lambda function serving the sessions routes of shared/api's route table.
+// Command sessions is the Lambda function serving the "sessions" routes of the route table in
+// shared/api/routes.go (API Gateway HTTP API, payload v2).
 package main
 
 import (
-	"context"
-	"log/slog"
-	"os"
-
-	"github.com/aws/aws-lambda-go/lambda"
-
 	"github.com/latchkey/latchkey/shared/api"
 	"github.com/latchkey/latchkey/shared/app"
 )
 
-func main() {
-	ctx := context.Background()
-	cfg, err := app.ConfigFromEnv()
-	if err != nil {
-		slog.Error("config", "error", err)
-		os.Exit(1)
-	}
-	a, err := app.Build(ctx, cfg, os.Stdout)
-	if err != nil {
-		slog.Error("start", "error", err)
-		os.Exit(1)
-	}
-	lambda.Start(a.LambdaHandler(api.FunctionSessions))
-}
+func main() { app.ServeLambda(api.FunctionSessions) }

@@ -36,27 +36,22 @@ func (s *Server) invite(r *http.Request) (stamper, error) {
 	return memberBody(s.Auth.Invite(r.Context(), req))
 }
 
-type mfaRequired struct {
-	MemberOptions          *map[string]any `json:"member_options"`
-	SecondaryAuthInitiated *string         `json:"secondary_auth_initiated"`
-}
-
 type authenticateResponse struct {
 	envelope
-	MemberID                 string                `json:"member_id"`
-	OrganizationID           string                `json:"organization_id"`
-	MethodID                 string                `json:"method_id"`
-	ResetSessions            bool                  `json:"reset_sessions"`
-	Member                   latchkey.Member       `json:"member"`
-	Organization             latchkey.Organization `json:"organization"`
-	SessionToken             string                `json:"session_token"`
-	SessionJWT               string                `json:"session_jwt"`
-	MemberSession            *latchkey.Session     `json:"member_session"`
-	IntermediateSessionToken string                `json:"intermediate_session_token"`
-	MemberAuthenticated      bool                  `json:"member_authenticated"`
-	MFARequired              *mfaRequired          `json:"mfa_required"`
-	PrimaryRequired          *map[string]any       `json:"primary_required"`
-	MemberDevice             *map[string]any       `json:"member_device"`
+	MemberID                 string                    `json:"member_id"`
+	OrganizationID           string                    `json:"organization_id"`
+	MethodID                 string                    `json:"method_id"`
+	ResetSessions            bool                      `json:"reset_sessions"`
+	Member                   latchkey.Member           `json:"member"`
+	Organization             latchkey.Organization     `json:"organization"`
+	SessionToken             string                    `json:"session_token"`
+	SessionJWT               string                    `json:"session_jwt"`
+	MemberSession            *latchkey.Session         `json:"member_session"`
+	IntermediateSessionToken string                    `json:"intermediate_session_token"`
+	MemberAuthenticated      bool                      `json:"member_authenticated"`
+	MFARequired              *latchkey.MFARequired     `json:"mfa_required"`
+	PrimaryRequired          *latchkey.PrimaryRequired `json:"primary_required"`
+	MemberDevice             *map[string]any           `json:"member_device"`
 }
 
 func authenticateBody(res latchkey.AuthResult) *authenticateResponse {
@@ -72,10 +67,11 @@ func authenticateBody(res latchkey.AuthResult) *authenticateResponse {
 			}
 		}
 	}
-	if res.MFARequired {
-		opts := map[string]any{"mfa_phone_number": res.Member.MFAPhoneNumber, "totp_registration_id": res.Member.TOTPRegistrationID}
-		out.MFARequired = &mfaRequired{MemberOptions: &opts}
+	var m *latchkey.Member
+	if res.Member.MemberID != "" {
+		m = &res.Member
 	}
+	out.PrimaryRequired, out.MFARequired = latchkey.Requirements(latchkey.Admission{PrimaryRequired: res.PrimaryRequired, MFARequired: res.MFARequired}, m)
 	return out
 }
 

@@ -1,5 +1,7 @@
 package api
 
+import "net/http"
+
 // Route is one API route. Method and Path use the syntax both net/http.ServeMux and API
 // Gateway HTTP APIs accept ("POST /v1/b2b/organizations/{organization_id}"), so this one table
 // drives the local gateway, each Lambda's handler and the CDK stack.
@@ -9,6 +11,9 @@ type Route struct {
 	Function string // the Lambda function that serves it (functions/<Function>)
 	Public   bool   // served without project credentials
 	handle   handlerFunc
+	// serve, when set instead of handle, writes its own response: for protocols that are not
+	// Stytch-shaped (SCIM answers application/scim+json and authenticates by bearer token).
+	serve func(s *Server, w http.ResponseWriter, r *http.Request)
 }
 
 // Function names, one per folder under functions/.
@@ -16,33 +21,41 @@ const (
 	FunctionOrganizations = "organizations"
 	FunctionSessions      = "sessions"
 	FunctionMagicLinks    = "magiclinks"
+	FunctionDiscovery     = "discovery"
 )
 
 // Routes is every route Latchkey serves.
 var Routes = []Route{
-	{"POST", "/v1/b2b/organizations", FunctionOrganizations, false, (*Server).createOrganization},
-	{"POST", "/v1/b2b/organizations/search", FunctionOrganizations, false, (*Server).searchOrganizations},
-	{"GET", "/v1/b2b/organizations/{organization_id}", FunctionOrganizations, false, (*Server).getOrganization},
-	{"PUT", "/v1/b2b/organizations/{organization_id}", FunctionOrganizations, false, (*Server).updateOrganization},
-	{"DELETE", "/v1/b2b/organizations/{organization_id}", FunctionOrganizations, false, (*Server).deleteOrganization},
+	{"POST", "/v1/b2b/organizations", FunctionOrganizations, false, (*Server).createOrganization, nil},
+	{"POST", "/v1/b2b/organizations/search", FunctionOrganizations, false, (*Server).searchOrganizations, nil},
+	{"GET", "/v1/b2b/organizations/{organization_id}", FunctionOrganizations, false, (*Server).getOrganization, nil},
+	{"PUT", "/v1/b2b/organizations/{organization_id}", FunctionOrganizations, false, (*Server).updateOrganization, nil},
+	{"DELETE", "/v1/b2b/organizations/{organization_id}", FunctionOrganizations, false, (*Server).deleteOrganization, nil},
 
-	{"POST", "/v1/b2b/organizations/{organization_id}/members", FunctionOrganizations, false, (*Server).createMember},
-	{"GET", "/v1/b2b/organizations/{organization_id}/member", FunctionOrganizations, false, (*Server).getMember},
-	{"PUT", "/v1/b2b/organizations/{organization_id}/members/{member_id}", FunctionOrganizations, false, (*Server).updateMember},
-	{"DELETE", "/v1/b2b/organizations/{organization_id}/members/{member_id}", FunctionOrganizations, false, (*Server).deleteMember},
-	{"PUT", "/v1/b2b/organizations/{organization_id}/members/{member_id}/reactivate", FunctionOrganizations, false, (*Server).reactivateMember},
-	{"GET", "/v1/b2b/organizations/members/dangerously_get/{member_id}", FunctionOrganizations, false, (*Server).dangerouslyGetMember},
-	{"POST", "/v1/b2b/organizations/members/search", FunctionOrganizations, false, (*Server).searchMembers},
+	{"POST", "/v1/b2b/organizations/{organization_id}/members", FunctionOrganizations, false, (*Server).createMember, nil},
+	{"GET", "/v1/b2b/organizations/{organization_id}/member", FunctionOrganizations, false, (*Server).getMember, nil},
+	{"PUT", "/v1/b2b/organizations/{organization_id}/members/{member_id}", FunctionOrganizations, false, (*Server).updateMember, nil},
+	{"DELETE", "/v1/b2b/organizations/{organization_id}/members/{member_id}", FunctionOrganizations, false, (*Server).deleteMember, nil},
+	{"PUT", "/v1/b2b/organizations/{organization_id}/members/{member_id}/reactivate", FunctionOrganizations, false, (*Server).reactivateMember, nil},
+	{"GET", "/v1/b2b/organizations/members/dangerously_get/{member_id}", FunctionOrganizations, false, (*Server).dangerouslyGetMember, nil},
+	{"POST", "/v1/b2b/organizations/members/search", FunctionOrganizations, false, (*Server).searchMembers, nil},
 
-	{"POST", "/v1/b2b/magic_links/email/login_or_signup", FunctionMagicLinks, false, (*Server).loginOrSignup},
-	{"POST", "/v1/b2b/magic_links/email/invite", FunctionMagicLinks, false, (*Server).invite},
-	{"POST", "/v1/b2b/magic_links/authenticate", FunctionMagicLinks, false, (*Server).authenticateMagicLink},
+	{"POST", "/v1/b2b/magic_links/email/login_or_signup", FunctionMagicLinks, false, (*Server).loginOrSignup, nil},
+	{"POST", "/v1/b2b/magic_links/email/invite", FunctionMagicLinks, false, (*Server).invite, nil},
+	{"POST", "/v1/b2b/magic_links/authenticate", FunctionMagicLinks, false, (*Server).authenticateMagicLink, nil},
+	{"POST", "/v1/b2b/magic_links/email/discovery/send", FunctionMagicLinks, false, (*Server).discoverySend, nil},
+	{"POST", "/v1/b2b/magic_links/discovery/authenticate", FunctionMagicLinks, false, (*Server).discoveryAuthenticate, nil},
 
-	{"POST", "/v1/b2b/sessions/authenticate", FunctionSessions, false, (*Server).authenticateSession},
-	{"GET", "/v1/b2b/sessions", FunctionSessions, false, (*Server).getSessions},
-	{"POST", "/v1/b2b/sessions/revoke", FunctionSessions, false, (*Server).revokeSession},
+	{"POST", "/v1/b2b/discovery/organizations", FunctionDiscovery, false, (*Server).discoveryOrganizations, nil},
+	{"POST", "/v1/b2b/discovery/intermediate_sessions/exchange", FunctionDiscovery, false, (*Server).exchangeIntermediateSession, nil},
+	{"POST", "/v1/b2b/discovery/organizations/create", FunctionDiscovery, false, (*Server).createOrganizationFromDiscovery, nil},
+
+	{"POST", "/v1/b2b/sessions/authenticate", FunctionSessions, false, (*Server).authenticateSession, nil},
+	{"GET", "/v1/b2b/sessions", FunctionSessions, false, (*Server).getSessions, nil},
+	{"POST", "/v1/b2b/sessions/revoke", FunctionSessions, false, (*Server).revokeSession, nil},
+	{"POST", "/v1/b2b/sessions/exchange", FunctionSessions, false, (*Server).exchangeSession, nil},
 	// stytch-go fetches the JWKS without credentials when a client is created.
-	{"GET", "/v1/b2b/sessions/jwks/{project_id}", FunctionSessions, true, (*Server).jwks},
+	{"GET", "/v1/b2b/sessions/jwks/{project_id}", FunctionSessions, true, (*Server).jwks, nil},
 }
 
 // Functions lists the function names that own at least one route, in table order.

@@ -54,6 +54,10 @@ func (s *Server) endpoint(rt Route) http.Handler {
 				return
 			}
 		}
+		if rt.serve != nil {
+			rt.serve(s, w, r)
+			return
+		}
 		body, err := rt.handle(s, r)
 		if err != nil {
 			writeError(w, r, err)

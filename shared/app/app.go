@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/awslabs/aws-lambda-go-api-proxy/httpadapter"
 
@@ -178,4 +179,22 @@ func NewStore(ctx context.Context, c Config) (*store.Store, error) {
 		return nil, err
 	}
 	return store.New(awsCfg, c.DynamoDBEndpoint, c.Table), nil
+}
+
+// ServeLambda is the whole of an HTTP function's main: configuration from the environment,
+// the app built once per execution environment, and the function's routes served to API
+// Gateway. Start-up failures exit so Lambda reports a failed init rather than serving errors.
+func ServeLambda(function string) {
+	ctx := context.Background()
+	cfg, err := ConfigFromEnv()
+	if err != nil {
+		slog.Error("config", "function", function, "error", err)
+		os.Exit(1)
+	}
+	a, err := Build(ctx, cfg, os.Stdout)
+	if err != nil {
+		slog.Error("start", "function", function, "error", err)
+		os.Exit(1)
+	}
+	lambda.Start(a.LambdaHandler(function))
 }

@@ -89,6 +89,7 @@ type istItem struct {
 	keys
 	expiring
 	latchkey.IntermediateSession
+	UsedAt *time.Time `dynamo:"used_at,omitempty"`
 }
 
 func istPK(hash string) string { return "IST#" + hash }
@@ -96,24 +97,62 @@ func istPK(hash string) string { return "IST#" + hash }
 func (s *Store) istPut(ist latchkey.IntermediateSession) *dynamo.Put {
 	pk := istPK(ist.Hash)
 	exp, bucket, bsk := expiryKeys(pk, ist.ExpiresAt)
-	return s.table.Put(istItem{keys{PK: pk, SK: "IST", GSI1PK: bucket, GSI1SK: bsk}, exp, ist}).If(notExists)
+	return s.table.Put(istItem{keys: keys{PK: pk, SK: "IST", GSI1PK: bucket, GSI1SK: bsk}, expiring: exp, IntermediateSession: ist}).If(notExists)
+}
+
+func (s *Store) IntermediateSession(ctx context.Context, hash string) (latchkey.IntermediateSession, error) {
+	var it istItem
+	err := s.table.Get(AttrPK, istPK(hash)).Range(AttrSK, dynamo.Equal, "IST").Consistent(true).One(ctx, &it)
+	if err == nil && it.UsedAt != nil {
+		return latchkey.IntermediateSession{}, latchkey.ErrNotFound
+	}
+	return it.IntermediateSession, wrap(err)
 }
 
 func (s *Store) PutIntermediateSession(ctx context.Context, ist latchkey.IntermediateSession) error {
 	return wrap(s.istPut(ist).Run(ctx))
 }
 
-// Redeem is the single transaction of a magic-link login: the token is marked used only if it
-// is unused and unexpired, so of two concurrent redemptions exactly one commits.
+// Redeem is the single transaction that turns proof of identity into a session: it consumes
+// the magic-link token or intermediate session only if it is unused and unexpired (so of two
+// concurrent redemptions exactly one commits), creates the organization if asked, creates or
+// updates the member, and writes the session or a new intermediate session.
 func (s *Store) Redeem(ctx context.Context, r latchkey.Redemption) error {
 	t := &tx{}
-	t.update(s.table.Update(AttrPK, tokenPK(r.TokenHash)).Range(AttrSK, "TOKEN").Set("used_at", r.Now).
-		If("attribute_exists(pk) AND attribute_not_exists(used_at) AND exp > ?", r.Now.Unix()), latchkey.ConflictExists)
-	if !r.MemberChanged {
+	consume := func(pk, sk string) {
+		t.update(s.table.Update(AttrPK, pk).Range(AttrSK, sk).Set("used_at", r.Now).
+			If("attribute_exists(pk) AND attribute_not_exists(used_at) AND exp > ?", r.Now.Unix()), latchkey.ConflictExists)
+	}
+	if r.TokenHash != "" {
+		consume(tokenPK(r.TokenHash), "TOKEN")
+	}
+	if r.IntermediateHash != "" {
+		consume(istPK(r.IntermediateHash), "IST")
+	}
+	if r.NewOrganization != nil {
+		o := *r.NewOrganization
+		o.Version = 1
+		t.put(s.putGuard(slugGuard(o.OrganizationSlug, o.OrganizationID)), latchkey.ConflictSlug)
+		if o.OrganizationExternalID != "" {
+			t.put(s.putGuard(orgExtGuard(o.OrganizationExternalID, o.OrganizationID)), latchkey.ConflictExternalID)
+		}
+		t.put(s.table.Put(newOrgItem(o)).If(notExists), latchkey.ConflictOrganization)
+		s.domainOps(t, nil, o.EmailAllowedDomains, o.OrganizationID)
+	}
+	switch {
+	case r.MemberCreate:
+		m := r.MemberNext
+		m.Version = 1
+		if r.NewOrganization == nil {
+			t.check(s.table.Check(AttrPK, orgPK(m.OrganizationID)).Range(AttrSK, skOrg).If("attribute_exists(pk)"), latchkey.ConflictOrganization)
+		}
+		t.put(s.putGuard(emailGuard(m.OrganizationID, m.EmailAddress, m.MemberID)), latchkey.ConflictEmail)
+		t.put(s.table.Put(newMemberItem(m)).If(notExists), latchkey.ConflictEmail)
+	case r.MemberChanged:
+		s.memberOps(t, r.MemberPrev, r.MemberNext)
+	case r.MemberPrev.MemberID != "":
 		t.check(s.table.Check(AttrPK, orgPK(r.MemberPrev.OrganizationID)).Range(AttrSK, memberSK(r.MemberPrev.MemberID)).
 			If("Version = ?", r.MemberPrev.Version), latchkey.ConflictVersion)
-	} else {
-		s.memberOps(t, r.MemberPrev, r.MemberNext)
 	}
 	if r.Session != nil {
 		it, ptr := newSessionItems(*r.Session, r.SessionTTL)

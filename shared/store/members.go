@@ -56,6 +56,20 @@ func (s *Store) MemberWithOrganization(ctx context.Context, orgID, memberID stri
 	return mem.Member, org.domain(), nil
 }
 
+// MembersByEmail lists the live members with this email across organizations (gsi1; it may
+// lag a write by a moment, which discovery tolerates).
+func (s *Store) MembersByEmail(ctx context.Context, email string) ([]latchkey.Member, error) {
+	var items []memberItem
+	if err := s.table.Get(AttrGSI1PK, "EMAIL#"+email).Index(IndexGSI1).All(ctx, &items); err != nil {
+		return nil, wrap(err)
+	}
+	out := make([]latchkey.Member, 0, len(items))
+	for _, it := range items {
+		out = append(out, it.Member)
+	}
+	return out, nil
+}
+
 func (s *Store) MemberIDByEmail(ctx context.Context, orgID, email string) (string, error) {
 	g := emailGuard(orgID, email, "")
 	var out guard

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/guregu/dynamo/v2"
@@ -27,7 +28,40 @@ func (s *Store) CreateOrganization(ctx context.Context, o latchkey.Organization)
 		t.put(s.putGuard(orgExtGuard(o.OrganizationExternalID, o.OrganizationID)), latchkey.ConflictExternalID)
 	}
 	t.put(s.table.Put(newOrgItem(o)).If(notExists), latchkey.ConflictExists)
+	s.domainOps(t, nil, o.EmailAllowedDomains, o.OrganizationID)
 	return s.run(ctx, t)
+}
+
+// domainOps keeps the DOMAIN#<domain> / ORG#<org_id> index items in step with an
+// organization's email_allowed_domains, so discovery finds the organizations a verified email
+// may join with one Query per domain.
+func (s *Store) domainOps(t *tx, prev, next []string, orgID string) {
+	for _, d := range next {
+		if !slices.Contains(prev, d) {
+			t.put(s.table.Put(domainItem(d, orgID)), latchkey.ConflictVersion)
+		}
+	}
+	for _, d := range prev {
+		if !slices.Contains(next, d) {
+			k := domainItem(d, orgID)
+			t.delete(s.table.Delete(AttrPK, k.PK).Range(AttrSK, k.SK), latchkey.ConflictVersion)
+		}
+	}
+}
+
+func domainItem(domain, orgID string) guard { return guard{"DOMAIN#" + domain, orgPK(orgID), orgID} }
+
+// OrganizationIDsByDomain lists organizations that allow an email domain.
+func (s *Store) OrganizationIDsByDomain(ctx context.Context, domain string) ([]string, error) {
+	var gs []guard
+	if err := s.table.Get(AttrPK, "DOMAIN#"+domain).Consistent(true).All(ctx, &gs); err != nil {
+		return nil, wrap(err)
+	}
+	ids := make([]string, 0, len(gs))
+	for _, g := range gs {
+		ids = append(ids, g.Target)
+	}
+	return ids, nil
 }
 
 func (s *Store) Organization(ctx context.Context, id string) (latchkey.Organization, error) {
@@ -86,6 +120,7 @@ func (s *Store) ReplaceOrganization(ctx context.Context, prev, next latchkey.Org
 		}
 	}
 	t.put(s.table.Put(newOrgItem(next)).If("Version = ?", prev.Version), latchkey.ConflictVersion)
+	s.domainOps(t, prev.EmailAllowedDomains, next.EmailAllowedDomains, id)
 	return s.run(ctx, t)
 }
 
@@ -100,6 +135,7 @@ func (s *Store) DeleteOrganization(ctx context.Context, o latchkey.Organization)
 	if o.OrganizationExternalID != "" {
 		t.delete(s.deleteGuard(orgExtGuard(o.OrganizationExternalID, id)), latchkey.ConflictVersion)
 	}
+	s.domainOps(t, o.EmailAllowedDomains, nil, id)
 	if err := s.run(ctx, t); err != nil {
 		if _, ok := err.(*latchkey.Conflict); ok {
 			return latchkey.ErrNotFound

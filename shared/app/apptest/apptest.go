@@ -318,3 +318,18 @@ func (b *SyncBuffer) LogLine(requestID string) (map[string]any, error) {
 	}
 	return nil, fmt.Errorf("no log line for %s", requestID)
 }
+
+// Run is a test package's TestMain: it starts the stack into *env, runs the tests and stops it.
+func Run(m *testing.M, env **Env) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	e, err := Start(ctx)
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "starting the local stack:", err)
+		os.Exit(1)
+	}
+	*env = e
+	code := m.Run()
+	e.Close()
+	os.Exit(code)
+}

@@ -1,0 +1,101 @@
+package api
+
+import (
+	"net/http"
+
+	latchkey "github.com/latchkey/latchkey/shared"
+)
+
+func (s *Server) discoverySend(r *http.Request) (stamper, error) {
+	var req latchkey.DiscoverySendRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	if err := s.Auth.DiscoverySend(r.Context(), req); err != nil {
+		return nil, err
+	}
+	return &envelope{}, nil
+}
+
+type discoveryAuthenticateResponse struct {
+	envelope
+	IntermediateSessionToken string                            `json:"intermediate_session_token"`
+	EmailAddress             string                            `json:"email_address"`
+	DiscoveredOrganizations  []latchkey.DiscoveredOrganization `json:"discovered_organizations"`
+}
+
+func (s *Server) discoveryAuthenticate(r *http.Request) (stamper, error) {
+	var req latchkey.DiscoveryAuthenticateRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	res, err := s.Auth.DiscoveryAuthenticate(r.Context(), req)
+	if err != nil {
+		return nil, err
+	}
+	return &discoveryAuthenticateResponse{IntermediateSessionToken: res.IntermediateToken, EmailAddress: res.Email,
+		DiscoveredOrganizations: res.Organizations}, nil
+}
+
+type discoveryListResponse struct {
+	envelope
+	EmailAddress            string                            `json:"email_address"`
+	DiscoveredOrganizations []latchkey.DiscoveredOrganization `json:"discovered_organizations"`
+	OrganizationIDHint      *string                           `json:"organization_id_hint"`
+}
+
+func (s *Server) discoveryOrganizations(r *http.Request) (stamper, error) {
+	var req latchkey.DiscoveryListRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	list, err := s.Auth.DiscoveredOrganizations(r.Context(), req)
+	if err != nil {
+		return nil, err
+	}
+	out := &discoveryListResponse{EmailAddress: list.Email, DiscoveredOrganizations: list.Organizations}
+	if list.Hint != "" {
+		out.OrganizationIDHint = &list.Hint
+	}
+	return out, nil
+}
+
+func (s *Server) exchangeIntermediateSession(r *http.Request) (stamper, error) {
+	var req latchkey.ExchangeRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	setOrg(r, req.OrganizationID)
+	res, err := s.Auth.ExchangeIntermediateSession(r.Context(), req)
+	if err != nil {
+		return nil, err
+	}
+	return authenticateBody(res), nil
+}
+
+func (s *Server) createOrganizationFromDiscovery(r *http.Request) (stamper, error) {
+	var req latchkey.DiscoveryCreateRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	res, err := s.Auth.CreateOrganizationFromDiscovery(r.Context(), req)
+	if err != nil {
+		return nil, err
+	}
+	setOrg(r, res.Organization.OrganizationID)
+	return authenticateBody(res), nil
+}
+
+func (s *Server) exchangeSession(r *http.Request) (stamper, error) {
+	var req latchkey.ExchangeRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	req.IntermediateSessionToken = ""
+	setOrg(r, req.OrganizationID)
+	res, err := s.Auth.ExchangeSession(r.Context(), req)
+	if err != nil {
+		return nil, err
+	}
+	return authenticateBody(res), nil
+}
