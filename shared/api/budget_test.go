@@ -74,6 +74,10 @@ func TestRequestLogLine(t *testing.T) {
 	if line["route"] != "POST /v1/b2b/organizations" || line["organization_id"] != org.Str("organization.organization_id") || line["status"] != float64(200) {
 		t.Fatalf("log line: %v", line)
 	}
+	// A transaction writing the organization and its slug guard costs 2 WCU per item.
+	if wcu, _ := line["dynamodb_wcu"].(float64); wcu < 4 {
+		t.Fatalf("consumed write capacity not logged: %v", line)
+	}
 	if logs := env.Logs.String(); strings.Contains(logs, env.Secret) {
 		t.Fatal("the project secret appears in the logs")
 	}

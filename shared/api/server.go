@@ -151,6 +151,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			slog.Int("dynamodb_calls", calls.Total()),
 			slog.String("dynamodb_ops", calls.String()),
 		}
+		if rcu, wcu := calls.Capacity(); rcu+wcu > 0 {
+			attrs = append(attrs, slog.Float64("dynamodb_rcu", rcu), slog.Float64("dynamodb_wcu", wcu))
+		}
 		level := slog.LevelInfo
 		if in.ErrorType != "" {
 			attrs = append(attrs, slog.String("error_type", in.ErrorType))

@@ -11,9 +11,11 @@ import (
 )
 
 type Counter struct {
-	mu  sync.Mutex
-	ops map[string]int
-	n   int
+	mu    sync.Mutex
+	ops   map[string]int
+	n     int
+	read  float64
+	write float64
 }
 
 type key struct{}
@@ -39,6 +41,27 @@ func (c *Counter) Add(op string) {
 	c.ops[op]++
 	c.n++
 	c.mu.Unlock()
+}
+
+// AddCapacity records capacity units DynamoDB reported as consumed.
+func (c *Counter) AddCapacity(read, write float64) {
+	if c == nil {
+		return
+	}
+	c.mu.Lock()
+	c.read += read
+	c.write += write
+	c.mu.Unlock()
+}
+
+// Capacity returns the read and write capacity units consumed so far.
+func (c *Counter) Capacity() (read, write float64) {
+	if c == nil {
+		return 0, 0
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.read, c.write
 }
 
 // Total is the number of operations recorded.

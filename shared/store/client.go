@@ -6,17 +6,14 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/guregu/dynamo/v2"
 
 	latchkey "github.com/latchkey/latchkey/shared"
-	"github.com/latchkey/latchkey/shared/callcount"
 )
 
 // AWSConfig loads the AWS configuration. With an endpoint (an emulator), credentials are
@@ -48,14 +45,6 @@ func clientOptions(endpoint string) func(*dynamodb.Options) {
 		o.DisableValidateResponseChecksum = true
 		o.APIOptions = append(o.APIOptions, countCalls)
 	}
-}
-
-func countCalls(stack *middleware.Stack) error {
-	return stack.Initialize.Add(middleware.InitializeMiddlewareFunc("LatchkeyCallCount",
-		func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			callcount.From(ctx).Add(awsmiddleware.GetOperationName(ctx))
-			return next.HandleInitialize(ctx, in)
-		}), middleware.After)
 }
 
 // Store implements latchkey.Store on one DynamoDB table.
