@@ -38,6 +38,7 @@ type Env struct {
 	Secret    string
 	Logs      *SyncBuffer
 	Clock     *Clock
+	Config    app.Config
 }
 
 // Clock is the system clock shifted by an offset tests can move, so expiry is tested without
@@ -91,6 +92,7 @@ func (e *Env) build(ctx context.Context) error {
 		OrgSendsPerHour:    1000,
 		Clock:              e.Clock,
 	}
+	e.Config = cfg
 	awsCfg, err := store.AWSConfig(ctx, cfg.Region, cfg.DynamoDBEndpoint)
 	if err != nil {
 		return err
@@ -319,6 +321,18 @@ func (b *SyncBuffer) LogLine(requestID string) (map[string]any, error) {
 	return nil, fmt.Errorf("no log line for %s", requestID)
 }
 
+// Variant builds a second app on the same table and project with a changed configuration
+// (say, DynamoDB behind a fault-injecting proxy) and serves it; Close the server when done.
+func (e *Env) Variant(ctx context.Context, change func(*app.Config)) (*app.App, *httptest.Server, error) {
+	cfg := e.Config
+	change(&cfg)
+	a, err := app.Build(ctx, cfg, e.Logs)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, httptest.NewServer(a.Server.Handler("")), nil
+}
+
 // Run is a test package's TestMain: it starts the stack into *env, runs the tests and stops it.
 func Run(m *testing.M, env **Env) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -332,4 +346,11 @@ func Run(m *testing.M, env **Env) {
 	code := m.Run()
 	e.Close()
 	os.Exit(code)
+}
+
+// At returns a copy of the Env whose requests go to another server (a Variant's).
+func (e *Env) At(url string) *Env {
+	c := *e
+	c.URL = url
+	return &c
 }
