@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -133,6 +134,28 @@ func TestConcurrentMemberUpdatesLoseNothing(t *testing.T) {
 		{map[string]any{"default_mfa_method": "totp"}, "member.default_mfa_method", "totp"},
 		{map[string]any{"mfa_enrolled": true}, "member.mfa_enrolled", true},
 	}
+	// Six writers per field, each with its own value where the field allows one.
+	base := updates
+	updates = nil
+	for w := range 6 {
+		for _, u := range base {
+			body, want := u.body, u.want
+			switch u.field {
+			case "member.name", "member.external_id":
+				key := strings.TrimPrefix(u.field, "member.")
+				v := fmt.Sprintf("%s-%d", body[key], w)
+				body, want = map[string]any{key: v}, v
+			case "member.mfa_phone_number":
+				v := fmt.Sprintf("+1555555010%d", w)
+				body, want = map[string]any{"mfa_phone_number": v}, v
+			}
+			updates = append(updates, struct {
+				body  map[string]any
+				field string
+				want  any
+			}{body, u.field, want})
+		}
+	}
 	var wg sync.WaitGroup
 	applied := make([]bool, len(updates))
 	for i, u := range updates {
@@ -153,13 +176,22 @@ func TestConcurrentMemberUpdatesLoseNothing(t *testing.T) {
 	wg.Wait()
 	final := getMember(t, org, id, "")
 	n := 0
+	// For each field, the final value must be one an applied writer of that field wrote.
+	wrote := map[string][]any{}
 	for i, u := range updates {
-		if !applied[i] {
-			continue
+		if applied[i] {
+			n++
+			wrote[u.field] = append(wrote[u.field], u.want)
 		}
-		n++
-		if got := final.Get(u.field); got != u.want {
-			t.Errorf("applied update of %s lost: got %v", u.field, got)
+	}
+	for field, values := range wrote {
+		got := final.Get(field)
+		found := false
+		for _, v := range values {
+			found = found || v == got
+		}
+		if !found {
+			t.Errorf("applied updates of %s lost: final %v, written %v", field, got, values)
 		}
 	}
 	if n == 0 {

@@ -232,14 +232,14 @@ func TestMagicLinkExpiry(t *testing.T) {
 	apptest.ExpectError(t, r, http.StatusNotFound, "magic_link_not_found")
 }
 
-// Fifty concurrent redemptions of one token: exactly one session is created.
+// A hundred concurrent redemptions of one token: exactly one session is created.
 func TestConcurrentRedemption(t *testing.T) {
 	org := createOrg(t, map[string]any{}).Str("organization.organization_id")
 	email := newEmail()
 	id := createMember(t, org, map[string]any{"email_address": email}).Str("member_id")
 	apptest.ExpectOK(t, loginOrSignup(t, org, email, nil))
 	token := env.LastEmail(t, email).Token()
-	const n = 50
+	const n = 100
 	var wg sync.WaitGroup
 	statuses := make([]int, n)
 	for i := range n {
