@@ -6,7 +6,13 @@ GO ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: dev test deps vet build clean cleanup
+.PHONY: dev test deps vet build clean cleanup fuzz
+
+# Fuzz targets as package:Target. `make fuzz` runs each for FUZZTIME; `make test` for 1s.
+FUZZ_TARGETS := ./shared:FuzzOrganizationPatch ./shared:FuzzMemberPatch ./shared:FuzzSearchRequest \
+	./shared:FuzzNormalizeEmail ./shared:FuzzSessionToken ./shared:FuzzRedirectAndPKCE \
+	./shared:FuzzAuthRequests ./shared/api:FuzzDecode
+FUZZTIME ?= 30s
 
 ## deps: install the local emulators (idempotent; quiet when already installed)
 deps:
@@ -20,6 +26,16 @@ dev: deps
 ## test: vet, then unit and integration tests (the tests start and stop their own emulators)
 test: deps vet
 	$(GO) test -count=1 -timeout 15m ./...
+	@$(MAKE) --no-print-directory fuzz FUZZTIME=1s
+
+## fuzz: every fuzz target for FUZZTIME each (default 30s); new crashers land in testdata/fuzz
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+		pkg=$${t%%:*}; name=$${t##*:}; \
+		echo "fuzz $$name ($(FUZZTIME))"; \
+		$(GO) test $$pkg -run='^$$' -fuzz="^$$name\$$" -fuzztime=$(FUZZTIME) > /tmp/latchkey-fuzz.log 2>&1 \
+			|| { cat /tmp/latchkey-fuzz.log; exit 1; }; \
+	done
 
 vet:
 	$(GO) vet ./...
@@ -40,3 +56,50 @@ build:
 
 clean:
 	rm -rf dist cdk.out
+
+# ---- AWS deployment: the CDK app in infra/ (see infra/README.md) -------------------------------
+# Stack settings are CDK context. Pass them as make variables (below), as CDK_CONTEXT="-c key=value ...",
+# or keep them in the "context" block of infra/cdk.json. `make synth` needs neither AWS nor the cdk CLI.
+CDK_CLI := infra/_cdk/node_modules/.bin/cdk
+cdk_ctx = $(if $($(1)),-c '$(2)=$($(1))')
+CDK_ARGS = $(call cdk_ctx,STACK,stackName) $(call cdk_ctx,PROJECT_ID,projectId) \
+	$(call cdk_ctx,SENDER,sender) $(call cdk_ctx,SENDER_IDENTITY,senderIdentity) \
+	$(call cdk_ctx,REDIRECT_URLS,redirectUrls) $(call cdk_ctx,DEFAULT_REDIRECT_URL,defaultRedirectUrl) \
+	$(call cdk_ctx,ALARM_EMAIL,alarmEmail) $(call cdk_ctx,TABLE,tableName) \
+	$(call cdk_ctx,DELETION_PROTECTION,deletionProtection) $(call cdk_ctx,SANDBOX_RECIPIENTS,sandboxRecipients) \
+	$(call cdk_ctx,DOMAIN_NAME,domainName) $(call cdk_ctx,CERTIFICATE_ARN,certificateArn) $(CDK_CONTEXT)
+CDK_RUN = cd infra && CDK_DISABLE_CLI_TELEMETRY=true _cdk/node_modules/.bin/cdk
+
+.PHONY: synth deploy destroy diff cdk-bootstrap cdk-cli project-secret
+
+## synth: write cdk.out/<stack>.template.json offline (placeholder code if make build has not run); fails on cdk-nag findings
+synth:
+	$(GO) run ./infra/cmd/cdk $(CDK_ARGS)
+
+## cdk-cli: install the pinned aws-cdk CLI into infra/_cdk/node_modules (deploy/destroy/diff do this)
+cdk-cli: $(CDK_CLI)
+$(CDK_CLI): infra/_cdk/package.json infra/_cdk/package-lock.json
+	npm ci --prefix infra/_cdk --no-audit --no-fund
+	@# The CLI ships `cdk init` Go templates that are not valid Go; drop them so `gofmt -l .` stays clean.
+	@rm -rf infra/_cdk/node_modules/aws-cdk/lib/init-templates/*/go
+	@touch $@
+
+## cdk-bootstrap: once per AWS account and region, before the first deploy
+cdk-bootstrap: cdk-cli
+	$(CDK_RUN) bootstrap $(CDK_ARGS)
+
+## diff: what make deploy would change (AWS credentials)
+diff: build cdk-cli
+	$(CDK_RUN) diff -c strict=true $(CDK_ARGS)
+
+## deploy: make build, then cdk deploy (AWS credentials; PROJECT_ID=project-live-<uuid> SENDER=no-reply@your.domain)
+deploy: build cdk-cli
+	$(CDK_RUN) deploy -c strict=true $(CDK_ARGS) $(CDK_DEPLOY_FLAGS)
+
+## destroy: delete the stack (the table is kept unless it was deployed with DELETION_PROTECTION=false)
+destroy: cdk-cli
+	$(CDK_RUN) destroy $(CDK_ARGS) $(CDK_DESTROY_FLAGS)
+
+## project-secret: create a project secret in the deployed table and print it once (AWS credentials)
+project-secret:
+	@$(GO) run ./infra/cmd/project-secret $(if $(PROJECT_ID),-project-id '$(PROJECT_ID)') $(if $(TABLE),-table '$(TABLE)')

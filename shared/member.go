@@ -52,7 +52,11 @@ type Member struct {
 	// DirectRoles are the roles assigned to the member explicitly; Roles, which the API returns,
 	// adds the implicit ones and names where each came from.
 	DirectRoles []string `json:"-"`
-	Version     int      `json:"-"`
+	// SCIMGroupIDs are the SCIM groups (of the organization's SCIM connection) the member is in;
+	// with the connection's scim_group_implicit_role_assignments they give it roles. Kept on the
+	// member, a string set, so presenting a member never needs another read.
+	SCIMGroupIDs []string `json:"-" dynamo:",set"`
+	Version      int      `json:"-"`
 }
 
 type SCIMRegistration struct {
@@ -73,7 +77,7 @@ type MemberRoleSource struct {
 }
 
 // Presented returns the member as the API shows it within org: effective roles with their
-// sources (direct assignment, email-domain assignment), is_admin, and [] rather than null.
+// sources (direct assignment, email-domain assignment, SCIM group), is_admin, and [] rather than null.
 func (m Member) Presented(org Organization) Member {
 	byRole := map[string][]MemberRoleSource{}
 	var order []string
@@ -91,6 +95,14 @@ func (m Member) Presented(org Organization) Member {
 	for _, a := range org.RBACEmailImplicitRoleAssignments {
 		if a.Domain == domain && m.EmailAddressVerified {
 			add(a.RoleID, MemberRoleSource{Type: "email_assignment", Details: map[string]any{"email_domain": domain}})
+		}
+	}
+	if c := org.SCIMActiveConnection; c != nil {
+		for _, a := range c.GroupRoles {
+			if slices.Contains(m.SCIMGroupIDs, a.GroupID) {
+				add(a.RoleID, MemberRoleSource{Type: "scim_connection_group",
+					Details: map[string]any{"connection_id": c.ConnectionID, "group_id": a.GroupID}})
+			}
 		}
 	}
 	m.Roles = make([]MemberRole, 0, len(order))

@@ -56,6 +56,9 @@ type SCIMConnectionSummary struct {
 	DisplayName          string     `json:"display_name"`
 	BearerTokenLastFour  string     `json:"bearer_token_last_four"`
 	BearerTokenExpiresAt *time.Time `json:"bearer_token_expires_at,omitempty"`
+	// GroupRoles mirrors the connection's scim_group_implicit_role_assignments, written in the
+	// same transaction, so Member.Presented can grant them from the organization alone.
+	GroupRoles []SCIMGroupRole `json:"-"`
 }
 
 type EmailImplicitRoleAssignment struct {

@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -335,6 +336,14 @@ func (e *Env) Variant(ctx context.Context, change func(*app.Config)) (*app.App, 
 
 // Run is a test package's TestMain: it starts the stack into *env, runs the tests and stops it.
 func Run(m *testing.M, env **Env) {
+	flag.Parse()
+	// Fuzzing runs only fuzz targets, in many worker processes: none needs the stack.
+	if f := flag.Lookup("test.fuzz"); f != nil && f.Value.String() != "" {
+		os.Exit(m.Run())
+	}
+	if f := flag.Lookup("test.fuzzworker"); f != nil && f.Value.String() == "true" {
+		os.Exit(m.Run())
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	e, err := Start(ctx)
 	cancel()
