@@ -6,7 +6,7 @@ GO ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: dev test deps vet build clean cleanup fuzz
+.PHONY: dev test deps vet build clean cleanup fuzz security
 
 # Fuzz targets as package:Target. `make fuzz` runs each for FUZZTIME; `make test` for 1s.
 FUZZ_TARGETS := ./shared:FuzzOrganizationPatch ./shared:FuzzMemberPatch ./shared:FuzzSearchRequest \
@@ -27,6 +27,10 @@ dev: deps
 test: deps vet
 	$(GO) test -count=1 -timeout 15m ./...
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=1s
+
+## security: run the security, isolation, concurrency and fault tests; rewrite docs/SECURITY.md
+security: deps
+	$(GO) run ./docs/securityreport
 
 ## fuzz: every fuzz target for FUZZTIME each (default 30s); new crashers land in testdata/fuzz
 fuzz:
