@@ -82,12 +82,8 @@ func (s *Store) Organizations(ctx context.Context, ids []string) ([]latchkey.Org
 		return nil, nil
 	}
 	ks := make([]dynamo.Keyed, 0, len(ids))
-	seen := map[string]bool{}
-	for _, id := range ids {
-		if !seen[id] {
-			seen[id] = true
-			ks = append(ks, dynamo.Keys{orgPK(id), skOrg})
-		}
+	for _, id := range dedupe(ids) {
+		ks = append(ks, dynamo.Keys{orgPK(id), skOrg})
 	}
 	var items []orgItem
 	err := s.table.Batch(AttrPK, AttrSK).Get(ks...).Consistent(true).All(ctx, &items)
