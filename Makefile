@@ -71,7 +71,8 @@ CDK_ARGS = $(call cdk_ctx,STACK,stackName) $(call cdk_ctx,PROJECT_ID,projectId) 
 	$(call cdk_ctx,REDIRECT_URLS,redirectUrls) $(call cdk_ctx,DEFAULT_REDIRECT_URL,defaultRedirectUrl) \
 	$(call cdk_ctx,ALARM_EMAIL,alarmEmail) $(call cdk_ctx,TABLE,tableName) \
 	$(call cdk_ctx,DELETION_PROTECTION,deletionProtection) $(call cdk_ctx,SANDBOX_RECIPIENTS,sandboxRecipients) \
-	$(call cdk_ctx,DOMAIN_NAME,domainName) $(call cdk_ctx,CERTIFICATE_ARN,certificateArn) $(CDK_CONTEXT)
+	$(call cdk_ctx,DOMAIN_NAME,domainName) $(call cdk_ctx,CERTIFICATE_ARN,certificateArn) \
+	$(call cdk_ctx,BASE_URL,baseUrl) $(CDK_CONTEXT)
 CDK_RUN = cd infra && CDK_DISABLE_CLI_TELEMETRY=true _cdk/node_modules/.bin/cdk
 
 .PHONY: synth deploy destroy diff cdk-bootstrap cdk-cli project-secret
@@ -107,3 +108,8 @@ destroy: cdk-cli
 ## project-secret: create a project secret in the deployed table and print it once (AWS credentials)
 project-secret:
 	@$(GO) run ./infra/cmd/project-secret $(if $(PROJECT_ID),-project-id '$(PROJECT_ID)') $(if $(TABLE),-table '$(TABLE)')
+
+## bench: Go benchmarks, HTTP load, cold starts and the cost model; rewrites docs/PERFORMANCE.md (< 5 min)
+.PHONY: bench
+bench: deps
+	$(GO) run ./docs/perfreport

@@ -48,6 +48,7 @@ var placeholders = []string{
 	"basic_auth", "project_id", "organization_id", "member_id", "slug", "email", "invite_email",
 	"magic_links_token", "session_token", "member_session_id",
 	"discovery_magic_links_token", "intermediate_session_token", "discovery_slug",
+	"connection_id", "scim_bearer", "scim_email", "scim_user_id", "scim_group_id",
 }
 
 // scheduledFunctions are the functions (functions/<name>) an EventBridge schedule invokes
@@ -65,6 +66,15 @@ type eventFile struct {
 }
 
 func (e eventFile) key() string { return e.Function + "/" + e.Name }
+
+// routeKey is an HTTP event's routeKey ("" for a scheduled event).
+func (e eventFile) routeKey() string {
+	var ev struct {
+		RouteKey string `json:"routeKey"`
+	}
+	_ = json.Unmarshal(e.Raw, &ev)
+	return ev.RouteKey
+}
 
 func loadEvents(t *testing.T) map[string]eventFile {
 	t.Helper()
@@ -213,11 +223,20 @@ func TestEventsAreAPIGatewayV2(t *testing.T) {
 			if ev.Headers["host"] != rc.DomainName || ev.Headers["user-agent"] != rc.HTTP.UserAgent {
 				t.Errorf("host/user-agent headers disagree with requestContext")
 			}
-			if rt.Public {
+			switch {
+			case scimServer(rt.Path):
+				// An identity provider calling the SCIM server: the connection's bearer token.
+				if ev.Headers["authorization"] != "Bearer {{scim_bearer}}" {
+					t.Errorf("authorization header %q, want %q", ev.Headers["authorization"], "Bearer {{scim_bearer}}")
+				}
+				if ct := ev.Headers["content-type"]; ev.Body != "" && !strings.HasPrefix(ct, "application/scim+json") {
+					t.Errorf("content-type header %q", ct)
+				}
+			case rt.Public:
 				if _, ok := ev.Headers["authorization"]; ok {
 					t.Errorf("public route %q should show the unauthenticated call", ev.RouteKey)
 				}
-			} else {
+			default:
 				if ev.Headers["authorization"] != "Basic {{basic_auth}}" {
 					t.Errorf("authorization header %q, want %q", ev.Headers["authorization"], "Basic {{basic_auth}}")
 				}
@@ -449,6 +468,60 @@ func invoke(t *testing.T, h lambda.Handler, payload []byte) result {
 	return res
 }
 
+// scimServer tells whether a route (or routeKey) is the SCIM 2.0 server's, which answers in
+// SCIM's shape (application/scim+json, 201 and 204 included) rather than Stytch's.
+func scimServer(path string) bool { return strings.Contains(path, "/scim/v2/") }
+
+// invokeSCIM is invoke for the SCIM server's events: the body, when there is one, is
+// application/scim+json without Stytch's envelope, and X-Request-Id ties it to its log line.
+func invokeSCIM(t *testing.T, h lambda.Handler, payload []byte) result {
+	t.Helper()
+	out, err := h.Invoke(context.Background(), payload)
+	if err != nil {
+		t.Fatalf("Invoke: %v", err)
+	}
+	var res result
+	if err := json.Unmarshal(out, &res.Resp); err != nil {
+		t.Fatalf("Lambda output is not an APIGatewayV2HTTPResponse: %v: %s", err, out)
+	}
+	res.Body = apptest.Response{Status: res.Resp.StatusCode, Raw: []byte(res.Resp.Body)}
+	header := func(name string) string {
+		for k, v := range res.Resp.Headers {
+			if strings.EqualFold(k, name) {
+				return v
+			}
+		}
+		return ""
+	}
+	if !strings.HasPrefix(header("x-request-id"), "request-id-") {
+		t.Errorf("no X-Request-Id header: %v", res.Resp.Headers)
+	}
+	if res.Resp.StatusCode == http.StatusNoContent {
+		if res.Resp.Body != "" {
+			t.Errorf("204 with a body: %q", res.Resp.Body)
+		}
+		return res
+	}
+	if ct := header("content-type"); ct != "application/scim+json" {
+		t.Errorf("content-type %q", ct)
+	}
+	if err := json.Unmarshal(res.Body.Raw, &res.Body.Body); err != nil {
+		t.Fatalf("status %d, body is not JSON: %q", res.Resp.StatusCode, res.Resp.Body)
+	}
+	return res
+}
+
+// expectSCIM asserts a SCIM server answer's status (and for errors, RFC 7644's shape).
+func expectSCIM(t *testing.T, r result, status int) {
+	t.Helper()
+	if r.Resp.StatusCode != status {
+		t.Fatalf("want %d, got %s", status, r)
+	}
+	if status >= 400 && (r.Body.Str("status") != fmt.Sprint(status) || r.Body.Get("schemas") == nil) {
+		t.Fatalf("not a SCIM error: %s", r)
+	}
+}
+
 // invokeScheduled runs a scheduled event through the cleanup Lambda handler and decodes what it
 // returned, strictly: the Lambda's result is what the schedule's invocation record shows.
 func invokeScheduled(t *testing.T, h lambda.Handler, payload []byte) store.CleanupStats {
@@ -551,6 +624,7 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 		"discovery_slug": "acme-labs-" + tag,
 		"email":          "ada-" + tag + "@acme.example.com",
 		"invite_email":   "grace-" + tag + "@acme.example.com",
+		"scim_email":     "margaret-" + tag + "@acme.example.com",
 	}
 	// founderEmail is a colleague of Ada's at acme.example.com, who is no member of Acme: they
 	// create Acme Labs through discovery, then join Acme by email domain.
@@ -573,6 +647,9 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 		}
 		v := maps.Clone(vars)
 		maps.Copy(v, with)
+		if scimServer(f.routeKey()) {
+			return invokeSCIM(t, h, render(t, f, v))
+		}
 		return invoke(t, h, render(t, f, v))
 	}
 	run := func(t *testing.T, key string) result {
@@ -990,6 +1067,174 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 			want(t, r, map[string]any{"member_id": memberID, "member.status": "active", "member.name": "Ada King", "organization.organization_id": orgID})
 			expectOK(t, run(t, "organizations/get_member"))
 		}},
+		// SCIM: the organization connects its identity provider, which provisions a user and a
+		// group; the group gives Ada a role; the bearer token is rotated; all is deprovisioned.
+		{"scim/create_connection", func(t *testing.T, r result) {
+			vars["connection_id"], vars["scim_bearer"] = r.Body.Str("connection.connection_id"), r.Body.Str("connection.bearer_token")
+			if !strings.HasPrefix(vars["connection_id"], "scim-connection-") || len(vars["scim_bearer"]) < 40 ||
+				!strings.HasSuffix(r.Body.Str("connection.base_url"), "/scim/v2/"+vars["connection_id"]) {
+				t.Fatalf("no connection: %s", r)
+			}
+			want(t, r, map[string]any{"connection.organization_id": orgID, "connection.status": "active",
+				"connection.identity_provider": "okta", "connection.display_name": "Okta"})
+		}},
+		{"scim/get_connection", func(t *testing.T, r result) {
+			bearer := vars["scim_bearer"]
+			want(t, r, map[string]any{"connection.connection_id": vars["connection_id"],
+				"connection.bearer_token_last_four": bearer[len(bearer)-4:], "connection.bearer_token": nil})
+			o := run(t, "organizations/get_organization")
+			want(t, o, map[string]any{"organization.scim_active_connection.connection_id": vars["connection_id"]})
+		}},
+		{"scim/service_provider_config", func(t *testing.T, r result) {
+			expectSCIM(t, r, http.StatusOK)
+			want(t, r, map[string]any{"patch.supported": true, "filter.supported": true})
+		}},
+		{"scim/resource_types", func(t *testing.T, r result) {
+			expectSCIM(t, r, http.StatusOK)
+			want(t, r, map[string]any{"totalResults": float64(2)})
+		}},
+		{"scim/resource_type", func(t *testing.T, r result) {
+			expectSCIM(t, r, http.StatusOK)
+			want(t, r, map[string]any{"id": "User", "endpoint": "/Users"})
+		}},
+		{"scim/schemas", func(t *testing.T, r result) {
+			expectSCIM(t, r, http.StatusOK)
+			want(t, r, map[string]any{"totalResults": float64(3)})
+		}},
+		{"scim/schema", func(t *testing.T, r result) {
+			expectSCIM(t, r, http.StatusOK)
+			want(t, r, map[string]any{"id": "urn:ietf:params:scim:schemas:core:2.0:User", "name": "User"})
+		}},
+		{"scim/list_users", func(t *testing.T, r result) {
+			// Okta looks the user up before it creates it.
+			expectSCIM(t, r, http.StatusOK)
+			want(t, r, map[string]any{"totalResults": float64(0), "startIndex": float64(1)})
+		}},
+		{"scim/create_user", func(t *testing.T, r result) {
+			expectSCIM(t, r, http.StatusCreated)
+			vars["scim_user_id"] = r.Body.Str("id")
+			want(t, r, map[string]any{"userName": vars["scim_email"], "active": true, "externalId": "00u8hamilton", "password": nil})
+			if loc := r.Resp.Headers["Location"]; !strings.HasSuffix(loc, "/Users/"+vars["scim_user_id"]) {
+				t.Errorf("Location %q", loc)
+			}
+			m := runWith(t, "organizations/get_member", map[string]string{"member_id": vars["scim_user_id"]})
+			expectOK(t, m)
+			want(t, m, map[string]any{"member.email_address": vars["scim_email"], "member.name": "Margaret Hamilton",
+				"member.status": "active", "member.scim_registration.connection_id": vars["connection_id"]})
+			found := run(t, "scim/list_users")
+			expectSCIM(t, found, http.StatusOK)
+			want(t, found, map[string]any{"totalResults": float64(1)})
+		}},
+		{"scim/get_user", func(t *testing.T, r result) {
+			expectSCIM(t, r, http.StatusOK)
+			want(t, r, map[string]any{"id": vars["scim_user_id"], "name.givenName": "Margaret"})
+		}},
+		{"scim/replace_user", func(t *testing.T, r result) {
+			expectSCIM(t, r, http.StatusOK)
+			want(t, r, map[string]any{"displayName": "Margaret H. Hamilton", "name.middleName": "Heafield"})
+		}},
+		{"scim/patch_user", func(t *testing.T, r result) {
+			expectSCIM(t, r, http.StatusOK)
+			want(t, r, map[string]any{"name.givenName": "Maggie", "title": "Director", "active": true})
+			m := runWith(t, "organizations/get_member", map[string]string{"member_id": vars["scim_user_id"]})
+			want(t, m, map[string]any{"member.name": "Maggie Hamilton",
+				"member.scim_registration.scim_attributes.enterprise_extension.department": "Apollo Guidance"})
+		}},
+		{"scim/create_group", func(t *testing.T, r result) {
+			expectSCIM(t, r, http.StatusCreated)
+			vars["scim_group_id"] = r.Body.Str("id")
+			want(t, r, map[string]any{"displayName": "Engineering"})
+			if !strings.HasPrefix(vars["scim_group_id"], "scim-group-") {
+				t.Fatalf("no group: %s", r)
+			}
+		}},
+		{"scim/list_groups", func(t *testing.T, r result) {
+			expectSCIM(t, r, http.StatusOK)
+			want(t, r, map[string]any{"totalResults": float64(1)})
+			if res, _ := r.Body.Get("Resources").([]any); len(res) != 1 || field(res[0], "id") != vars["scim_group_id"] || field(res[0], "members") != nil {
+				t.Errorf("Entra's lookup excludes members: %s", r)
+			}
+		}},
+		{"scim/get_group", func(t *testing.T, r result) {
+			expectSCIM(t, r, http.StatusOK)
+			if m, _ := r.Body.Get("members").([]any); len(m) != 1 || field(m[0], "value") != vars["scim_user_id"] {
+				t.Errorf("members: %s", r)
+			}
+		}},
+		{"scim/replace_group", func(t *testing.T, r result) {
+			expectSCIM(t, r, http.StatusOK)
+			want(t, r, map[string]any{"id": vars["scim_group_id"], "displayName": "Engineering"})
+		}},
+		{"scim/patch_group", func(t *testing.T, r result) {
+			// Ada joins the group.
+			expectSCIM(t, r, http.StatusNoContent)
+			g := run(t, "scim/get_group")
+			if m, _ := g.Body.Get("members").([]any); len(m) != 2 {
+				t.Errorf("members after the patch: %s", g)
+			}
+		}},
+		{"scim/update_connection", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"connection.display_name": "Okta (Acme)"})
+			a, _ := r.Body.Get("connection.scim_group_implicit_role_assignments").([]any)
+			if len(a) != 1 || field(a[0], "group_id") != vars["scim_group_id"] || field(a[0], "group_name") != "Engineering" {
+				t.Fatalf("assignments: %s", r)
+			}
+			// The group's members hold its role.
+			m := run(t, "organizations/get_member")
+			roles, _ := m.Body.Get("member.roles").([]any)
+			if !slices.ContainsFunc(roles, func(r any) bool {
+				return field(r, "role_id") == "engineer" && strings.Contains(fmt.Sprint(field(r, "sources")), "scim_connection_group")
+			}) {
+				t.Errorf("Ada's roles %v", roles)
+			}
+		}},
+		{"scim/get_groups", func(t *testing.T, r result) {
+			g, _ := r.Body.Get("scim_groups").([]any)
+			if len(g) != 1 || field(g[0], "group_id") != vars["scim_group_id"] || field(g[0], "group_name") != "Engineering" {
+				t.Fatalf("groups: %s", r)
+			}
+		}},
+		{"scim/rotate_start", func(t *testing.T, r result) {
+			next := r.Body.Str("connection.next_bearer_token")
+			if next == "" || next == vars["scim_bearer"] {
+				t.Fatalf("no next token: %s", r)
+			}
+			// Both tokens work until the rotation ends.
+			expectSCIM(t, run(t, "scim/get_user"), http.StatusOK)
+			expectSCIM(t, runWith(t, "scim/get_user", map[string]string{"scim_bearer": next}), http.StatusOK)
+			vars["next_bearer"] = next
+		}},
+		{"scim/rotate_cancel", func(t *testing.T, r result) {
+			expectSCIM(t, runWith(t, "scim/get_user", map[string]string{"scim_bearer": vars["next_bearer"]}), http.StatusUnauthorized)
+			expectSCIM(t, run(t, "scim/get_user"), http.StatusOK)
+			// Start again, for the completion that follows.
+			again := run(t, "scim/rotate_start")
+			expectOK(t, again)
+			vars["next_bearer"] = again.Body.Str("connection.next_bearer_token")
+		}},
+		{"scim/rotate_complete", func(t *testing.T, r result) {
+			next := vars["next_bearer"]
+			want(t, r, map[string]any{"connection.bearer_token_last_four": next[len(next)-4:]})
+			expectSCIM(t, run(t, "scim/get_user"), http.StatusUnauthorized)
+			vars["scim_bearer"] = next
+			expectSCIM(t, run(t, "scim/get_user"), http.StatusOK)
+			delete(vars, "next_bearer")
+		}},
+		{"scim/delete_user", func(t *testing.T, r result) {
+			expectSCIM(t, r, http.StatusNoContent)
+			expectSCIM(t, run(t, "scim/get_user"), http.StatusNotFound)
+			gone := runWith(t, "organizations/get_member", map[string]string{"member_id": vars["scim_user_id"]})
+			expectError(t, gone, http.StatusNotFound, "member_not_found")
+		}},
+		{"scim/delete_group", func(t *testing.T, r result) {
+			expectSCIM(t, r, http.StatusNoContent)
+			expectSCIM(t, run(t, "scim/get_group"), http.StatusNotFound)
+		}},
+		{"scim/delete_connection", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"connection_id": vars["connection_id"]})
+			expectError(t, run(t, "scim/get_connection"), http.StatusNotFound, "scim_connection_not_found")
+			expectSCIM(t, run(t, "scim/get_user"), http.StatusUnauthorized)
+		}},
 		{"organizations/delete_organization", func(t *testing.T, r result) {
 			want(t, r, map[string]any{"organization_id": orgID})
 			gone := run(t, "organizations/get_organization")
@@ -1044,7 +1289,9 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 		for _, s := range steps {
 			if !t.Run(s.event, func(t *testing.T) {
 				r := run(t, s.event)
-				expectOK(t, r)
+				if !scimServer(files[s.event].routeKey()) {
+					expectOK(t, r) // the SCIM server's steps check their own status
+				}
 				s.check(t, r)
 			}) {
 				t.Fatalf("stopping: later events depend on %s", s.event)

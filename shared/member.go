@@ -77,7 +77,7 @@ type MemberRoleSource struct {
 }
 
 // Presented returns the member as the API shows it within org: effective roles with their
-// sources (direct assignment, email-domain assignment, SCIM group), is_admin, and [] rather than null.
+// sources (direct, email-domain or SCIM-group assignment), is_admin, and [] rather than null.
 func (m Member) Presented(org Organization) Member {
 	byRole := map[string][]MemberRoleSource{}
 	var order []string

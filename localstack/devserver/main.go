@@ -74,6 +74,10 @@ func run() error {
 		return err
 	}
 	cfg.DynamoDBEndpoint, cfg.SESEndpoint = stack.DynamoDBEndpoint, stack.SESEndpoint
+	if os.Getenv("LATCHKEY_BASE_URL") == "" {
+		// SCIM connections' base_url points at this gateway, whatever port it is on.
+		cfg.BaseURL = fmt.Sprintf("http://127.0.0.1:%d", port)
+	}
 	secret := envOr("LATCHKEY_PROJECT_SECRET", defaultSecret)
 	if len(cfg.ProjectID) < 2 || len(secret) < 2 {
 		return errors.New("LATCHKEY_PROJECT_ID and LATCHKEY_PROJECT_SECRET must be at least 2 characters")

@@ -22,6 +22,7 @@ const (
 	FunctionSessions      = "sessions"
 	FunctionMagicLinks    = "magiclinks"
 	FunctionDiscovery     = "discovery"
+	FunctionSCIM          = "scim"
 )
 
 // Routes is every route Latchkey serves.
@@ -56,6 +57,36 @@ var Routes = []Route{
 	{"POST", "/v1/b2b/sessions/exchange", FunctionSessions, false, (*Server).exchangeSession, nil},
 	// stytch-go fetches the JWKS without credentials when a client is created.
 	{"GET", "/v1/b2b/sessions/jwks/{project_id}", FunctionSessions, true, (*Server).jwks, nil},
+
+	// SCIM connection management, in Stytch's shape with project credentials.
+	{"POST", "/v1/b2b/scim/{organization_id}/connection", FunctionSCIM, false, (*Server).createSCIMConnection, nil},
+	{"GET", "/v1/b2b/scim/{organization_id}/connection", FunctionSCIM, false, (*Server).getSCIMConnection, nil},
+	{"PUT", "/v1/b2b/scim/{organization_id}/connection/{connection_id}", FunctionSCIM, false, (*Server).updateSCIMConnection, nil},
+	{"DELETE", "/v1/b2b/scim/{organization_id}/connection/{connection_id}", FunctionSCIM, false, (*Server).deleteSCIMConnection, nil},
+	{"GET", "/v1/b2b/scim/{organization_id}/connection/{connection_id}", FunctionSCIM, false, (*Server).getSCIMGroups, nil},
+	{"POST", "/v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/start", FunctionSCIM, false, (*Server).rotateSCIMStart, nil},
+	{"POST", "/v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/complete", FunctionSCIM, false, (*Server).rotateSCIMComplete, nil},
+	{"POST", "/v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/cancel", FunctionSCIM, false, (*Server).rotateSCIMCancel, nil},
+
+	// The SCIM 2.0 server identity providers call. Public to the project check: each request
+	// carries the connection's bearer token instead, checked in scimServe.
+	{"GET", "/scim/v2/{connection_id}/Users", FunctionSCIM, true, nil, scimServe((*Server).scimListUsers)},
+	{"POST", "/scim/v2/{connection_id}/Users", FunctionSCIM, true, nil, scimServe((*Server).scimCreateUser)},
+	{"GET", "/scim/v2/{connection_id}/Users/{id}", FunctionSCIM, true, nil, scimServe((*Server).scimGetUser)},
+	{"PUT", "/scim/v2/{connection_id}/Users/{id}", FunctionSCIM, true, nil, scimServe((*Server).scimReplaceUser)},
+	{"PATCH", "/scim/v2/{connection_id}/Users/{id}", FunctionSCIM, true, nil, scimServe((*Server).scimPatchUser)},
+	{"DELETE", "/scim/v2/{connection_id}/Users/{id}", FunctionSCIM, true, nil, scimServe((*Server).scimDeleteUser)},
+	{"GET", "/scim/v2/{connection_id}/Groups", FunctionSCIM, true, nil, scimServe((*Server).scimListGroups)},
+	{"POST", "/scim/v2/{connection_id}/Groups", FunctionSCIM, true, nil, scimServe((*Server).scimCreateGroup)},
+	{"GET", "/scim/v2/{connection_id}/Groups/{id}", FunctionSCIM, true, nil, scimServe((*Server).scimGetGroup)},
+	{"PUT", "/scim/v2/{connection_id}/Groups/{id}", FunctionSCIM, true, nil, scimServe((*Server).scimReplaceGroup)},
+	{"PATCH", "/scim/v2/{connection_id}/Groups/{id}", FunctionSCIM, true, nil, scimServe((*Server).scimPatchGroup)},
+	{"DELETE", "/scim/v2/{connection_id}/Groups/{id}", FunctionSCIM, true, nil, scimServe((*Server).scimDeleteGroup)},
+	{"GET", "/scim/v2/{connection_id}/ServiceProviderConfig", FunctionSCIM, true, nil, scimServe((*Server).scimServiceProviderConfig)},
+	{"GET", "/scim/v2/{connection_id}/ResourceTypes", FunctionSCIM, true, nil, scimServe((*Server).scimResourceTypes)},
+	{"GET", "/scim/v2/{connection_id}/ResourceTypes/{id}", FunctionSCIM, true, nil, scimServe((*Server).scimResourceType)},
+	{"GET", "/scim/v2/{connection_id}/Schemas", FunctionSCIM, true, nil, scimServe((*Server).scimSchemas)},
+	{"GET", "/scim/v2/{connection_id}/Schemas/{id}", FunctionSCIM, true, nil, scimServe((*Server).scimSchema)},
 }
 
 // Functions lists the function names that own at least one route, in table order.

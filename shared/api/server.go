@@ -23,6 +23,7 @@ type Server struct {
 	ProjectID string
 	Service   *latchkey.Service
 	Auth      *latchkey.Auth
+	SCIM      *latchkey.SCIM
 	Keys      *tokens.KeySet
 	Project   *ProjectAuth
 	Log       *slog.Logger

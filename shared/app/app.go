@@ -40,6 +40,9 @@ type Config struct {
 	DefaultRedirectURL string
 	EmailSendsPerHour  int // LATCHKEY_EMAIL_SENDS_PER_HOUR: per email address
 	OrgSendsPerHour    int // LATCHKEY_ORG_SENDS_PER_HOUR: per organization
+	// BaseURL is where clients reach this deployment (LATCHKEY_BASE_URL); SCIM connections'
+	// base_url is BaseURL/scim/v2/<connection_id>.
+	BaseURL string
 	// Clock is nil in production (the system clock); tests pass one they can move.
 	Clock latchkey.Clock
 }
@@ -55,6 +58,7 @@ func ConfigFromEnv() (Config, error) {
 		Sender:             envOr("LATCHKEY_SENDER", "no-reply@latchkey.local"),
 		RedirectURLs:       splitList(envOr("LATCHKEY_REDIRECT_URLS", "http://localhost:*")),
 		DefaultRedirectURL: envOr("LATCHKEY_DEFAULT_REDIRECT_URL", "http://localhost:3000/authenticate"),
+		BaseURL:            envOr("LATCHKEY_BASE_URL", DefaultBaseURL),
 	}
 	var err error
 	if c.EmailSendsPerHour, err = intEnv("LATCHKEY_EMAIL_SENDS_PER_HOUR", 10); err != nil {
@@ -68,6 +72,9 @@ func ConfigFromEnv() (Config, error) {
 	}
 	return c, nil
 }
+
+// DefaultBaseURL is LATCHKEY_BASE_URL when unset: the local gateway's default address.
+const DefaultBaseURL = "http://localhost:8080"
 
 func splitList(s string) []string {
 	var out []string
@@ -135,10 +142,16 @@ func Build(ctx context.Context, c Config, logOut io.Writer) (*App, error) {
 		EmailSendsPerHour: max(c.EmailSendsPerHour, 1),
 		OrgSendsPerHour:   max(c.OrgSendsPerHour, 1),
 	}
+	baseURL := c.BaseURL
+	if baseURL == "" {
+		baseURL = DefaultBaseURL
+	}
+	scim := &latchkey.SCIM{Auth: auth, Store: st, BaseURL: baseURL}
 	srv := &api.Server{
 		ProjectID: c.ProjectID,
 		Service:   svc,
 		Auth:      auth,
+		SCIM:      scim,
 		Keys:      keys,
 		Project:   &api.ProjectAuth{ProjectID: c.ProjectID, Secrets: st, Now: clock.Now},
 		Log:       slog.New(slog.NewJSONHandler(logOut, nil)),

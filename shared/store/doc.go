@@ -9,6 +9,11 @@
 //	                                                         [gsi2: MEMBER#<member_id> / MEMBER]   dangerously_get
 //	email guard      ORG#<org_id>        EMAIL#<email>       target=<member_id> unique email in org, email lookup
 //	ext-id guard     ORG#<org_id>        EXTID#<ext_id>      target=<member_id> unique external_id in org
+//	SCIM connection  ORG#<org_id>        SCIMCONN#<conn_id>  token hashes (current, next), settings; at most one per org
+//	SCIM userName    ORG#<org_id>        SCIMUSER#<lower(userName)>  target=<member_id> unique userName, filter lookup
+//	SCIM group       ORG#<org_id>        SCIMGROUP#<group_id>          displayName, externalId, connection_id
+//	SCIM membership  ORG#<org_id>        SCIMGROUP#<group_id>#MEMBER#<member_id>  sorts after its group
+//	group-name guard ORG#<org_id>        SCIMGROUPNAME#<lower(displayName)>  target=<group_id> unique displayName
 //	project secret   PROJECT             SECRET#<sha256>     project_id
 //	signing key      PROJECT             KEY#<seq>           kid, private key (PKCS#8 PEM)
 //
@@ -17,6 +22,13 @@
 // unique per organization through a conditional write in the same transaction. Everything an
 // organization owns shares its partition, so deleting an organization is one Query plus batch
 // deletes, and every member read is scoped by the organization in its key.
+//
+// SCIM bearer tokens carry their organization id (as session tokens carry theirs), so a SCIM
+// request authenticates with one GetItem of ORG#<org>/SCIMCONN#<conn> (the connection id is in
+// the URL), and no token item outlives its organization. The member item holds the ids of its
+// SCIM groups (string set SCIMGroupIDs), written with the membership item in one transaction,
+// and the organization item mirrors the connection's group role assignments in its
+// SCIMActiveConnection: presenting a member, roles included, stays one read.
 //
 // Every request-path read is a GetItem, BatchGetItem or Query on a key; nothing scans.
 package store

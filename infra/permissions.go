@@ -1,0 +1,85 @@
+package infra
+
+import (
+	"github.com/latchkey/latchkey/shared/api"
+	"github.com/latchkey/latchkey/shared/store"
+)
+
+// CleanupFunction is the scheduled (non-HTTP) function at functions/cleanup.
+const CleanupFunction = "cleanup"
+
+// Access is what one function's IAM role allows: DynamoDB actions on the table, Query on named
+// indexes, and SES SendEmail from the sender identity. Nothing else, and no wildcards.
+type Access struct {
+	Table      []string // dynamodb:<action> on the table
+	IndexQuery []string // indexes dynamodb:Query may read
+	SendEmail  bool     // ses:SendEmail from the sender identity
+}
+
+// Every HTTP function loads (or on first start creates) the signing keys: Query + PutItem on
+// the table (shared/app.Build → tokens.KeySet.Ensure), and checks project secrets with GetItem.
+var startup = []string{"GetItem", "Query", "PutItem"}
+
+var allIndexes = func() []string {
+	var out []string
+	for _, ix := range store.Indexes {
+		out = append(out, ix.Name)
+	}
+	return out
+}()
+
+// FunctionAccess lists every deployed function. A function that appears in api.Routes (or under
+// functions/) but not here fails the synth and the tests: decide its permissions first.
+var FunctionAccess = map[string]Access{
+	api.FunctionOrganizations: {
+		Table: union(startup, "BatchGetItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
+			"TransactWriteItems", "ConditionCheckItem"),
+		IndexQuery: allIndexes,
+	},
+	api.FunctionMagicLinks: {
+		Table: union(startup, "BatchGetItem", "UpdateItem", "DeleteItem",
+			"TransactWriteItems", "ConditionCheckItem"),
+		IndexQuery: allIndexes,
+		SendEmail:  true,
+	},
+	api.FunctionSessions: {
+		Table: union(startup, "BatchGetItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
+			"TransactWriteItems", "ConditionCheckItem"),
+		IndexQuery: allIndexes,
+	},
+	// Lists the organizations of an email (gsi1, DOMAIN# items), exchanges intermediate
+	// sessions and creates organizations, all through store.Redeem's one transaction.
+	api.FunctionDiscovery: {
+		Table: union(startup, "BatchGetItem", "UpdateItem", "DeleteItem",
+			"TransactWriteItems", "ConditionCheckItem"),
+		IndexQuery: allIndexes,
+	},
+	// SCIM connection management (Basic auth) and the SCIM 2.0 server (bearer token per
+	// connection): members, groups and memberships in transactions, group clean-up in batches,
+	// member lookups through gsi1/gsi2 (shared/store/scim.go).
+	api.FunctionSCIM: {
+		Table: union(startup, "BatchGetItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
+			"TransactWriteItems", "ConditionCheckItem"),
+		IndexQuery: allIndexes,
+	},
+	// Cleanup walks the hourly expiry buckets on gsi1 and deletes what expired
+	// (store.DeleteExpired); it does not load signing keys.
+	CleanupFunction: {
+		Table:      []string{"DeleteItem", "BatchWriteItem"},
+		IndexQuery: []string{store.IndexGSI1},
+	},
+}
+
+func union(base []string, more ...string) []string {
+	out := append([]string{}, base...)
+	for _, m := range more {
+		dup := false
+		for _, b := range out {
+			dup = dup || b == m
+		}
+		if !dup {
+			out = append(out, m)
+		}
+	}
+	return out
+}

@@ -1,0 +1,472 @@
+package latchkey
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/latchkey/latchkey/shared/secret"
+)
+
+// SCIM runs SCIM connections (Stytch's connection management API) and the provisioning they
+// allow: an identity provider holding a connection's bearer token creates, updates and
+// deactivates members of that connection's organization, and of no other.
+type SCIM struct {
+	*Auth
+	Store SCIMStore
+	// BaseURL is where this deployment is reached (LATCHKEY_BASE_URL); a connection's SCIM
+	// base URL is BaseURL/scim/v2/<connection_id>.
+	BaseURL string
+}
+
+// SCIMConnection is an organization's SCIM connection. Only hashes of its bearer tokens are
+// kept; the tokens themselves are shown once, when issued.
+type SCIMConnection struct {
+	OrganizationID   string
+	ConnectionID     string
+	Status           string
+	DisplayName      string
+	IdentityProvider string
+	GroupRoles       []SCIMGroupRole
+	TokenHash        string
+	TokenLastFour    string
+	// The next token, between rotate/start and rotate/complete or cancel; both tokens work.
+	NextTokenHash     string
+	NextTokenLastFour string
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+	Version           int
+}
+
+// SCIMGroupRole is one scim_group_implicit_role_assignments entry: members of the group hold
+// the role. GroupName is filled when presented, not stored.
+type SCIMGroupRole struct {
+	RoleID    string `json:"role_id"`
+	GroupID   string `json:"group_id"`
+	GroupName string `json:"group_name" dynamo:"-"`
+}
+
+// SCIMConnectionPatch is the body of SCIM.Connection.Update; nil means absent.
+type SCIMConnectionPatch struct {
+	DisplayName      *string          `json:"display_name"`
+	IdentityProvider *string          `json:"identity_provider"`
+	GroupRoles       *[]SCIMGroupRole `json:"scim_group_implicit_role_assignments"`
+}
+
+// SCIMConnectionActive is the only status a stored connection has; deleting removes it.
+const SCIMConnectionActive = "active"
+
+// IdentityProviderEntra is Microsoft Entra ID, whose base URL carries Microsoft's flag for
+// RFC-compliant SCIM behaviour, as Stytch's does.
+const IdentityProviderEntra = "microsoft-entra"
+
+var scimIdentityProviders = []string{"generic", "okta", IdentityProviderEntra, "cyberark", "jumpcloud",
+	"onelogin", "pingfederate", "rippling"}
+
+// Conflicts specific to SCIM writes.
+const (
+	ConflictSCIMConnection = "scim_connection"
+	ConflictSCIMUserName   = "scim_user_name"
+	ConflictSCIMGroupName  = "scim_group_name"
+	ConflictMember         = "member"
+)
+
+// Summary is what the organization shows as scim_active_connection.
+func (c SCIMConnection) Summary() SCIMConnectionSummary {
+	return SCIMConnectionSummary{ConnectionID: c.ConnectionID, DisplayName: c.DisplayName,
+		BearerTokenLastFour: c.TokenLastFour, GroupRoles: c.GroupRoles}
+}
+
+// SCIM bearer tokens name their organization (16 bytes of its id) before 256 random bits, so
+// authenticating one is a single GetItem of the connection in the organization's partition:
+// no pointer item outside the partition that could outlive the organization. Only the hash of
+// the whole token is stored; the organization id in it is no secret.
+const scimTokenBytes = 16 + 32
+
+// NewSCIMToken returns a bearer token for a connection of the organization, and its hash.
+func NewSCIMToken(orgID string) (token, hash string, err error) {
+	ou, err := idUUID(orgID)
+	if err != nil {
+		return "", "", err
+	}
+	b := make([]byte, scimTokenBytes)
+	copy(b, ou[:])
+	_, _ = rand.Read(b[16:])
+	token = base64.RawURLEncoding.EncodeToString(b)
+	return token, secret.Hash(token), nil
+}
+
+// ParseSCIMToken recovers the organization a bearer token belongs to.
+func (i IDs) ParseSCIMToken(token string) (orgID string, ok bool) {
+	b, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil || len(b) != scimTokenBytes {
+		return "", false
+	}
+	ou, _ := uuid.FromBytes(b[:16])
+	return "organization-" + i.Env + "-" + ou.String(), true
+}
+
+func scimConnectionNotFound() *Error {
+	return Errorf(http.StatusNotFound, "scim_connection_not_found", "SCIM connection could not be found.")
+}
+
+func scimUnauthorized() *Error {
+	return Errorf(http.StatusUnauthorized, TypeUnauthorized, "The bearer token is not valid for this SCIM connection.")
+}
+
+// SCIMEndpoint is the connection's SCIM 2.0 base URL, where the identity provider sends
+// requests.
+func (s *SCIM) SCIMEndpoint(connectionID string) string {
+	return strings.TrimRight(s.BaseURL, "/") + "/scim/v2/" + connectionID
+}
+
+// ConnectionBaseURL is the base_url the API returns: the SCIM endpoint, with Microsoft's
+// ?aadOptscim062020 flag for Entra ID (Entra then sends booleans as booleans and PATCH
+// operations as RFC 7644 says), as Stytch does.
+func (s *SCIM) ConnectionBaseURL(c SCIMConnection) string {
+	u := s.SCIMEndpoint(c.ConnectionID)
+	if c.IdentityProvider == IdentityProviderEntra {
+		u += "?aadOptscim062020"
+	}
+	return u
+}
+
+func validateConnection(c SCIMConnection) error {
+	switch {
+	case len(c.DisplayName) > MaxNameLength:
+		return badRequest("invalid_display_name", "display_name must be at most %d characters.", MaxNameLength)
+	case !slices.Contains(scimIdentityProviders, c.IdentityProvider):
+		return badRequest("invalid_identity_provider", "identity_provider must be one of %s.", strings.Join(scimIdentityProviders, ", "))
+	case len(c.GroupRoles) > MaxListLength:
+		return badRequest("invalid_scim_group_implicit_role_assignments", "At most %d role assignments are allowed.", MaxListLength)
+	}
+	for _, a := range c.GroupRoles {
+		if !roleIDPattern.MatchString(a.RoleID) || a.RoleID == RoleMember || !LooksLike("scim-group", a.GroupID) {
+			return badRequest("invalid_scim_group_implicit_role_assignments",
+				"Each assignment needs the group_id of a SCIM group and a role_id other than stytch_member.")
+		}
+	}
+	return nil
+}
+
+// CreateConnection creates the organization's SCIM connection (an organization has at most
+// one) and returns it with its bearer token, which is shown only now.
+func (s *SCIM) CreateConnection(ctx context.Context, orgID, displayName, idp string) (SCIMConnection, string, error) {
+	org, err := s.Service.Store.Organization(ctx, orgID)
+	if err != nil {
+		return SCIMConnection{}, "", orgErr(err)
+	}
+	if org.SCIMActiveConnection != nil {
+		return SCIMConnection{}, "", scimConnectionExists()
+	}
+	now := s.Clock.Now()
+	c := SCIMConnection{OrganizationID: org.OrganizationID, ConnectionID: s.IDs.New("scim-connection"),
+		Status: SCIMConnectionActive, DisplayName: strings.TrimSpace(displayName),
+		IdentityProvider: strings.TrimSpace(idp), CreatedAt: now, UpdatedAt: now}
+	if c.IdentityProvider == "" {
+		c.IdentityProvider = "generic"
+	}
+	if err := validateConnection(c); err != nil {
+		return c, "", err
+	}
+	token, hash, err := NewSCIMToken(org.OrganizationID)
+	if err != nil {
+		return c, "", err
+	}
+	c.TokenHash, c.TokenLastFour = hash, secret.LastFour(token)
+	err = s.Store.CreateSCIMConnection(ctx, c)
+	if on := conflictOn(err); on != "" {
+		if on == ConflictSCIMConnection {
+			// Another connection was created at the same moment, or the organization is gone.
+			if _, oerr := s.Service.Store.Organization(ctx, orgID); errors.Is(oerr, ErrNotFound) {
+				return c, "", OrganizationNotFound()
+			}
+			return c, "", scimConnectionExists()
+		}
+		return c, "", Internal(err)
+	}
+	if err != nil {
+		return c, "", err
+	}
+	c.Version = 1
+	return c, token, nil
+}
+
+func scimConnectionExists() *Error {
+	return Errorf(http.StatusConflict, "scim_connection_already_exists",
+		"The organization already has a SCIM connection; an organization may have only one.")
+}
+
+// Connection returns the organization's SCIM connection, with the names of the groups its
+// role assignments name.
+func (s *SCIM) Connection(ctx context.Context, orgID string) (SCIMConnection, error) {
+	cs, err := s.Store.SCIMConnections(ctx, orgID)
+	if err != nil {
+		return SCIMConnection{}, err
+	}
+	if len(cs) == 0 {
+		if _, err := s.Service.Store.Organization(ctx, orgID); err != nil {
+			return SCIMConnection{}, orgErr(err)
+		}
+		return SCIMConnection{}, scimConnectionNotFound()
+	}
+	c := cs[0]
+	return c, s.nameGroups(ctx, &c)
+}
+
+// nameGroups fills in GroupName on the connection's role assignments.
+func (s *SCIM) nameGroups(ctx context.Context, c *SCIMConnection) error {
+	if len(c.GroupRoles) == 0 {
+		c.GroupRoles = []SCIMGroupRole{}
+		return nil
+	}
+	ids := make([]string, 0, len(c.GroupRoles))
+	for _, a := range c.GroupRoles {
+		ids = append(ids, a.GroupID)
+	}
+	groups, err := s.Store.SCIMGroups(ctx, c.OrganizationID, ids)
+	if err != nil {
+		return err
+	}
+	names := map[string]string{}
+	for _, g := range groups {
+		if g.ConnectionID == c.ConnectionID {
+			names[g.GroupID] = g.DisplayName
+		}
+	}
+	for i := range c.GroupRoles {
+		c.GroupRoles[i].GroupName = names[c.GroupRoles[i].GroupID]
+	}
+	return nil
+}
+
+// connection reads one connection of the organization.
+func (s *SCIM) connection(ctx context.Context, orgID, connectionID string) (SCIMConnection, error) {
+	if !LooksLike("scim-connection", connectionID) {
+		return SCIMConnection{}, scimConnectionNotFound()
+	}
+	c, err := s.Store.SCIMConnection(ctx, orgID, connectionID)
+	if errors.Is(err, ErrNotFound) {
+		if _, oerr := s.Service.Store.Organization(ctx, orgID); errors.Is(oerr, ErrNotFound) {
+			return c, OrganizationNotFound()
+		}
+		return c, scimConnectionNotFound()
+	}
+	return c, err
+}
+
+// changeConnection is the read-modify-write loop of every connection change. summary says
+// whether the change shows in the organization's scim_active_connection.
+func (s *SCIM) changeConnection(ctx context.Context, orgID, connectionID string, summary bool,
+	change func(SCIMConnection) (SCIMConnection, error)) (SCIMConnection, error) {
+	for attempt := range maxAttempts {
+		backoff(ctx, attempt)
+		prev, err := s.connection(ctx, orgID, connectionID)
+		if err != nil {
+			return prev, err
+		}
+		next, err := change(prev)
+		if err != nil {
+			return prev, err
+		}
+		next.UpdatedAt = s.Clock.Now()
+		if err := validateConnection(next); err != nil {
+			return prev, err
+		}
+		err = s.Store.ReplaceSCIMConnection(ctx, prev, next, summary)
+		switch conflictOn(err) {
+		case "":
+			if err != nil {
+				return prev, err
+			}
+			next.Version = prev.Version + 1
+			return next, nil
+		case ConflictVersion, ConflictSCIMConnection:
+			continue
+		default:
+			return prev, Internal(err)
+		}
+	}
+	return SCIMConnection{}, concurrentUpdate()
+}
+
+// UpdateConnection changes the display name, identity provider and group role assignments.
+// Every assigned group must be a group of this connection.
+func (s *SCIM) UpdateConnection(ctx context.Context, orgID, connectionID string, p SCIMConnectionPatch) (SCIMConnection, error) {
+	var roles []SCIMGroupRole
+	if p.GroupRoles != nil {
+		seen := map[SCIMGroupRole]bool{}
+		ids := []string{}
+		for _, a := range *p.GroupRoles {
+			a = SCIMGroupRole{RoleID: strings.TrimSpace(a.RoleID), GroupID: strings.TrimSpace(a.GroupID)}
+			if !seen[a] {
+				seen[a] = true
+				roles = append(roles, a)
+				ids = append(ids, a.GroupID)
+			}
+		}
+		if err := validateConnection(SCIMConnection{IdentityProvider: "generic", GroupRoles: roles}); err != nil {
+			return SCIMConnection{}, err
+		}
+		groups, err := s.Store.SCIMGroups(ctx, orgID, ids)
+		if err != nil {
+			return SCIMConnection{}, err
+		}
+		found := map[string]bool{}
+		for _, g := range groups {
+			found[g.GroupID] = g.ConnectionID == connectionID
+		}
+		for _, a := range roles {
+			if !found[a.GroupID] {
+				return SCIMConnection{}, badRequest("scim_group_not_found",
+					"SCIM group %s is not a group of this connection.", a.GroupID)
+			}
+		}
+	}
+	c, err := s.changeConnection(ctx, orgID, connectionID, true, func(c SCIMConnection) (SCIMConnection, error) {
+		set(&c.DisplayName, trimmed(p.DisplayName))
+		set(&c.IdentityProvider, trimmed(p.IdentityProvider))
+		if p.GroupRoles != nil {
+			c.GroupRoles = roles
+		}
+		return c, nil
+	})
+	if err != nil {
+		return c, err
+	}
+	return c, s.nameGroups(ctx, &c)
+}
+
+// DeleteConnection removes the connection: its tokens stop working at once, the organization
+// no longer shows it, and its groups (and the roles they gave) go with it. Members it
+// provisioned stay.
+func (s *SCIM) DeleteConnection(ctx context.Context, orgID, connectionID string) error {
+	c, err := s.connection(ctx, orgID, connectionID)
+	if err != nil {
+		return err
+	}
+	err = s.Store.DeleteSCIMConnection(ctx, c)
+	if conflictOn(err) != "" {
+		return concurrentUpdate()
+	}
+	return err
+}
+
+func noRotation() *Error {
+	return badRequest("scim_token_rotation_not_started", "No bearer token rotation is in progress; call rotate/start first.")
+}
+
+// RotateStart issues the next bearer token. Until the rotation completes or is cancelled, the
+// current and the next token both work, so the identity provider can be switched over without
+// a gap. Starting again replaces a next token not yet completed.
+func (s *SCIM) RotateStart(ctx context.Context, orgID, connectionID string) (SCIMConnection, string, error) {
+	token, hash, err := NewSCIMToken(orgID)
+	if err != nil {
+		return SCIMConnection{}, "", err
+	}
+	c, err := s.changeConnection(ctx, orgID, connectionID, false, func(c SCIMConnection) (SCIMConnection, error) {
+		c.NextTokenHash, c.NextTokenLastFour = hash, secret.LastFour(token)
+		return c, nil
+	})
+	if err != nil {
+		return c, "", err
+	}
+	return c, token, s.nameGroups(ctx, &c)
+}
+
+// RotateComplete makes the next token the only one; the previous token stops working.
+func (s *SCIM) RotateComplete(ctx context.Context, orgID, connectionID string) (SCIMConnection, error) {
+	c, err := s.changeConnection(ctx, orgID, connectionID, true, func(c SCIMConnection) (SCIMConnection, error) {
+		if c.NextTokenHash == "" {
+			return c, noRotation()
+		}
+		c.TokenHash, c.TokenLastFour = c.NextTokenHash, c.NextTokenLastFour
+		c.NextTokenHash, c.NextTokenLastFour = "", ""
+		return c, nil
+	})
+	if err != nil {
+		return c, err
+	}
+	return c, s.nameGroups(ctx, &c)
+}
+
+// RotateCancel drops the next token; the current one stays.
+func (s *SCIM) RotateCancel(ctx context.Context, orgID, connectionID string) (SCIMConnection, error) {
+	c, err := s.changeConnection(ctx, orgID, connectionID, false, func(c SCIMConnection) (SCIMConnection, error) {
+		if c.NextTokenHash == "" {
+			return c, noRotation()
+		}
+		c.NextTokenHash, c.NextTokenLastFour = "", ""
+		return c, nil
+	})
+	if err != nil {
+		return c, err
+	}
+	return c, s.nameGroups(ctx, &c)
+}
+
+// ConnectionGroups lists the connection's groups in group-id order after cursor (the last
+// group id of the previous page), limit at a time; next is empty on the last page.
+func (s *SCIM) ConnectionGroups(ctx context.Context, orgID, connectionID, cursor string, limit int) ([]SCIMGroup, string, error) {
+	switch {
+	case limit == 0:
+		limit = 100
+	case limit < 0 || limit > 1000:
+		return nil, "", badRequest("invalid_limit", "limit must be between 1 and 1000.")
+	}
+	if cursor != "" && !LooksLike("scim-group", cursor) {
+		return nil, "", badRequest("invalid_cursor", "The cursor is not valid.")
+	}
+	c, err := s.connection(ctx, orgID, connectionID)
+	if err != nil {
+		return nil, "", err
+	}
+	out := []SCIMGroup{}
+	more := false
+	err = s.Store.EachSCIMGroup(ctx, c.OrganizationID, cursor, false, func(g SCIMGroup) bool {
+		if g.ConnectionID != c.ConnectionID {
+			return true
+		}
+		if len(out) == limit {
+			more = true
+			return false
+		}
+		out = append(out, g)
+		return true
+	})
+	if err != nil || !more {
+		return out, "", err
+	}
+	return out, out[len(out)-1].GroupID, nil
+}
+
+// Authenticate resolves a bearer token presented to the connection's SCIM endpoint. The token
+// names its organization and the path names the connection, so the lookup is one key read in
+// that organization's partition: a token of another organization finds nothing.
+func (s *SCIM) Authenticate(ctx context.Context, connectionID, token string) (SCIMConnection, error) {
+	orgID, ok := s.IDs.ParseSCIMToken(token)
+	if !ok || !LooksLike("scim-connection", connectionID) {
+		return SCIMConnection{}, scimUnauthorized()
+	}
+	c, err := s.Store.SCIMConnection(ctx, orgID, connectionID)
+	if errors.Is(err, ErrNotFound) {
+		return c, scimUnauthorized()
+	}
+	if err != nil {
+		return c, err
+	}
+	hash := secret.Hash(token)
+	current := secret.Equal(hash, c.TokenHash)
+	next := c.NextTokenHash != "" && secret.Equal(hash, c.NextTokenHash)
+	if !current && !next || c.Status != SCIMConnectionActive {
+		return SCIMConnection{}, scimUnauthorized()
+	}
+	return c, nil
+}
