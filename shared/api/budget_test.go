@@ -64,6 +64,8 @@ func TestDynamoDBCallsPerRoute(t *testing.T) {
 	}
 }
 
+// Every request logs one JSON line with request_id, route, organization_id, status, latency and
+// DynamoDB calls and capacity, and the project secret never appears in the logs.
 func TestRequestLogLine(t *testing.T) {
 	org := createOrg(t, map[string]any{"organization_name": "Logged"})
 	line := logLine(t, org)

@@ -112,6 +112,9 @@ func TestDiscoveredOrganizations(t *testing.T) {
 	}
 }
 
+// An intermediate session enters only organizations its email may enter: no right means 403 and
+// nothing created; a policy not met means no session and the IST kept; it is single use and
+// expires after 10 minutes.
 func TestIntermediateSessionExchange(t *testing.T) {
 	w := newWorld(t)
 	exchange := func(ist, org string) apptest.Response {
@@ -186,6 +189,9 @@ func TestDiscoveryCreateOrganization(t *testing.T) {
 	apptest.ExpectError(t, create(newSlug()), http.StatusNotFound, "intermediate_session_not_found")
 }
 
+// A session moves to another organization only where the same email is a member or may join and
+// the session's factors satisfy its policy; otherwise it is refused or answered with what is
+// missing.
 func TestSessionExchange(t *testing.T) {
 	w := newWorld(t)
 	apptest.ExpectOK(t, loginOrSignup(t, w.active, w.email, nil))

@@ -17,6 +17,8 @@ func fillPath(path string, vals map[string]string) string {
 	return path
 }
 
+// Every route in the route table except JWKS refuses missing, wrong or foreign project
+// credentials with 401 and changes nothing; SCIM routes refuse anything but their bearer token.
 func TestEveryPrivateRouteNeedsCredentials(t *testing.T) {
 	org := createOrg(t, map[string]any{}).Str("organization.organization_id")
 	m := createMember(t, org, map[string]any{}).Str("member_id")
@@ -54,6 +56,8 @@ func TestEveryPrivateRouteNeedsCredentials(t *testing.T) {
 	apptest.ExpectOK(t, getMember(t, org, m, ""))
 }
 
+// Unknown routes, wrong methods, malformed, mistyped and oversized bodies all get Stytch-shaped
+// 4xx errors.
 func TestRouteAndBodyErrors(t *testing.T) {
 	org := createOrg(t, map[string]any{}).Str("organization.organization_id")
 	cases := []struct {

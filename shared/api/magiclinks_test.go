@@ -201,6 +201,8 @@ func TestRedirectAndInputValidation(t *testing.T) {
 	apptest.ExpectError(t, authenticate(t, "", nil), 400, "bad_request")
 }
 
+// A magic link sent with a PKCE challenge is redeemed only with the matching verifier, and failed
+// attempts do not burn it.
 func TestPKCE(t *testing.T) {
 	org := createOrg(t, map[string]any{}).Str("organization.organization_id")
 	email := newEmail()
@@ -220,6 +222,7 @@ func TestPKCE(t *testing.T) {
 		400, "pkce_did_not_expect_code_verifier")
 }
 
+// A magic link past its expiry is refused (time is moved by the injected clock, not slept).
 func TestMagicLinkExpiry(t *testing.T) {
 	org := createOrg(t, map[string]any{}).Str("organization.organization_id")
 	email := newEmail()
@@ -270,6 +273,8 @@ func TestConcurrentRedemption(t *testing.T) {
 	}
 }
 
+// Magic-link sends to one address are capped per hour with 429 too_many_requests, and the cap
+// does not affect other addresses.
 func TestSendRateLimit(t *testing.T) {
 	org := createOrg(t, map[string]any{}).Str("organization.organization_id")
 	email := newEmail()

@@ -264,6 +264,8 @@ func TestSCIMConnectionLifecycle(t *testing.T) {
 	apptest.ExpectError(t, env.Do(t, "GET", "/v1/b2b/scim/"+other+"/connection", nil), http.StatusNotFound, "scim_connection_not_found")
 }
 
+// During bearer-token rotation both tokens work; complete stops the old one and cancel drops the
+// new one.
 func TestSCIMTokenRotation(t *testing.T) {
 	org := createOrg(t, map[string]any{}).Str("organization.organization_id")
 	c := scimConnect(t, org, "okta")
@@ -657,6 +659,8 @@ func TestSCIMEntraSequence(t *testing.T) {
 	}
 }
 
+// SCIM requests without the connection's bearer token are 401, and one organization's token
+// cannot read or change another organization's users or groups.
 func TestSCIMBearerAndIsolation(t *testing.T) {
 	orgA := createOrg(t, map[string]any{}).Str("organization.organization_id")
 	orgB := createOrg(t, map[string]any{}).Str("organization.organization_id")
@@ -737,6 +741,8 @@ func TestSCIMBearerAndIsolation(t *testing.T) {
 	expectSCIM(t, b.do(t, "GET", "/Users/"+bID, nil), http.StatusOK)
 }
 
+// Duplicate userName, email, externalId or group name is 409 uniqueness, and bad filters, values
+// and paths are SCIM 400s that change nothing.
 func TestSCIMUniquenessAndBadInput(t *testing.T) {
 	org := createOrg(t, map[string]any{}).Str("organization.organization_id")
 	c := scimConnect(t, org, "generic")

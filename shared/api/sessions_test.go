@@ -74,6 +74,8 @@ func TestSessionAuthenticate(t *testing.T) {
 		"authorization_check": map[string]any{"organization_id": org, "resource_id": "docs", "action": "read"}}), 400, "authorization_check_not_supported")
 }
 
+// A session revoked by id, token, JWT or member no longer authenticates by token or JWT, and is
+// gone from the member's sessions.
 func TestSessionRevoke(t *testing.T) {
 	ways := []struct {
 		name string
@@ -105,6 +107,7 @@ func TestSessionRevoke(t *testing.T) {
 	apptest.ExpectError(t, env.Do(t, "POST", "/v1/b2b/sessions/revoke", map[string]any{"member_session_id": "member-session-test-nope"}), 404, "session_not_found")
 }
 
+// Deleting a member ends its sessions.
 func TestDeletingAMemberEndsItsSessions(t *testing.T) {
 	org, member, a := login(t)
 	apptest.ExpectOK(t, env.Do(t, "DELETE", "/v1/b2b/organizations/"+org+"/members/"+member, nil))

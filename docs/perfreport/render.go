@@ -1,0 +1,532 @@
+package main
+
+import (
+	_ "embed"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"text/template"
+	"time"
+
+	"github.com/latchkey/latchkey/localstack/loadtest/result"
+)
+
+//go:embed template.md
+var docTemplate string
+
+// report is everything one run measured.
+type report struct {
+	Settings      settings
+	Quick         bool
+	Machine       machine
+	Phases        []phaseTime
+	Bench         map[string]benchResult
+	Binaries      []binary
+	Load          *result.Report
+	AccessLogLine string
+	Elapsed       time.Duration
+}
+
+// view is what the template sees: finished tables and the numbers the prose quotes.
+type view struct {
+	Date, Machine, Run, Elapsed, Phases                    string
+	Quick                                                  bool
+	Summary, Bench, Load, Routes, Steps, Cold, ColdSummary string
+	Inputs, Profiles, Prices, Cost, CostSummary            string
+	Workers                                                int
+	Duration, Benchtime                                    string
+	ColdRuns                                               int
+	MemoryMB                                               int
+	Members                                                int
+	JWTIssueMS, TokenMS, MemberGetMS, GetItemMS            string
+	LoadBaseline, SESRead, Cleanup, AccessLog, PlatformLog string
+	ColdCost, PessCallMS, PessSESMS, PricesAsOf            string
+	ColdRange, Signing, CPUShare, CPUScaled, Drivers       string
+	LoadMembers                                            int
+	Notes                                                  []string
+}
+
+// rows of the summary: a flow, its benchmark and its load scenario.
+var flows = []struct{ name, bench, scenario string }{
+	{"DynamoDB GetItem (baseline; under load, the mean of its two runs)", "GetItemBaseline", "getitem"},
+	{"session authenticate, session_token", "SessionAuthenticateToken", "session_token"},
+	{"session authenticate, session_jwt (remote)", "SessionAuthenticateJWT", "session_jwt"},
+	{"session JWT verified locally (stytch-go AuthenticateJWTLocal)", "JWTLocalStytchGo", ""},
+	{"member get", "MemberGet", "member_get"},
+	{"magic-link login, full (send + read email + authenticate)", "MagicLinkLogin", "magic_link_login"},
+}
+
+var benchDescriptions = map[string]string{
+	"GetItemBaseline":          "one consistent GetItem of a member item (SDK client, no HTTP)",
+	"SessionAuthenticateToken": "POST /v1/b2b/sessions/authenticate {session_token}, through the gateway handler",
+	"SessionAuthenticateJWT":   "the same with {session_jwt}",
+	"MemberGet":                "GET /v1/b2b/organizations/{org}/member?member_id=",
+	"JWTLocalStytchGo":         "stytch-go Sessions.AuthenticateJWTLocal (JWKS fetched once)",
+	"JWTLocalVerify":           "Latchkey's own tokens.SessionJWT.Verify",
+	"JWTIssue":                 "signing one session JWT (RS256, 2048-bit)",
+	"MagicLinkLogin":           "login_or_signup + read the email from the SES emulator + magic_links/authenticate",
+}
+
+var benchOrder = []string{"GetItemBaseline", "SessionAuthenticateToken", "SessionAuthenticateJWT", "MemberGet",
+	"JWTLocalStytchGo", "JWTLocalVerify", "JWTIssue", "MagicLinkLogin"}
+
+func render(r *report) (string, error) {
+	v := view{
+		Date:    time.Now().UTC().Format("2006-01-02 15:04 UTC"),
+		Machine: machineLine(r.Machine),
+		Run: fmt.Sprintf("benchmarks at -benchtime %s; load at %d workers for %s (at most %d operations) per scenario after a %s warm-up; %d cold starts per function",
+			r.Settings.benchtime, r.Settings.workers, r.Settings.duration, r.Load.MaxRequests, r.Settings.warmup, r.Settings.coldRuns),
+		Elapsed: r.Elapsed.Round(time.Second).String(), Quick: r.Quick,
+		Workers: r.Settings.workers, Duration: r.Settings.duration.String(), Benchtime: r.Settings.benchtime,
+		ColdRuns: r.Settings.coldRuns, MemoryMB: memoryMB, Members: members,
+		PessCallMS: fmt.Sprint(pessCallMS), PessSESMS: fmt.Sprint(pessSESMS), PricesAsOf: pricesAsOf,
+		Notes: r.Load.Notes,
+	}
+	var ph []string
+	for _, p := range r.Phases {
+		ph = append(ph, fmt.Sprintf("%s %s", p.Name, p.D.Round(time.Second)))
+	}
+	v.Phases = strings.Join(ph, "; ")
+
+	base := r.Bench["GetItemBaseline"].get("ns/op")
+	if base == 0 {
+		return "", fmt.Errorf("the GetItem baseline benchmark did not run")
+	}
+	lb := loadBaseline(r.Load)
+	v.GetItemMS = msNS(base)
+	v.JWTIssueMS = msNS(r.Bench["JWTIssue"].get("ns/op"))
+	v.TokenMS = msNS(r.Bench["SessionAuthenticateToken"].get("ns/op"))
+	v.MemberGetMS = msNS(r.Bench["MemberGet"].get("ns/op"))
+	v.LoadBaseline = fmt.Sprintf("%.0f ops/s at p50 %s ms (mean of the run before and after the other scenarios: %s)",
+		lb.perSecond, f2(lb.p50), lb.detail)
+
+	v.Summary = summaryTable(r, base, lb)
+	v.Bench = benchTable(r, base)
+	v.Load, v.Routes, v.Steps = loadTables(r.Load, lb)
+	v.Cold, v.ColdSummary = coldTables(r)
+	c := buildCost(r)
+	v.Inputs, v.Profiles, v.Prices, v.Cost, v.CostSummary = costTables(c)
+	v.PlatformLog = fmt.Sprint(c.PlatformLog)
+	v.Drivers = costDrivers(c)
+	v.LoadMembers = r.Load.Members
+	v.AccessLog = fmt.Sprint(c.AccessLog)
+	if cl := r.Load.Cleanup; cl != nil && cl.Logins > 0 {
+		v.Cleanup = fmt.Sprintf("%d items deleted for %d logins (%.1f per login), %s RCU and %s WCU per login, %.2f s in all",
+			cl.Deleted, cl.Logins, float64(cl.Deleted)/float64(cl.Logins), f2(cl.RCU/float64(cl.Logins)), f2(cl.WCU/float64(cl.Logins)), cl.Elapsed)
+	}
+	for _, s := range r.Load.Scenarios {
+		for _, st := range s.Steps {
+			if st.Name == "read_email" {
+				v.SESRead = f2(st.Latency.P50)
+			}
+		}
+	}
+	v.ColdCost = coldCost(r)
+	v.ColdRange = coldRange(r)
+	v.Signing = signing(r)
+	share := float64(memoryMB) / 1769
+	v.CPUShare = fmt.Sprintf("%.2f", share)
+	var cpu float64
+	for _, f := range r.Load.ColdStarts {
+		cpu = math.Max(cpu, f.InitCPU.P50)
+	}
+	v.CPUScaled = fmt.Sprintf("If init were all CPU at that share, the largest init CPU p50 here (%s ms) would take about %s ms there: an estimate, not a measurement.",
+		f2(cpu), f2(cpu/share))
+
+	t, err := template.New("doc").Option("missingkey=error").Parse(docTemplate)
+	if err != nil {
+		return "", err
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, v); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+func machineLine(m machine) string {
+	s := fmt.Sprintf("%d CPUs (nproc)", m.CPUs)
+	if m.Model != "" {
+		s += ", " + m.Model
+	}
+	if m.MemGiB > 0 {
+		s += fmt.Sprintf(", %.0f GiB RAM", m.MemGiB)
+	}
+	s += fmt.Sprintf(", %s/%s, %s", m.OS, m.Arch, m.GoVer)
+	if m.Load1 != "" {
+		s += fmt.Sprintf("; 1-minute load average %s when the run started", m.Load1)
+		if l, err := strconv.ParseFloat(m.Load1, 64); err == nil && l > float64(m.CPUs) {
+			s += " (more than the CPUs: other work was competing with the run)"
+		}
+	}
+	return s
+}
+
+type baseline struct {
+	perSecond, p50 float64
+	detail         string
+}
+
+func loadBaseline(rep *result.Report) baseline {
+	var b baseline
+	var parts []string
+	n := 0
+	for _, s := range rep.Scenarios {
+		if s.Name == "getitem" || s.Name == "getitem_end" {
+			b.perSecond += s.PerSecond
+			b.p50 += s.Latency.P50
+			parts = append(parts, fmt.Sprintf("%.0f ops/s, p50 %s ms", s.PerSecond, f2(s.Latency.P50)))
+			n++
+		}
+	}
+	if n > 0 {
+		b.perSecond /= float64(n)
+		b.p50 /= float64(n)
+	}
+	b.detail = strings.Join(parts, "; then ")
+	return b
+}
+
+func scenario(rep *result.Report, name string) *result.Scenario {
+	for i := range rep.Scenarios {
+		if rep.Scenarios[i].Name == name {
+			return &rep.Scenarios[i]
+		}
+	}
+	return nil
+}
+
+func summaryTable(r *report, base float64, lb baseline) string {
+	var b strings.Builder
+	b.WriteString("| flow | DynamoDB calls | RCU / WCU | in process | × GetItem | under load: ops/s | ÷ GetItem | p50 ms | p95 ms | p99 ms | p50 × GetItem |\n")
+	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, f := range flows {
+		bm := r.Bench[f.bench]
+		fmt.Fprintf(&b, "| %s | %s | %s / %s | %s ms | %s |", f.name, f2(bm.get("ddb-calls/op")),
+			f2(bm.get("RCU/op")), f2(bm.get("WCU/op")), msNS(bm.get("ns/op")), ratio(bm.get("ns/op"), base))
+		s := scenario(r.Load, f.scenario)
+		if f.scenario == "getitem" {
+			s = baselineScenario(r.Load)
+		}
+		if s == nil {
+			b.WriteString(" — | — | — | — | — | — |\n")
+			continue
+		}
+		fmt.Fprintf(&b, " %.0f | %s | %s | %s | %s | %s |\n", s.PerSecond, ratioInv(s.PerSecond, lb.perSecond),
+			f2(s.Latency.P50), f2(s.Latency.P95), f2(s.Latency.P99), ratio(s.Latency.P50, lb.p50))
+	}
+	return b.String()
+}
+
+func benchTable(r *report, base float64) string {
+	var b strings.Builder
+	b.WriteString("| benchmark | what one op is | time/op | × GetItem | B/op | allocs/op | HTTP requests/op | DynamoDB calls/op | RCU/op | WCU/op | handler ms/op |\n")
+	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, name := range benchOrder {
+		bm, ok := r.Bench[name]
+		if !ok {
+			continue
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s ms | %s | %.0f | %.0f | %s | %s | %s | %s | %s |\n", name, benchDescriptions[name],
+			msNS(bm.get("ns/op")), ratio(bm.get("ns/op"), base), bm.get("B/op"), bm.get("allocs/op"),
+			f2(bm.get("requests/op")), f2(bm.get("ddb-calls/op")), f2(bm.get("RCU/op")), f2(bm.get("WCU/op")), f2(bm.get("handler-ms/op")))
+	}
+	return b.String()
+}
+
+func loadTables(rep *result.Report, lb baseline) (load, routes, steps string) {
+	var b strings.Builder
+	b.WriteString("| scenario | what one op is | ops | errors | ops/s | ÷ GetItem | p50 ms | p95 ms | p99 ms | p50 × GetItem |\n")
+	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, s := range rep.Scenarios {
+		fmt.Fprintf(&b, "| %s | %s | %d | %d | %.0f | %s | %s | %s | %s | %s |\n", s.Name, s.Description, s.Ops, s.Errors,
+			s.PerSecond, ratioInv(s.PerSecond, lb.perSecond), f2(s.Latency.P50), f2(s.Latency.P95), f2(s.Latency.P99), ratio(s.Latency.P50, lb.p50))
+	}
+	load = b.String()
+
+	b.Reset()
+	b.WriteString("| scenario | route | requests | non-200 | DynamoDB calls | RCU | WCU | server ms, mean | server ms, p50 | log line bytes | response bytes |\n")
+	b.WriteString("|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, s := range rep.Scenarios {
+		for _, rt := range s.Routes {
+			fmt.Fprintf(&b, "| %s | `%s` | %d | %d | %s | %s | %s | %s | %s | %.0f | %.0f |\n", s.Name, rt.Route, rt.Requests, rt.Non200,
+				f2(rt.DynamoDBCalls), f2(rt.RCU), f2(rt.WCU), f2(rt.LatencyMS), f2(rt.LatencyP50MS), rt.LogBytes, rt.RespBytes)
+		}
+	}
+	routes = b.String()
+
+	b.Reset()
+	b.WriteString("| step of the login | p50 ms | p95 ms | p99 ms | mean ms |\n|---|--:|--:|--:|--:|\n")
+	for _, s := range rep.Scenarios {
+		for _, st := range s.Steps {
+			fmt.Fprintf(&b, "| %s | %s | %s | %s | %s |\n", st.Name, f2(st.Latency.P50), f2(st.Latency.P95), f2(st.Latency.P99), f2(st.Latency.Mean))
+		}
+	}
+	steps = b.String()
+	return load, routes, steps
+}
+
+func coldTables(r *report) (table, summary string) {
+	var b strings.Builder
+	b.WriteString("| function | bootstrap, linux/arm64 | zipped | init p50 ms | init max ms | init CPU p50 ms | first event | first invocation p50 ms | peak RSS MB |\n")
+	b.WriteString("|---|--:|--:|--:|--:|--:|---|--:|--:|\n")
+	cold := map[string]result.Function{}
+	for _, f := range r.Load.ColdStarts {
+		cold[f.Name] = f
+	}
+	for _, bin := range r.Binaries {
+		f, ok := cold[bin.Name]
+		fmt.Fprintf(&b, "| %s | %.1f MB | %.1f MB |", bin.Name, mb(bin.Bytes), mb(bin.ZipBytes))
+		if !ok {
+			b.WriteString(" — | — | — | — | — | — |\n")
+			continue
+		}
+		ev, inv := "(none: init only)", "—"
+		if f.Event != "" {
+			ev = "`events/" + bin.Name + "/" + f.Event + "`"
+			inv = f2(f.FirstInvoke.P50)
+		}
+		fmt.Fprintf(&b, " %s | %s | %s | %s | %s | %.0f |\n", f2(f.Init.P50), f2(f.Init.Max), f2(f.InitCPU.P50), ev, inv, f.PeakRSSMB)
+	}
+	if r.Load.Build != nil && r.Load.AWSConfig != nil {
+		summary = fmt.Sprintf("In process (no exec, Go runtime already up), `app.Build` took p50 %s ms (min %s, max %s) over %d runs, of which loading the AWS configuration (`store.AWSConfig`) was p50 %s ms; the rest is the DynamoDB client, the signing-key load (one DynamoDB read and a PEM parse) and wiring.",
+			f2(r.Load.Build.P50), f2(r.Load.Build.Min), f2(r.Load.Build.Max), r.Load.Build.N, f2(r.Load.AWSConfig.P50))
+	}
+	return b.String(), summary
+}
+
+// buildCost assembles the flows from the measurements.
+func buildCost(r *report) *costModel {
+	c := &costModel{Flows: map[string]flow{}}
+	rss := 0.0
+	for _, f := range r.Load.ColdStarts {
+		rss = math.Max(rss, f.PeakRSSMB)
+	}
+	if r.AccessLogLine != "" {
+		c.AccessLog = len(r.AccessLogLine)
+	}
+	routeSum := func(s *result.Scenario) (rcu, wcu, logB, resp, n float64) {
+		if s == nil {
+			return
+		}
+		for _, rt := range s.Routes {
+			rcu, wcu, logB, resp, n = rcu+rt.RCU, wcu+rt.WCU, logB+rt.LogBytes, resp+rt.RespBytes, n+1
+		}
+		return
+	}
+	mk := func(name, bench, sc string, ses float64) flow {
+		bm := r.Bench[bench]
+		rcu, wcu, logB, resp, n := routeSum(scenario(r.Load, sc))
+		billed := bm.get("billed-ms/op")
+		f := flow{Name: name, Requests: n, Calls: bm.get("ddb-calls/op"), RCU: rcu, WCU: wcu, BilledMS: billed,
+			PessimisticMS: billed + bm.get("ddb-calls/op")*pessCallMS + ses*pessSESMS, RespBytes: resp, SES: ses}
+		platform := platformLogBytes(billed/math.Max(n, 1), rss)
+		f.LogBytes = logB + n*float64(platform+c.AccessLog)
+		return f
+	}
+	login := mk("magic-link login (login_or_signup + authenticate)", "MagicLinkLogin", "magic_link_login", 1)
+	if cl := r.Load.Cleanup; cl != nil && cl.Logins > 0 {
+		// The hourly cleanup deletes what each login leaves expiring (token, session, pointers).
+		per := float64(cl.Logins)
+		login.RCU += cl.RCU / per
+		login.WCU += cl.WCU / per
+		login.BilledMS += cl.Elapsed * 1000 / per
+		login.PessimisticMS += cl.Elapsed*1000/per + float64(cl.Calls)/per*pessCallMS
+		login.Name += ", with its share of the cleanup"
+	}
+	c.Flows["login"] = login
+	c.Flows["token"] = mk("session check, remote by session_token", "SessionAuthenticateToken", "session_token", 0)
+	c.Flows["jwt"] = mk("JWT refresh, remote by session_jwt", "SessionAuthenticateJWT", "session_jwt", 0)
+	c.PlatformLog = platformLogBytes(c.Flows["token"].BilledMS, rss)
+	c.compute()
+	return c
+}
+
+func costTables(c *costModel) (inputs, profs, pricesT, cost, summary string) {
+	var b strings.Builder
+	b.WriteString("| flow (one occurrence) | API requests = Lambda invocations | DynamoDB calls | RCU | WCU | Lambda billed ms, measured | billed ms, pessimistic | CloudWatch Logs bytes | response bytes | SES messages |\n")
+	b.WriteString("|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	for _, key := range []string{"login", "token", "jwt"} {
+		f := c.Flows[key]
+		fmt.Fprintf(&b, "| %s | %.0f | %s | %s | %s | %s | %s | %.0f | %.0f | %.0f |\n", f.Name, f.Requests, f2(f.Calls), f2(f.RCU), f2(f.WCU),
+			f2(f.BilledMS), f2(f.PessimisticMS), f.LogBytes, f.RespBytes, f.SES)
+	}
+	b.WriteString("| session JWT verified locally (AuthenticateJWTLocal) | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 | 0 |\n")
+	inputs = b.String()
+
+	b.Reset()
+	b.WriteString("| profile | logins | remote checks by session_token | remote JWT refreshes | local JWT checks |\n|---|--:|--:|--:|--:|\n")
+	for _, p := range profiles {
+		fmt.Fprintf(&b, "| %s | %.0f | %.0f | %.0f | %.0f |\n", p.Name, p.Logins, p.TokenChecks, p.JWTRefreshes, p.LocalChecks)
+	}
+	profs = b.String()
+
+	b.Reset()
+	b.WriteString("| service | item | price (USD) | per |\n|---|---|--:|---|\n")
+	for _, p := range prices {
+		fmt.Fprintf(&b, "| %s | %s | %s | %s |\n", p.Service, p.Item, strings.TrimRight(strings.TrimRight(fmt.Sprintf("%.10f", p.USD), "0"), "."), p.Unit)
+	}
+	pricesT = b.String()
+
+	b.Reset()
+	b.WriteString("| service | item |")
+	for _, p := range profiles {
+		fmt.Fprintf(&b, " %s: units | %s: USD |", p.Short, p.Short)
+	}
+	b.WriteString("\n|---|---|")
+	for range profiles {
+		b.WriteString("--:|--:|")
+	}
+	b.WriteString("\n")
+	for _, li := range c.Items {
+		fmt.Fprintf(&b, "| %s | %s |", li.Service, li.Item)
+		for i := range profiles {
+			fmt.Fprintf(&b, " %s %s | %s |", sig(li.Units[i], 3), li.UnitName, usd(li.USD[i]))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("| **total per 1,000 members and month** | |")
+	for i := range profiles {
+		fmt.Fprintf(&b, " | **%s** |", usd(c.Total[i]))
+	}
+	b.WriteString("\n| total with the pessimistic Lambda duration | |")
+	for i := range profiles {
+		fmt.Fprintf(&b, " | %s |", usd(c.TotalPess[i]))
+	}
+	b.WriteString("\n")
+	cost = b.String()
+
+	var parts []string
+	for i, p := range profiles {
+		parts = append(parts, fmt.Sprintf("profile %s: about **%s per 1,000 monthly active members** (%s with the pessimistic Lambda duration)", p.Short, usd(c.Total[i]), usd(c.TotalPess[i])))
+	}
+	summary = strings.Join(parts, "; ")
+	return
+}
+
+// coldCost is what 1,000 cold starts add in Lambda duration (init is billed).
+func coldCost(r *report) string {
+	var worst float64
+	for _, f := range r.Load.ColdStarts {
+		worst = math.Max(worst, f.Init.P50)
+	}
+	gbs := 1000 * worst / 1000 * memoryMB / 1024
+	return fmt.Sprintf("%s GB-s, %s", sig(gbs, 2), usd(gbs*priceOf("lambda_gbs").USD))
+}
+
+func msNS(ns float64) string { return f3(ns / 1e6) }
+
+func f2(v float64) string {
+	switch {
+	case v == 0:
+		return "0"
+	case math.Abs(v) >= 100:
+		return fmt.Sprintf("%.0f", v)
+	case math.Abs(v) >= 10:
+		return fmt.Sprintf("%.1f", v)
+	}
+	return fmt.Sprintf("%.2f", v)
+}
+
+func f3(v float64) string {
+	if math.Abs(v) < 1 && v != 0 {
+		return fmt.Sprintf("%.3f", v)
+	}
+	return f2(v)
+}
+
+func ratio(v, base float64) string {
+	if base == 0 || v == 0 {
+		return "—"
+	}
+	return "×" + f2(v/base)
+}
+
+// ratioInv is throughput relative to the baseline's: below 1 means fewer operations per second.
+func ratioInv(v, base float64) string {
+	if base == 0 {
+		return "—"
+	}
+	return f2(v / base)
+}
+
+func mb(b int64) float64 { return float64(b) / (1 << 20) }
+
+func coldRange(r *report) string {
+	lo, hi, inv, rss := math.Inf(1), 0.0, 0.0, 0.0
+	for _, f := range r.Load.ColdStarts {
+		if f.Init.N == 0 {
+			continue
+		}
+		lo, hi, rss = math.Min(lo, f.Init.P50), math.Max(hi, f.Init.P50), math.Max(rss, f.PeakRSSMB)
+		if f.FirstStatus != 0 { // an HTTP function (the scheduled cleanup's first run is a batch job)
+			inv = math.Max(inv, f.FirstInvoke.P50)
+		}
+	}
+	var small, big float64 = math.Inf(1), 0
+	for _, b := range r.Binaries {
+		small, big = math.Min(small, mb(b.Bytes)), math.Max(big, mb(b.Bytes))
+	}
+	if hi == 0 {
+		return "not measured in this run"
+	}
+	return fmt.Sprintf("init (exec to ready handler) p50 %s–%s ms across %d functions, first request to an HTTP function p50 up to %s ms, peak RSS up to %.0f MB; linux/arm64 bootstraps of %.1f–%.1f MB",
+		f2(lo), f2(hi), len(r.Load.ColdStarts), f2(inv), rss, small, big)
+}
+
+// signing quotes how much of a session check is the JWT signature every answer carries.
+func signing(r *report) string {
+	tok, get, issue := r.Bench["SessionAuthenticateToken"].get("ns/op"), r.Bench["MemberGet"].get("ns/op"), r.Bench["JWTIssue"].get("ns/op")
+	if tok == 0 || get == 0 || issue == 0 {
+		return ""
+	}
+	how := "mostly"
+	switch {
+	case tok <= get:
+		how = "not measurable in this run, though it includes"
+	case issue < (tok-get)/2:
+		how = "partly"
+	}
+	return fmt.Sprintf("Session authenticate by token (%s ms) and member get (%s ms) both make one BatchGetItem. "+
+		"The difference (%s ms) is %s the answer's freshly signed session JWT: every session authenticate "+
+		"answer carries one, and signing it alone took %s ms (JWTIssue). Verifying a JWT locally took %s ms "+
+		"(JWTLocalStytchGo), with no request and no DynamoDB call.",
+		msNS(tok), msNS(get), msNS(tok-get), how, msNS(issue), msNS(r.Bench["JWTLocalStytchGo"].get("ns/op")))
+}
+
+// baselineScenario is the mean of the baseline's two runs (before and after the others).
+func baselineScenario(rep *result.Report) *result.Scenario {
+	var out result.Scenario
+	n := 0.0
+	for _, s := range rep.Scenarios {
+		if s.Name == "getitem" || s.Name == "getitem_end" {
+			out.PerSecond += s.PerSecond
+			out.Latency.P50 += s.Latency.P50
+			out.Latency.P95 += s.Latency.P95
+			out.Latency.P99 += s.Latency.P99
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	out.PerSecond, out.Latency.P50, out.Latency.P95, out.Latency.P99 = out.PerSecond/n, out.Latency.P50/n, out.Latency.P95/n, out.Latency.P99/n
+	return &out
+}
+
+// costDrivers names the largest line items of each profile.
+func costDrivers(c *costModel) string {
+	var parts []string
+	for i, p := range profiles {
+		items := append([]lineItem(nil), c.Items...)
+		sort.Slice(items, func(a, b int) bool { return items[a].USD[i] > items[b].USD[i] })
+		var top []string
+		for _, li := range items[:min(3, len(items))] {
+			top = append(top, fmt.Sprintf("%s %s (%s, %.0f %%)", li.Service, li.Item, usd(li.USD[i]), 100*li.USD[i]/c.Total[i]))
+		}
+		parts = append(parts, fmt.Sprintf("In profile %s the largest items are %s.", p.Short, strings.Join(top, ", ")))
+	}
+	return strings.Join(parts, " ")
+}

@@ -1,0 +1,439 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"math"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/google/uuid"
+	"github.com/stytchauth/stytch-go/v18/stytch/b2b/b2bstytchapi"
+
+	latchkey "github.com/latchkey/latchkey/shared"
+	"github.com/latchkey/latchkey/shared/app"
+	"github.com/latchkey/latchkey/shared/app/apptest"
+	"github.com/latchkey/latchkey/shared/callcount"
+	"github.com/latchkey/latchkey/shared/store"
+	"github.com/latchkey/latchkey/shared/tokens"
+)
+
+// fixture is what every benchmark uses: the app built on the test stack's table (with the
+// per-address send limit lifted, so one member can log in again and again), its handler, one
+// organization and member, and a live session.
+type fixture struct {
+	env     *apptest.Env
+	app     *app.App
+	handler http.Handler
+	logs    *sink
+	server  *httptest.Server // the same handler over HTTP, for stytch-go
+	ddb     *dynamodb.Client
+	auth    string // Basic credentials
+
+	org, member, email string
+	sessionToken, jwt  string
+	memberKey          map[string]types.AttributeValue
+}
+
+var fx *fixture
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	// Only benchmarks need the stack; `go test ./...` runs this package with nothing to do.
+	if f := flag.Lookup("test.bench"); f == nil || f.Value.String() == "" {
+		os.Exit(m.Run())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	env, err := apptest.Start(ctx)
+	if err == nil {
+		fx, err = setup(ctx, env)
+	}
+	cancel()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench: setup:", err)
+		if env != nil {
+			env.Close()
+		}
+		os.Exit(1)
+	}
+	code := m.Run()
+	fx.server.Close()
+	env.Close()
+	os.Exit(code)
+}
+
+func setup(ctx context.Context, env *apptest.Env) (*fixture, error) {
+	f := &fixture{env: env, logs: &sink{}}
+	cfg := env.Config
+	cfg.EmailSendsPerHour, cfg.OrgSendsPerHour = 1<<30, 1<<30
+	var err error
+	if f.app, err = app.Build(ctx, cfg, f.logs); err != nil {
+		return nil, err
+	}
+	f.handler = f.app.Server.Handler("")
+	f.server = httptest.NewServer(f.handler)
+	f.ddb = store.NewClient(env.App.AWS, env.Config.DynamoDBEndpoint)
+	f.auth = "Basic " + basic(env.ProjectID, env.Secret)
+
+	var org struct {
+		Organization struct {
+			OrganizationID string `json:"organization_id"`
+		} `json:"organization"`
+	}
+	if err := f.call("POST", "/v1/b2b/organizations", map[string]any{
+		"organization_name": "Bench", "organization_slug": "bench-" + uuid.NewString()[:8],
+	}, &org); err != nil {
+		return nil, err
+	}
+	f.org = org.Organization.OrganizationID
+	f.email = "bench-" + uuid.NewString()[:8] + "@bench.example"
+	var mem struct {
+		MemberID string `json:"member_id"`
+	}
+	if err := f.call("POST", "/v1/b2b/organizations/"+f.org+"/members", map[string]any{"email_address": f.email, "name": "Bench"}, &mem); err != nil {
+		return nil, err
+	}
+	f.member = mem.MemberID
+	if f.sessionToken, f.jwt, err = f.login(); err != nil {
+		return nil, err
+	}
+	f.memberKey = map[string]types.AttributeValue{
+		store.AttrPK: &types.AttributeValueMemberS{Value: "ORG#" + f.org},
+		store.AttrSK: &types.AttributeValueMemberS{Value: "MEMBER#" + f.member},
+	}
+	out, err := f.ddb.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(cfg.Table), Key: f.memberKey, ConsistentRead: aws.Bool(true)})
+	if err != nil {
+		return nil, err
+	}
+	if len(out.Item) == 0 {
+		return nil, errors.New("the baseline's member item key (ORG#<org> / MEMBER#<member>) names no item; update it")
+	}
+	return f, f.warmUp(ctx)
+}
+
+// warmUp runs every benchmarked path for a while first: DynamoDB Local is a JVM, and whichever
+// benchmark ran first would otherwise pay for its JIT warm-up.
+func (f *fixture) warmUp(ctx context.Context) error {
+	in := &dynamodb.GetItemInput{TableName: aws.String(f.env.Config.Table), Key: f.memberKey, ConsistentRead: aws.Bool(true)}
+	token, _ := json.Marshal(map[string]string{"session_token": f.sessionToken})
+	jwt, _ := json.Marshal(map[string]string{"session_jwt": f.jwt})
+	member := "/v1/b2b/organizations/" + f.org + "/member?member_id=" + url.QueryEscape(f.member)
+	for end, i := time.Now().Add(3*time.Second), 0; time.Now().Before(end); i++ {
+		if _, err := f.ddb.GetItem(ctx, in); err != nil {
+			return err
+		}
+		for _, r := range []struct {
+			method, path string
+			body         []byte
+		}{{"POST", "/v1/b2b/sessions/authenticate", token}, {"POST", "/v1/b2b/sessions/authenticate", jwt}, {"GET", member, nil}} {
+			if w := f.serve(r.method, r.path, r.body); w.Code != http.StatusOK {
+				return fmt.Errorf("warm-up %s %s: %d", r.method, r.path, w.Code)
+			}
+		}
+		if i%10 == 0 {
+			if _, _, err := f.login(); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func basic(user, pass string) string {
+	r, _ := http.NewRequest("GET", "/", nil)
+	r.SetBasicAuth(user, pass)
+	return strings.TrimPrefix(r.Header.Get("Authorization"), "Basic ")
+}
+
+// serve runs one request through the gateway's handler, in process, and returns the recorder.
+func (f *fixture) serve(method, path string, body []byte) *httptest.ResponseRecorder {
+	var r *http.Request
+	if body != nil {
+		r = httptest.NewRequest(method, path, bytes.NewReader(body))
+	} else {
+		r = httptest.NewRequest(method, path, nil)
+	}
+	r.Header.Set("Authorization", f.auth)
+	r.Header.Set("Content-Type", "application/json")
+	w := httptest.NewRecorder()
+	f.handler.ServeHTTP(w, r)
+	return w
+}
+
+// call serves a request that must answer 200 and decodes the answer into out (if not nil).
+func (f *fixture) call(method, path string, body any, out any) error {
+	var raw []byte
+	if body != nil {
+		var err error
+		if raw, err = json.Marshal(body); err != nil {
+			return err
+		}
+	}
+	w := f.serve(method, path, raw)
+	if w.Code != http.StatusOK {
+		return fmt.Errorf("%s %s: %d %s", method, path, w.Code, w.Body.String())
+	}
+	if out == nil {
+		return nil
+	}
+	return json.Unmarshal(w.Body.Bytes(), out)
+}
+
+// login is the whole magic-link login: send, read the email from the SES emulator, redeem.
+func (f *fixture) login() (token, jwt string, err error) {
+	since := time.Now().Unix() - 1
+	if err := f.call("POST", "/v1/b2b/magic_links/email/login_or_signup", map[string]any{
+		"organization_id": f.org, "email_address": f.email, "login_redirect_url": "http://localhost:3000/authenticate",
+	}, nil); err != nil {
+		return "", "", err
+	}
+	link, err := f.emailToken(since)
+	if err != nil {
+		return "", "", err
+	}
+	var res struct {
+		SessionToken string `json:"session_token"`
+		SessionJWT   string `json:"session_jwt"`
+	}
+	if err := f.call("POST", "/v1/b2b/magic_links/authenticate", map[string]any{"magic_links_token": link}, &res); err != nil {
+		return "", "", err
+	}
+	return res.SessionToken, res.SessionJWT, nil
+}
+
+// emailToken returns the token in the newest email to the fixture's member since a second.
+func (f *fixture) emailToken(since int64) (string, error) {
+	resp, err := http.Get(fmt.Sprintf("%s/store?since=%d", f.env.Stack.SESEndpoint, since))
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var st struct {
+		Emails []apptest.Email `json:"emails"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		return "", err
+	}
+	for i := len(st.Emails) - 1; i >= 0; i-- {
+		if to := st.Emails[i].Destination.To; len(to) == 1 && strings.EqualFold(to[0], f.email) {
+			if tok := st.Emails[i].Token(); tok != "" {
+				return tok, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("no email to %s", f.email)
+}
+
+// freshJWT returns a session JWT issued now (they live 5 minutes).
+func (f *fixture) freshJWT(b *testing.B) string {
+	var res struct {
+		SessionJWT string `json:"session_jwt"`
+	}
+	if err := f.call("POST", "/v1/b2b/sessions/authenticate", map[string]any{"session_token": f.sessionToken}, &res); err != nil {
+		b.Fatal(err)
+	}
+	return res.SessionJWT
+}
+
+// sink collects the app's request log lines; a benchmark reads what its own requests cost.
+type sink struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (s *sink) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	s.buf = append(s.buf, p...)
+	s.mu.Unlock()
+	return len(p), nil
+}
+
+func (s *sink) reset() {
+	s.mu.Lock()
+	s.buf = s.buf[:0]
+	s.mu.Unlock()
+}
+
+// report adds what the request log lines since reset say, per operation: DynamoDB calls,
+// consumed capacity, requests and the handler's own latency (also rounded up per request to
+// whole milliseconds, as Lambda bills). Every request must have been a 200.
+func (s *sink) report(b *testing.B, ops int) {
+	s.mu.Lock()
+	lines := bytes.Split(s.buf, []byte("\n"))
+	s.mu.Unlock()
+	var n, calls, rcu, wcu, lat, billed float64
+	for _, line := range lines {
+		if len(bytes.TrimSpace(line)) == 0 {
+			continue
+		}
+		var l struct {
+			Msg    string  `json:"msg"`
+			Status int     `json:"status"`
+			Calls  float64 `json:"dynamodb_calls"`
+			RCU    float64 `json:"dynamodb_rcu"`
+			WCU    float64 `json:"dynamodb_wcu"`
+			Lat    float64 `json:"latency_ms"`
+		}
+		if err := json.Unmarshal(line, &l); err != nil || l.Msg != "request" {
+			continue
+		}
+		if l.Status != http.StatusOK {
+			b.Fatalf("a request answered %d: %s", l.Status, line)
+		}
+		n, calls, rcu, wcu, lat = n+1, calls+l.Calls, rcu+l.RCU, wcu+l.WCU, lat+l.Lat
+		billed += max(1, math.Ceil(l.Lat)) // Lambda bills each invocation in whole milliseconds
+	}
+	per := func(v float64) float64 { return v / float64(ops) }
+	b.ReportMetric(per(n), "requests/op")
+	b.ReportMetric(per(calls), "ddb-calls/op")
+	b.ReportMetric(per(rcu), "RCU/op")
+	b.ReportMetric(per(wcu), "WCU/op")
+	b.ReportMetric(per(lat), "handler-ms/op")
+	b.ReportMetric(per(billed), "billed-ms/op")
+}
+
+// BenchmarkGetItemBaseline is the yardstick: one strongly consistent GetItem of the member's
+// item, through the same SDK client the app uses, against the same DynamoDB Local.
+func BenchmarkGetItemBaseline(b *testing.B) {
+	ctx, calls := callcount.With(context.Background())
+	in := &dynamodb.GetItemInput{TableName: aws.String(fx.env.Config.Table), Key: fx.memberKey, ConsistentRead: aws.Bool(true)}
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		out, err := fx.ddb.GetItem(ctx, in)
+		if err != nil || len(out.Item) == 0 {
+			b.Fatal("GetItem:", err)
+		}
+		n++
+	}
+	rcu, _ := calls.Capacity()
+	b.ReportMetric(0, "requests/op")
+	b.ReportMetric(float64(calls.Total())/float64(n), "ddb-calls/op")
+	b.ReportMetric(rcu/float64(n), "RCU/op")
+	b.ReportMetric(0, "WCU/op")
+}
+
+// benchRoute serves one request per iteration through the gateway's handler (no network
+// between client and handler; DynamoDB is over loopback as always).
+func benchRoute(b *testing.B, method, path string, body []byte) {
+	fx.logs.reset()
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		if w := fx.serve(method, path, body); w.Code != http.StatusOK {
+			b.Fatalf("%s %s: %d %s", method, path, w.Code, w.Body.String())
+		}
+		n++
+	}
+	fx.logs.report(b, n)
+}
+
+// BenchmarkSessionAuthenticateToken is POST /v1/b2b/sessions/authenticate with a session_token.
+func BenchmarkSessionAuthenticateToken(b *testing.B) {
+	body, _ := json.Marshal(map[string]string{"session_token": fx.sessionToken})
+	benchRoute(b, "POST", "/v1/b2b/sessions/authenticate", body)
+}
+
+// BenchmarkSessionAuthenticateJWT is the same route with a session_jwt (the remote check).
+func BenchmarkSessionAuthenticateJWT(b *testing.B) {
+	body, _ := json.Marshal(map[string]string{"session_jwt": fx.freshJWT(b)})
+	benchRoute(b, "POST", "/v1/b2b/sessions/authenticate", body)
+}
+
+// BenchmarkMemberGet is GET /v1/b2b/organizations/{organization_id}/member?member_id=.
+func BenchmarkMemberGet(b *testing.B) {
+	benchRoute(b, "GET", "/v1/b2b/organizations/"+fx.org+"/member?member_id="+url.QueryEscape(fx.member), nil)
+}
+
+// BenchmarkJWTLocalStytchGo verifies a session JWT with stytch-go's AuthenticateJWTLocal
+// against the JWKS it fetched once: no request reaches Latchkey, so no DynamoDB call.
+func BenchmarkJWTLocalStytchGo(b *testing.B) {
+	client, err := b2bstytchapi.NewClient(fx.env.ProjectID, fx.env.Secret, b2bstytchapi.WithBaseURI(fx.server.URL))
+	if err != nil {
+		b.Fatal(err)
+	}
+	jwt := fx.freshJWT(b)
+	ctx := context.Background()
+	fx.logs.reset()
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		s, err := client.Sessions.AuthenticateJWTLocal(ctx, jwt, time.Hour, nil)
+		if err != nil || s.MemberID != fx.member {
+			b.Fatal("AuthenticateJWTLocal:", err)
+		}
+		n++
+	}
+	fx.logs.report(b, n) // zero requests: the JWKS was fetched by NewClient, before the loop
+}
+
+// BenchmarkJWTLocalVerify is Latchkey's own verifier (tokens.SessionJWT.Verify) with the key
+// set loaded: signature and claims, no DynamoDB call.
+func BenchmarkJWTLocalVerify(b *testing.B) {
+	v := tokens.SessionJWT{Keys: fx.app.Keys, ProjectID: fx.env.ProjectID}
+	jwt := fx.freshJWT(b)
+	ctx, calls := callcount.With(context.Background())
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		if _, err := v.Verify(ctx, jwt); err != nil {
+			b.Fatal("Verify:", err)
+		}
+		n++
+	}
+	b.ReportMetric(0, "requests/op")
+	b.ReportMetric(float64(calls.Total())/float64(n), "ddb-calls/op")
+}
+
+// BenchmarkJWTIssue signs one session JWT (RS256, 2048-bit key, loaded): the part of every
+// session authenticate, by token or by JWT, that is not DynamoDB, since each answer carries a
+// fresh JWT.
+func BenchmarkJWTIssue(b *testing.B) {
+	var res struct {
+		MemberSession latchkey.Session `json:"member_session"`
+	}
+	if err := fx.call("POST", "/v1/b2b/sessions/authenticate", map[string]any{"session_token": fx.sessionToken}, &res); err != nil {
+		b.Fatal(err)
+	}
+	v := tokens.SessionJWT{Keys: fx.app.Keys, ProjectID: fx.env.ProjectID}
+	ctx, calls := callcount.With(context.Background())
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		if _, err := v.Issue(ctx, res.MemberSession, time.Now()); err != nil {
+			b.Fatal("Issue:", err)
+		}
+		n++
+	}
+	b.ReportMetric(0, "requests/op")
+	b.ReportMetric(float64(calls.Total())/float64(n), "ddb-calls/op")
+}
+
+// BenchmarkMagicLinkLogin is the whole login of an existing member: login_or_signup (which
+// sends the email through the SES emulator), reading the email back from the emulator over
+// HTTP, and magic_links/authenticate.
+func BenchmarkMagicLinkLogin(b *testing.B) {
+	fx.logs.reset()
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		if _, _, err := fx.login(); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	fx.logs.report(b, n)
+}
