@@ -136,10 +136,10 @@ func TestConcurrentMemberUpdatesLoseNothing(t *testing.T) {
 		{map[string]any{"default_mfa_method": "totp"}, "member.default_mfa_method", "totp"},
 		{map[string]any{"mfa_enrolled": true}, "member.mfa_enrolled", true},
 	}
-	// Six writers per field, each with its own value where the field allows one.
+	// Seven writers per field (56 in all), each with its own value where the field allows one.
 	base := updates
 	updates = nil
-	for w := range 6 {
+	for w := range 7 {
 		for _, u := range base {
 			body, want := u.body, u.want
 			switch u.field {
