@@ -86,20 +86,27 @@ func TestRequestLogLine(t *testing.T) {
 	}
 }
 
-// Concurrent creation of one slug: exactly one organization exists afterwards.
-func TestConcurrentSlugCreation(t *testing.T) {
-	slug := newSlug()
-	const n = 20
+// concurrently runs f n times at once and returns each result by index.
+func concurrently(n int, f func(i int) int) []int {
+	out := make([]int, n)
 	var wg sync.WaitGroup
-	statuses := make([]int, n)
 	for i := range n {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			statuses[i] = env.Do(t, "POST", "/v1/b2b/organizations", map[string]any{"organization_name": "Race", "organization_slug": slug}).Status
+			out[i] = f(i)
 		}()
 	}
 	wg.Wait()
+	return out
+}
+
+// Concurrent creation of one slug: exactly one organization exists afterwards.
+func TestConcurrentSlugCreation(t *testing.T) {
+	slug := newSlug()
+	statuses := concurrently(20, func(int) int {
+		return env.Do(t, "POST", "/v1/b2b/organizations", map[string]any{"organization_name": "Race", "organization_slug": slug}).Status
+	})
 	won := 0
 	for _, s := range statuses {
 		switch s {

@@ -5,7 +5,6 @@ import (
 	"encoding/base64"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -243,16 +242,7 @@ func TestConcurrentRedemption(t *testing.T) {
 	apptest.ExpectOK(t, loginOrSignup(t, org, email, nil))
 	token := env.LastEmail(t, email).Token()
 	const n = 100
-	var wg sync.WaitGroup
-	statuses := make([]int, n)
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			statuses[i] = authenticate(t, token, nil).Status
-		}()
-	}
-	wg.Wait()
+	statuses := concurrently(n, func(int) int { return authenticate(t, token, nil).Status })
 	ok := 0
 	for _, s := range statuses {
 		switch s {

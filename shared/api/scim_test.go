@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -65,45 +64,23 @@ func (r scimResponse) total() int { n, _ := r.Get("totalResults").(float64); ret
 // scimDo calls the SCIM server as an identity provider: bearer token, application/scim+json.
 func scimDo(t *testing.T, token, method, path string, body any) scimResponse {
 	t.Helper()
-	var rd io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		rd = strings.NewReader(b)
-	default:
-		raw, err := json.Marshal(b)
-		if err != nil {
-			t.Fatal(err)
-		}
-		rd = bytes.NewReader(raw)
-	}
-	req, err := http.NewRequest(method, env.URL+path, rd)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/scim+json")
-	req.Header.Set("Accept", "application/scim+json")
+	h := http.Header{"Content-Type": {"application/scim+json"}, "Accept": {"application/scim+json"}}
 	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+		h.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	out := scimResponse{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
-	if resp.StatusCode == http.StatusNoContent {
+	status, header, raw := env.Send(t, method, path, body, h)
+	out := scimResponse{Status: status, Header: header, Raw: raw}
+	if status == http.StatusNoContent {
 		if len(raw) != 0 {
 			t.Fatalf("%s %s: 204 with a body %q", method, path, raw)
 		}
 		return out
 	}
-	if ct := resp.Header.Get("Content-Type"); ct != "application/scim+json" {
+	if ct := header.Get("Content-Type"); ct != "application/scim+json" {
 		t.Fatalf("%s %s: content-type %q, body %s", method, path, ct, raw)
 	}
 	if err := json.Unmarshal(raw, &out.Body); err != nil {
-		t.Fatalf("%s %s: status %d, body is not JSON: %q", method, path, resp.StatusCode, raw)
+		t.Fatalf("%s %s: status %d, body is not JSON: %q", method, path, status, raw)
 	}
 	return out
 }

@@ -6,6 +6,7 @@ package apptest
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -234,6 +235,22 @@ func (e *Env) Do(t testing.TB, method, path string, body any) Response {
 // body may be a string, sent as is, or a value to marshal.
 func (e *Env) DoAs(t testing.TB, projectID, secret, method, path string, body any) Response {
 	t.Helper()
+	h := http.Header{"Content-Type": {"application/json"}}
+	if projectID != "" {
+		h.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(projectID+":"+secret)))
+	}
+	status, header, raw := e.Send(t, method, path, body, h)
+	out := Response{Status: status, Header: header, Raw: raw}
+	if err := json.Unmarshal(raw, &out.Body); err != nil {
+		t.Fatalf("%s %s: status %d, body is not JSON: %q", method, path, status, raw)
+	}
+	return out
+}
+
+// Send makes one request to the Env's server with these headers and returns what came back.
+// body may be nil, a string or []byte sent as is, or a value to marshal as JSON.
+func (e *Env) Send(t testing.TB, method, path string, body any, header http.Header) (int, http.Header, []byte) {
+	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -252,9 +269,8 @@ func (e *Env) DoAs(t testing.TB, projectID, secret, method, path string, body an
 	if err != nil {
 		t.Fatal(err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	if projectID != "" {
-		req.SetBasicAuth(projectID, secret)
+	for k, v := range header {
+		req.Header[k] = v
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -262,11 +278,7 @@ func (e *Env) DoAs(t testing.TB, projectID, secret, method, path string, body an
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	out := Response{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
-	if err := json.Unmarshal(raw, &out.Body); err != nil {
-		t.Fatalf("%s %s: status %d, body is not JSON: %q", method, path, resp.StatusCode, raw)
-	}
-	return out
+	return resp.StatusCode, resp.Header, raw
 }
 
 // ExpectError asserts a Stytch-shaped error with this status and error_type.
