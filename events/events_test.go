@@ -45,7 +45,7 @@ func TestMain(m *testing.M) { apptest.Run(m, &env) }
 
 // placeholders is every {{name}} an event may hold.
 var placeholders = []string{
-	"basic_auth", "project_id", "organization_id", "member_id", "slug", "email", "invite_email",
+	"basic_auth", "project_id", "organization_id", "member_id", "slug", "email", "invite_email", "new_email",
 	"magic_links_token", "session_token", "member_session_id",
 	"discovery_magic_links_token", "intermediate_session_token", "discovery_slug",
 	"connection_id", "scim_bearer", "scim_email", "scim_user_id", "scim_group_id",
@@ -624,6 +624,7 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 		"discovery_slug": "acme-labs-" + tag,
 		"email":          "ada-" + tag + "@acme.example.com",
 		"invite_email":   "grace-" + tag + "@acme.example.com",
+		"new_email":      "ada.king-" + tag + "@acme.example.com",
 		"scim_email":     "margaret-" + tag + "@acme.example.com",
 	}
 	// founderEmail is a colleague of Ada's at acme.example.com, who is no member of Acme: they
@@ -1066,6 +1067,23 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 		{"organizations/reactivate_member", func(t *testing.T, r result) {
 			want(t, r, map[string]any{"member_id": memberID, "member.status": "active", "member.name": "Ada King", "organization.organization_id": orgID})
 			expectOK(t, run(t, "organizations/get_member"))
+		}},
+		// Ada moves to a new address: the link goes to the new address, and redeeming it makes
+		// that address current and verified, the old one retired; then she unlinks the old one.
+		{"magiclinks/start_email_update", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"member_id": memberID, "member.email_address": vars["email"], "organization.organization_id": orgID})
+			mail := env.LastEmail(t, vars["new_email"])
+			if !strings.HasPrefix(mail.Link(), "https://app.example.com/auth/callback?") || mail.Token() == "" {
+				t.Fatalf("email update link %q", mail.Link())
+			}
+			a := runWith(t, "magiclinks/authenticate", map[string]string{"magic_links_token": mail.Token()})
+			want(t, a, map[string]any{"member_id": memberID, "member.email_address": vars["new_email"],
+				"member.email_address_verified": true, "member.retired_email_addresses.0.email_address": vars["email"],
+				"member_session.authentication_factors.0.email_factor.email_address": vars["new_email"]})
+		}},
+		{"organizations/unlink_retired_email", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"member_id": memberID, "organization_id": orgID, "member.email_address": vars["new_email"],
+				"member.retired_email_addresses": []any{}})
 		}},
 		// SCIM: the organization connects its identity provider, which provisions a user and a
 		// group; the group gives Ada a role; the bearer token is rotated; all is deprovisioned.

@@ -170,9 +170,15 @@ func (a *Auth) sendToken(ctx context.Context, t MagicToken, orgName, redirect, l
 	if err := a.Store.PutMagicToken(ctx, t); err != nil {
 		return err
 	}
+	return a.mailToken(ctx, t, token, orgName, redirect, linkType)
+}
+
+// mailToken emails the link for a stored token, deleting the token if the email cannot be
+// sent.
+func (a *Auth) mailToken(ctx context.Context, t MagicToken, token, orgName, redirect, linkType string) error {
 	msg := LinkMessage(t.Kind, t.Email, orgName, LinkURL(redirect, linkType, token), humanDuration(t.ExpiresAt.Sub(t.CreatedAt)))
 	if err := a.Mail.Send(ctx, msg); err != nil {
-		if derr := a.Store.DeleteMagicToken(context.WithoutCancel(ctx), hash); derr != nil {
+		if derr := a.Store.DeleteMagicToken(context.WithoutCancel(ctx), t.Hash); derr != nil {
 			return errors.Join(err, derr)
 		}
 		return err
@@ -338,8 +344,11 @@ func (a *Auth) Authenticate(ctx context.Context, r AuthenticateRequest) (AuthRes
 		return res, err
 	}
 	prev, org, err := a.memberAndOrg(ctx, t.OrganizationID, t.MemberID)
-	if err != nil || prev.Status == StatusDeleted || prev.EmailAddress != t.Email {
-		// The member was deleted or changed address since the link was sent.
+	if err != nil || prev.Status == StatusDeleted || !prev.Accepts(t.CreatedAt) ||
+		t.Kind != TokenEmailUpdate && prev.EmailAddress != t.Email ||
+		t.Kind == TokenEmailUpdate && prev.Status != StatusActive {
+		// The member was deleted (even if reactivated since) or changed address after the link
+		// was sent.
 		return res, MagicLinkNotFound()
 	}
 	if err := org.CheckAuthMethod(MethodMagicLink, &prev); err != nil {
@@ -358,7 +367,13 @@ func (a *Auth) Authenticate(ctx context.Context, r AuthenticateRequest) (AuthRes
 	}
 
 	next := prev
-	changed := prev.Status != StatusActive || !prev.EmailAddressVerified
+	if t.Kind == TokenEmailUpdate {
+		// The new address is proven by this very link: it becomes current and verified, and
+		// the old one is retired as with any change of address.
+		next.EmailAddress = t.Email
+		next = Settle(prev, next, false, now)
+	}
+	changed := next.EmailAddress != prev.EmailAddress || prev.Status != StatusActive || !prev.EmailAddressVerified
 	if changed {
 		next.Status, next.EmailAddressVerified, next.UpdatedAt = StatusActive, true, now
 	}
@@ -368,6 +383,9 @@ func (a *Auth) Authenticate(ctx context.Context, r AuthenticateRequest) (AuthRes
 		factors = AddFactor(existing.AuthenticationFactors, factors[0])
 	}
 	red := Redemption{TokenHash: hash, Now: now, MemberPrev: prev, MemberNext: next, MemberChanged: changed}
+	if t.Kind == TokenEmailUpdate {
+		red.EmailUpdate = t.Email
+	}
 	res.Member, res.Organization = presented, org
 
 	if org.RequiresMFA(factors) {
@@ -396,6 +414,8 @@ func (a *Auth) redeem(ctx context.Context, r Redemption) error {
 		return err
 	case ConflictExists:
 		return MagicLinkNotFound()
+	case ConflictEmail:
+		return duplicateEmail()
 	default:
 		return concurrentUpdate()
 	}
@@ -579,4 +599,81 @@ func (a *Auth) DeleteMember(ctx context.Context, orgID, memberID string) error {
 		return err
 	}
 	return a.Store.DeleteSessions(ctx, sessions)
+}
+
+// StartEmailUpdateRequest is the body of Members.StartEmailUpdate.
+type StartEmailUpdateRequest struct {
+	EmailAddress     string `json:"email_address"`
+	LoginRedirectURL string `json:"login_redirect_url"`
+	Locale           string `json:"locale"`
+	LoginTemplateID  string `json:"login_template_id"`
+	DeliveryMethod   string `json:"delivery_method"`
+}
+
+// EmailUpdateLifetime is how long the link that proves a new address lives, and how long the
+// address stays reserved for the member, as in Stytch.
+const EmailUpdateLifetime = 5 * time.Minute
+
+// StartEmailUpdate emails a link to a member's new address; redeeming it through
+// MagicLinks.Authenticate makes that address current and verified. Until then nothing about
+// the member changes. As in Stytch, the member must be active with a verified address, and
+// the new address may not belong to, or be reserved by, another member of the organization.
+func (a *Auth) StartEmailUpdate(ctx context.Context, orgID, memberID string, r StartEmailUpdateRequest) (Member, Organization, error) {
+	switch r.DeliveryMethod {
+	case "", "EMAIL_MAGIC_LINK":
+	case "EMAIL_OTP":
+		return Member{}, Organization{}, badRequest("email_otp_not_supported", "delivery_method EMAIL_OTP is not supported yet: email one-time passcodes are not implemented.")
+	default:
+		return Member{}, Organization{}, badRequest("invalid_delivery_method", "delivery_method must be EMAIL_MAGIC_LINK or EMAIL_OTP.")
+	}
+	email, err := NormalizeEmail(r.EmailAddress)
+	if err != nil {
+		return Member{}, Organization{}, err
+	}
+	m, org, err := a.liveMember(ctx, orgID, memberID)
+	if err != nil {
+		return Member{}, org, err
+	}
+	switch {
+	case m.Status != StatusActive || !m.EmailAddressVerified:
+		return Member{}, org, badRequest("member_email_not_verified",
+			"Only an active member with a verified email address can start an email update.")
+	case email == m.EmailAddress:
+		return Member{}, org, badRequest("email_address_unchanged", "email_address is already the member's email address.")
+	}
+	if err := org.CheckAuthMethod(MethodMagicLink, &m); err != nil {
+		return Member{}, org, err
+	}
+	link, err := a.Redirects.Resolve("login_redirect_url", r.LoginRedirectURL)
+	if err != nil {
+		return Member{}, org, err
+	}
+	// One read refuses an address another member holds now; the redemption's conditional
+	// write on the email guard is what makes it impossible, however the two race.
+	holder, _, err := a.Service.Store.EmailHolder(ctx, org.OrganizationID, email)
+	switch {
+	case err == nil && holder != m.MemberID:
+		return Member{}, org, duplicateEmail()
+	case err != nil && !errors.Is(err, ErrNotFound):
+		return Member{}, org, err
+	}
+	if err := a.limit(ctx, org.OrganizationID, email); err != nil {
+		return Member{}, org, err
+	}
+	now := a.Clock.Now()
+	t := MagicToken{Kind: TokenEmailUpdate, OrganizationID: org.OrganizationID, MemberID: m.MemberID, Email: email,
+		CreatedAt: now, ExpiresAt: now.Add(EmailUpdateLifetime)}
+	token, hash := secret.New()
+	t.Hash = hash
+	if err := a.Store.PutEmailUpdateToken(ctx, t); err != nil {
+		if conflictOn(err) == ConflictEmail {
+			return Member{}, org, Errorf(http.StatusConflict, "email_update_in_progress",
+				"Another member of this organization is already updating to this email address.")
+		}
+		return Member{}, org, err
+	}
+	if err := a.mailToken(ctx, t, token, org.OrganizationName, link, "multi_tenant_magic_links"); err != nil {
+		return Member{}, org, err
+	}
+	return m.Presented(org), org, nil
 }

@@ -141,10 +141,13 @@ func (a *Auth) DiscoveryAuthenticate(ctx context.Context, r DiscoveryAuthenticat
 	return DiscoveryResult{IntermediateToken: token, Email: t.Email, Organizations: orgs}, err
 }
 
-// discover lists the organizations email may enter: those where it has a live membership
-// (gsi1 by email) and those that let its domain join (the domain index), each with what the
-// factors still lack. Three round trips, whatever the table holds.
+// discover lists the organizations the email that factors proved may enter: those where it
+// has a live membership (gsi1 by email) and those that let its domain join (the domain
+// index), each with what the factors still lack. Three round trips, whatever the table holds.
 func (a *Auth) discover(ctx context.Context, email string, factors []AuthFactor) ([]DiscoveredOrganization, error) {
+	if proven, _, ok := ProvenEmail(factors); !ok || proven != email {
+		return nil, NoProvenEmail()
+	}
 	members, err := a.Store.MembersByEmail(ctx, email)
 	if err != nil {
 		return nil, err
@@ -181,7 +184,7 @@ func (a *Auth) discover(ctx context.Context, email string, factors []AuthFactor)
 			continue
 		}
 		m := byOrg[id]
-		adm, err := org.Admit(email, m, factors)
+		adm, err := org.Admit(m, factors)
 		if err != nil {
 			continue // no membership and not allowed to join
 		}
@@ -226,11 +229,17 @@ func (a *Auth) DiscoveredOrganizations(ctx context.Context, r DiscoveryListReque
 		}
 		out.Email, out.Hint, factors = ist.Email, ist.OrganizationID, ist.Factors
 	case r.SessionToken != "" || r.SessionJWT != "":
-		s, m, _, err := a.session(ctx, r.SessionToken, r.SessionJWT)
+		s, _, _, err := a.session(ctx, r.SessionToken, r.SessionJWT)
 		if err != nil {
 			return out, err
 		}
-		out.Email, factors = m.EmailAddress, s.AuthenticationFactors
+		// The session's proven email, not its member's current address: an organization
+		// that renames its member to someone else's address must not list their memberships.
+		email, _, ok := ProvenEmail(s.AuthenticationFactors)
+		if !ok {
+			return out, NoProvenEmail()
+		}
+		out.Email, factors = email, s.AuthenticationFactors
 	default:
 		return out, badRequest(TypeBadRequest, "One of intermediate_session_token, session_token or session_jwt is required.")
 	}
@@ -271,7 +280,7 @@ func (a *Auth) ExchangeIntermediateSession(ctx context.Context, r ExchangeReques
 	if err != nil {
 		return AuthResult{}, err
 	}
-	res, err := a.enter(ctx, r, ist.Email, ist.Factors, secret.Hash(r.IntermediateSessionToken))
+	res, err := a.enter(ctx, r, ist.Factors, secret.Hash(r.IntermediateSessionToken))
 	if err == nil && !res.MemberAuthenticated {
 		res.IntermediateToken = r.IntermediateSessionToken
 	}
@@ -279,21 +288,23 @@ func (a *Auth) ExchangeIntermediateSession(ctx context.Context, r ExchangeReques
 }
 
 // ExchangeSession moves a person from their session's organization to another organization
-// where the same email is a member or may join, when the session's factors satisfy that
-// organization's policy. Otherwise it returns an intermediate session and what is missing.
-// The original session is left as it is.
+// where the email the session proved is a member or may join, when the session's factors
+// satisfy that organization's policy. Otherwise it returns an intermediate session and what is
+// missing. The original session is left as it is. The member's current email_address plays no
+// part: its organization may have changed it to anyone's.
 func (a *Auth) ExchangeSession(ctx context.Context, r ExchangeRequest) (AuthResult, error) {
-	s, m, _, err := a.session(ctx, r.SessionToken, r.SessionJWT)
+	s, _, _, err := a.session(ctx, r.SessionToken, r.SessionJWT)
 	if err != nil {
 		return AuthResult{}, err
 	}
-	res, err := a.enter(ctx, r, m.EmailAddress, s.AuthenticationFactors, "")
+	res, err := a.enter(ctx, r, s.AuthenticationFactors, "")
 	if err != nil || res.MemberAuthenticated {
 		return res, err
 	}
+	email, _, _ := ProvenEmail(s.AuthenticationFactors)
 	token, hash := secret.New()
 	now := a.Clock.Now()
-	ist := IntermediateSession{Hash: hash, Email: m.EmailAddress, OrganizationID: res.Organization.OrganizationID,
+	ist := IntermediateSession{Hash: hash, Email: email, OrganizationID: res.Organization.OrganizationID,
 		MemberID: res.Member.MemberID, Factors: s.AuthenticationFactors, CreatedAt: now, ExpiresAt: now.Add(IntermediateSessionLifetime)}
 	if err := a.Store.PutIntermediateSession(ctx, ist); err != nil {
 		return res, err
@@ -302,12 +313,16 @@ func (a *Auth) ExchangeSession(ctx context.Context, r ExchangeRequest) (AuthResu
 	return res, nil
 }
 
-// enter admits email into r.OrganizationID on the strength of factors and, if the policy is
+// enter admits the email that factors proved into r.OrganizationID and, if the policy is
 // met, writes the session (consuming istHash, when given, in the same transaction).
-func (a *Auth) enter(ctx context.Context, r ExchangeRequest, email string, factors []AuthFactor, istHash string) (AuthResult, error) {
+func (a *Auth) enter(ctx context.Context, r ExchangeRequest, factors []AuthFactor, istHash string) (AuthResult, error) {
 	var res AuthResult
 	if r.OrganizationID == "" {
 		return res, badRequest(TypeBadRequest, "organization_id is required.")
+	}
+	email, _, ok := ProvenEmail(factors)
+	if !ok {
+		return res, NoProvenEmail()
 	}
 	duration, err := SessionDuration(r.SessionDurationMinutes)
 	if err != nil {
@@ -324,7 +339,7 @@ func (a *Auth) enter(ctx context.Context, r ExchangeRequest, email string, facto
 	if found {
 		mp = &m
 	}
-	adm, err := org.Admit(email, mp, factors)
+	adm, err := org.Admit(mp, factors)
 	if err != nil {
 		return res, err
 	}
@@ -389,6 +404,12 @@ func (a *Auth) startSession(ctx context.Context, red Redemption, next Member, or
 		return res, duplicateOrgExternalID()
 	case ConflictOrganization:
 		return res, OrganizationNotFound()
+	case ConflictEmail:
+		if red.EmailUpdate != "" {
+			// Another member took the new address after the update started.
+			return res, duplicateEmail()
+		}
+		return res, concurrentUpdate()
 	default:
 		return res, concurrentUpdate()
 	}
@@ -431,7 +452,11 @@ func (a *Auth) CreateOrganizationFromDiscovery(ctx context.Context, r DiscoveryC
 	}
 	org.Version = 1
 	admin := []string{RoleAdmin}
-	m, err := NewMember(a.IDs.New("member"), org.OrganizationID, MemberPatch{EmailAddress: &ist.Email, Roles: &admin}, now)
+	email, _, ok := ProvenEmail(ist.Factors)
+	if !ok {
+		return AuthResult{}, NoProvenEmail()
+	}
+	m, err := NewMember(a.IDs.New("member"), org.OrganizationID, MemberPatch{EmailAddress: &email, Roles: &admin}, now)
 	if err != nil {
 		return AuthResult{}, err
 	}

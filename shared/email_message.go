@@ -27,6 +27,8 @@ func LinkMessage(kind, to, orgName, link string, valid string) Message {
 		subject, lead, action = "You're invited to "+orgName, "You have been invited to join "+orgName+".", "Accept the invite"
 	case TokenSignup:
 		subject, lead, action = "Finish signing up for "+orgName, "Use this link to finish creating your account in "+orgName+".", "Finish signing up"
+	case TokenEmailUpdate:
+		subject, lead, action = "Confirm your new email address for "+orgName, "Use this link to make this your email address in "+orgName+".", "Confirm this address"
 	case TokenDiscovery:
 		subject, lead, action = "Your login link", "Use this link to log in and see your organizations.", "Log in"
 	default:

@@ -15,6 +15,8 @@ const (
 	TokenSignup    = "signup"
 	TokenInvite    = "invite"
 	TokenDiscovery = "discovery"
+	// TokenEmailUpdate proves a member's new address (Members.StartEmailUpdate).
+	TokenEmailUpdate = "email_update"
 )
 
 // MagicToken is an emailed single-use token, stored by the hash of its value.

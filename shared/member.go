@@ -44,7 +44,7 @@ type Member struct {
 	ExternalID             string            `json:"external_id"`
 	SSORegistrations       []any             `json:"sso_registrations" dynamo:"-"`
 	OAuthRegistrations     []any             `json:"oauth_registrations" dynamo:"-"`
-	RetiredEmailAddresses  []any             `json:"retired_email_addresses" dynamo:"-"`
+	RetiredEmailAddresses  []RetiredEmail    `json:"retired_email_addresses"`
 	SCIMRegistration       *SCIMRegistration `json:"scim_registration"`
 	CreatedAt              time.Time         `json:"created_at"`
 	UpdatedAt              time.Time         `json:"updated_at"`
@@ -56,7 +56,10 @@ type Member struct {
 	// with the connection's scim_group_implicit_role_assignments they give it roles. Kept on the
 	// member, a string set, so presenting a member never needs another read.
 	SCIMGroupIDs []string `json:"-" dynamo:",set"`
-	Version      int      `json:"-"`
+	// TokensValidAfter ends every emailed token issued to the member up to that moment: set
+	// when the member is deleted or its email changes, so a link sent before is dead after.
+	TokensValidAfter time.Time `json:"-" dynamo:",omitempty"`
+	Version          int       `json:"-"`
 }
 
 type SCIMRegistration struct {
@@ -116,7 +119,10 @@ func (m Member) Presented(org Organization) Member {
 	if m.UntrustedMetadata == nil {
 		m.UntrustedMetadata = map[string]any{}
 	}
-	m.SSORegistrations, m.OAuthRegistrations, m.RetiredEmailAddresses = []any{}, []any{}, []any{}
+	m.SSORegistrations, m.OAuthRegistrations = []any{}, []any{}
+	if m.RetiredEmailAddresses == nil {
+		m.RetiredEmailAddresses = []RetiredEmail{}
+	}
 	return m
 }
 
@@ -145,11 +151,9 @@ func (p MemberPatch) Apply(m Member) (Member, error) {
 		if err != nil {
 			return m, err
 		}
-		if e != m.EmailAddress {
-			m.EmailAddress = e
-			// A new address has not been proven to belong to the person.
-			m.EmailAddressVerified = false
-		}
+		// What a new address means (unverified, the old one retired) is settled by
+		// ChangeEmail, which needs the member as it was.
+		m.EmailAddress = e
 	}
 	set(&m.Name, trimmed(p.Name))
 	set(&m.TrustedMetadata, p.TrustedMetadata)

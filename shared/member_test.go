@@ -86,8 +86,11 @@ func TestMemberPatchApply(t *testing.T) {
 		want  func(m *Member)
 	}{
 		{"empty patch changes nothing", MemberPatch{}, func(*Member) {}},
-		{"new email resets verification", MemberPatch{EmailAddress: ptr("robert@acme.com")},
-			func(m *Member) { m.EmailAddress, m.EmailAddressVerified = "robert@acme.com", false }},
+		{"new email resets verification and retires the old one", MemberPatch{EmailAddress: ptr("robert@acme.com")},
+			func(m *Member) {
+				m.EmailAddress, m.EmailAddressVerified, m.TokensValidAfter = "robert@acme.com", false, testNow
+				m.RetiredEmailAddresses = []RetiredEmail{{EmailID("bob@acme.com"), "bob@acme.com"}}
+			}},
 		{"same email in other case keeps verification", MemberPatch{EmailAddress: ptr(" BOB@Acme.com ")}, func(*Member) {}},
 		{"name trimmed", MemberPatch{Name: ptr("  Robert ")}, func(m *Member) { m.Name = "Robert" }},
 		{"roles replaced, trimmed and deduplicated", MemberPatch{Roles: &[]string{" admin", "admin ", "viewer", "admin"}},
@@ -110,6 +113,7 @@ func TestMemberPatchApply(t *testing.T) {
 			if err != nil {
 				t.Fatalf("unexpected error: %v", err)
 			}
+			got = Settle(base, got, tt.patch.UnlinkEmail, testNow)
 			if len(want.DirectRoles) == 0 && len(got.DirectRoles) == 0 {
 				want.DirectRoles, got.DirectRoles = nil, nil
 			}
@@ -251,10 +255,13 @@ func TestMemberPresentedEmptyCollections(t *testing.T) {
 		t.Errorf("untrusted_metadata = %#v, want {}", p.UntrustedMetadata)
 	}
 	for name, l := range map[string][]any{"sso_registrations": p.SSORegistrations,
-		"oauth_registrations": p.OAuthRegistrations, "retired_email_addresses": p.RetiredEmailAddresses} {
+		"oauth_registrations": p.OAuthRegistrations} {
 		if l == nil || len(l) != 0 {
 			t.Errorf("%s = %#v, want []", name, l)
 		}
+	}
+	if p.RetiredEmailAddresses == nil || len(p.RetiredEmailAddresses) != 0 {
+		t.Errorf("retired_email_addresses = %#v, want []", p.RetiredEmailAddresses)
 	}
 	if m.TrustedMetadata != nil || m.Roles != nil {
 		t.Errorf("Presented mutated its receiver")

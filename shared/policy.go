@@ -1,6 +1,7 @@
 package latchkey
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 )
@@ -83,12 +84,22 @@ type Admission struct {
 // Authenticated tells whether the factors are enough to start a session right away.
 func (a Admission) Authenticated() bool { return len(a.PrimaryRequired) == 0 && !a.MFARequired }
 
-// Admit decides whether and how email (with member m in this organization, if any) may enter
-// the organization on the strength of factors. It refuses when the person has no membership
-// and may not join by domain. This one decision serves login, discovery, intermediate-session
+// Admit decides whether and how the person the factors prove (with member m in this
+// organization, if any: the member found by the proven email) may enter the organization. It
+// refuses when the person has no membership and may not join by domain. The email that decides
+// is the one a factor proved, never a member's email_address, which another organization
+// could have set to anything. This one decision serves login, discovery, intermediate-session
 // exchange and session exchange.
-func (o Organization) Admit(email string, m *Member, factors []AuthFactor) (Admission, error) {
+func (o Organization) Admit(m *Member, factors []AuthFactor) (Admission, error) {
 	var a Admission
+	email, _, proven := ProvenEmail(factors)
+	if !proven {
+		return a, NoProvenEmail()
+	}
+	if m != nil && m.EmailAddress != email {
+		// Callers find m by the proven email; anything else is a bug that must not admit.
+		return a, Internal(errors.New("admit: the member was not found by the proven email"))
+	}
 	switch {
 	case m != nil && m.Status == StatusActive:
 		a.Membership, a.Member = MembershipActive, m

@@ -107,9 +107,8 @@ func (s *SCIM) applySCIMUser(m Member, u SCIMUser, c SCIMConnection) (Member, er
 	if err != nil {
 		return m, err
 	}
-	if email != m.EmailAddress {
-		m.EmailAddress, m.EmailAddressVerified = email, false
-	}
+	prev := m
+	m.EmailAddress = email
 	m.Name = strings.TrimSpace(u.Name)
 	m.ExternalID = strings.TrimSpace(u.ExternalID)
 	reg := SCIMRegistration{ConnectionID: c.ConnectionID, ExternalID: m.ExternalID, SCIMAttributes: u.Attributes}
@@ -131,6 +130,9 @@ func (s *SCIM) applySCIMUser(m Member, u SCIMUser, c SCIMConnection) (Member, er
 			m.Status = StatusActive
 		}
 	}
+	// An identity provider renaming a user changes its address as Members.Update does: the
+	// new one is unproven, the old one retired.
+	m = Settle(prev, m, false, s.Clock.Now())
 	return m, m.Validate()
 }
 
@@ -289,8 +291,9 @@ func (s *SCIM) UpdateUser(ctx context.Context, c SCIMConnection, memberID string
 // registration and group memberships removed. The identity provider no longer sees it.
 func (s *SCIM) DeleteUser(ctx context.Context, c SCIMConnection, memberID string) error {
 	_, err := s.changeUser(ctx, c, memberID, func(m Member) (Member, error) {
-		m.Status, m.SCIMRegistration, m.SCIMGroupIDs = StatusDeleted, nil, nil
-		return m, nil
+		next := m
+		next.Status, next.SCIMRegistration, next.SCIMGroupIDs = StatusDeleted, nil, nil
+		return Settle(m, next, false, s.Clock.Now()), nil
 	})
 	return err
 }

@@ -273,7 +273,25 @@ func (s *Service) UpdateMember(ctx context.Context, orgID, memberID string, p Me
 		if err != nil {
 			return m, err
 		}
+		next = Settle(m, next, p.UnlinkEmail, s.Clock.Now())
 		return next, next.Validate()
+	})
+}
+
+// UnlinkRetiredEmailRequest is the body of Members.UnlinkRetiredEmail.
+type UnlinkRetiredEmailRequest struct {
+	EmailID      string `json:"email_id"`
+	EmailAddress string `json:"email_address"`
+}
+
+// UnlinkRetiredEmail releases one of a member's retired addresses, so another member of the
+// organization may use it.
+func (s *Service) UnlinkRetiredEmail(ctx context.Context, orgID, memberID string, r UnlinkRetiredEmailRequest) (Member, Organization, error) {
+	return s.changeMember(ctx, orgID, memberID, func(m Member) (Member, error) {
+		if m.Status == StatusDeleted {
+			return m, MemberNotFound()
+		}
+		return m.UnlinkRetiredEmail(r.EmailID, r.EmailAddress)
 	})
 }
 
@@ -283,8 +301,9 @@ func (s *Service) DeleteMember(ctx context.Context, orgID, memberID string) erro
 		if m.Status == StatusDeleted {
 			return m, MemberNotFound()
 		}
-		m.Status = StatusDeleted
-		return m, nil
+		next := m
+		next.Status = StatusDeleted
+		return Settle(m, next, false, s.Clock.Now()), nil
 	})
 	return err
 }

@@ -25,7 +25,10 @@ type Store interface {
 	CreateMember(ctx context.Context, m Member) error
 	// MemberWithOrganization reads both in one round trip.
 	MemberWithOrganization(ctx context.Context, orgID, memberID string) (Member, Organization, error)
+	// MemberIDByEmail finds the member whose current address this is.
 	MemberIDByEmail(ctx context.Context, orgID, email string) (string, error)
+	// EmailHolder finds the member holding the address, current or retired.
+	EmailHolder(ctx context.Context, orgID, email string) (memberID string, retired bool, err error)
 	// MemberByID finds a member in any organization; it may lag a just-created member.
 	MemberByID(ctx context.Context, memberID string) (Member, error)
 	Members(ctx context.Context, orgID string, memberIDs []string) ([]Member, error)
@@ -100,6 +103,10 @@ const (
 // AuthStore persists emailed tokens, intermediate sessions, sessions and rate counters.
 type AuthStore interface {
 	PutMagicToken(ctx context.Context, t MagicToken) error
+	// PutEmailUpdateToken stores an email-update token together with the reservation of its
+	// new address for the member, which fails (Conflict on email) while another member of the
+	// organization has an unexpired reservation of the same address.
+	PutEmailUpdateToken(ctx context.Context, t MagicToken) error
 	DeleteMagicToken(ctx context.Context, hash string) error
 	MagicToken(ctx context.Context, hash string) (MagicToken, error)
 	// Redeem consumes a token (if it is still unused and unexpired at now), writes the member
@@ -138,6 +145,9 @@ type Redemption struct {
 	Session       *Session
 	SessionTTL    time.Time
 	Intermediate  *IntermediateSession
+	// EmailUpdate, when set, is the new address a redeemed email-update link proved; its
+	// reservation is released in the same transaction.
+	EmailUpdate string
 }
 
 // RateCounter is one limit: at most Limit events per Window under Key.

@@ -64,7 +64,7 @@ func TestLoginExistingMember(t *testing.T) {
 	apptest.ExpectOK(t, a)
 	if a.Str("member_id") != id || a.Get("member_authenticated") != true || a.Str("session_token") == "" ||
 		a.Str("session_jwt") == "" || a.Str("member_session.member_id") != id || a.Get("member.email_address_verified") != true ||
-		a.Str("member_session.authentication_factors.0.type") != "" /* arrays are not walked */ {
+		a.Str("member_session.authentication_factors.0.type") != "magic_link" {
 		t.Fatalf("authenticate: %s", a.Raw)
 	}
 	factors := a.Get("member_session.authentication_factors").([]any)

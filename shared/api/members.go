@@ -84,6 +84,33 @@ func (s *Server) reactivateMember(r *http.Request) (stamper, error) {
 	return memberBody(s.Service.ReactivateMember(r.Context(), org, r.PathValue("member_id")))
 }
 
+type unlinkRetiredEmailResponse struct {
+	memberResponse
+	OrganizationID string `json:"organization_id"`
+}
+
+func (s *Server) unlinkRetiredEmail(r *http.Request) (stamper, error) {
+	org := orgScope(r)
+	var req latchkey.UnlinkRetiredEmailRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	m, o, err := s.Service.UnlinkRetiredEmail(r.Context(), org, r.PathValue("member_id"), req)
+	if err != nil {
+		return nil, err
+	}
+	return &unlinkRetiredEmailResponse{memberResponse{MemberID: m.MemberID, Member: m, Organization: o}, o.OrganizationID}, nil
+}
+
+func (s *Server) startEmailUpdate(r *http.Request) (stamper, error) {
+	org := orgScope(r)
+	var req latchkey.StartEmailUpdateRequest
+	if err := decode(r, &req); err != nil {
+		return nil, err
+	}
+	return memberBody(s.Auth.StartEmailUpdate(r.Context(), org, r.PathValue("member_id"), req))
+}
+
 func (s *Server) searchMembers(r *http.Request) (stamper, error) {
 	var req latchkey.SearchRequest
 	if err := decode(r, &req); err != nil {

@@ -61,15 +61,24 @@ func TestMemberLifecycle(t *testing.T) {
 		t.Fatalf("email lookup found %s", byEmail.Raw)
 	}
 
-	// Email change moves the key: the new address finds the member, the old one is free.
+	// Email change moves the key: the new address finds the member; the old one is retired,
+	// found by nobody and taken by nobody else until it is unlinked.
 	newAddr := newEmail()
 	up := env.Do(t, "PUT", "/v1/b2b/organizations/"+org+"/members/"+id, map[string]any{"email_address": newAddr, "name": "Ada L"})
 	apptest.ExpectOK(t, up)
-	if up.Str("member.email_address") != newAddr || up.Str("member.name") != "Ada L" || up.Get("member.trusted_metadata.tier") != float64(1) {
+	if up.Str("member.email_address") != newAddr || up.Str("member.name") != "Ada L" || up.Get("member.trusted_metadata.tier") != float64(1) ||
+		up.Str("member.retired_email_addresses.0.email_address") != email {
 		t.Fatalf("update: %s", up.Raw)
 	}
 	apptest.ExpectError(t, getMember(t, org, "", email), http.StatusNotFound, "member_not_found")
 	apptest.ExpectOK(t, getMember(t, org, "", newAddr))
+	apptest.ExpectError(t, env.Do(t, "POST", "/v1/b2b/organizations/"+org+"/members", map[string]any{"email_address": email}),
+		http.StatusConflict, "duplicate_member_email")
+	unlink := env.Do(t, "POST", "/v1/b2b/organizations/"+org+"/members/"+id+"/unlink_retired_email", map[string]any{"email_address": email})
+	apptest.ExpectOK(t, unlink)
+	if n, _ := unlink.Get("member.retired_email_addresses").([]any); len(n) != 0 {
+		t.Fatalf("unlink: %s", unlink.Raw)
+	}
 	other := createMember(t, org, map[string]any{"email_address": email}).Str("member_id")
 	// Moving onto a taken address is refused and changes nothing.
 	apptest.ExpectError(t, env.Do(t, "PUT", "/v1/b2b/organizations/"+org+"/members/"+id,

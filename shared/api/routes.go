@@ -38,6 +38,9 @@ var Routes = []Route{
 	{"PUT", "/v1/b2b/organizations/{organization_id}/members/{member_id}", FunctionOrganizations, false, (*Server).updateMember, nil},
 	{"DELETE", "/v1/b2b/organizations/{organization_id}/members/{member_id}", FunctionOrganizations, false, (*Server).deleteMember, nil},
 	{"PUT", "/v1/b2b/organizations/{organization_id}/members/{member_id}/reactivate", FunctionOrganizations, false, (*Server).reactivateMember, nil},
+	{"POST", "/v1/b2b/organizations/{organization_id}/members/{member_id}/unlink_retired_email", FunctionOrganizations, false, (*Server).unlinkRetiredEmail, nil},
+	// Served by the magic-links function: it emails a link, which only that function may send.
+	{"POST", "/v1/b2b/organizations/{organization_id}/members/{member_id}/start_email_update", FunctionMagicLinks, false, (*Server).startEmailUpdate, nil},
 	{"GET", "/v1/b2b/organizations/members/dangerously_get/{member_id}", FunctionOrganizations, false, (*Server).dangerouslyGetMember, nil},
 	{"POST", "/v1/b2b/organizations/members/search", FunctionOrganizations, false, (*Server).searchMembers, nil},
 

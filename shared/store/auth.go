@@ -44,6 +44,33 @@ func (s *Store) PutMagicToken(ctx context.Context, t latchkey.MagicToken) error 
 	return wrap(s.table.Put(it).If(notExists).Run(ctx))
 }
 
+// emailUpdate reserves a member's new address while its email-update link is outstanding.
+type emailUpdate struct {
+	keys
+	expiring
+	Target string `dynamo:"target"`
+}
+
+func emailUpdateSK(email string) string { return "EMAILUPDATE#" + email }
+
+// emailUpdateFree is the condition under which memberID may reserve, or release, an address:
+// nobody holds it, it is memberID's own, or the holder's reservation has expired.
+const emailUpdateFree = "attribute_not_exists(pk) OR target = ? OR exp <= ?"
+
+// PutEmailUpdateToken writes the token and the reservation of its address in one transaction.
+func (s *Store) PutEmailUpdateToken(ctx context.Context, t latchkey.MagicToken) error {
+	pk := tokenPK(t.Hash)
+	exp, bucket, bsk := expiryKeys(pk, t.ExpiresAt)
+	tok := tokenItem{keys: keys{PK: pk, SK: "TOKEN", GSI1PK: bucket, GSI1SK: bsk}, expiring: exp, MagicToken: t}
+	rpk, rsk := orgPK(t.OrganizationID), emailUpdateSK(t.Email)
+	rexp, rbucket, rbsk := expiryKeys(rpk+"#"+rsk, t.ExpiresAt)
+	res := emailUpdate{keys{PK: rpk, SK: rsk, GSI1PK: rbucket, GSI1SK: rbsk}, rexp, t.MemberID}
+	w := &tx{}
+	w.put(s.table.Put(tok).If(notExists), latchkey.ConflictExists)
+	w.put(s.table.Put(res).If(emailUpdateFree, t.MemberID, t.CreatedAt.Unix()), latchkey.ConflictEmail)
+	return s.run(ctx, w)
+}
+
 func (s *Store) DeleteMagicToken(ctx context.Context, hash string) error {
 	return wrap(s.table.Delete(AttrPK, tokenPK(hash)).Range(AttrSK, "TOKEN").Run(ctx))
 }
@@ -161,6 +188,11 @@ func (s *Store) Redeem(ctx context.Context, r latchkey.Redemption) error {
 	}
 	if r.Intermediate != nil {
 		t.put(s.istPut(*r.Intermediate), latchkey.ConflictExists)
+	}
+	if r.EmailUpdate != "" {
+		m := r.MemberNext
+		t.delete(s.table.Delete(AttrPK, orgPK(m.OrganizationID)).Range(AttrSK, emailUpdateSK(r.EmailUpdate)).
+			If(emailUpdateFree, m.MemberID, r.Now.Unix()), latchkey.ConflictEmail)
 	}
 	return s.run(ctx, t)
 }

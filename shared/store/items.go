@@ -38,6 +38,9 @@ type guard struct {
 	PK     string `dynamo:"pk"`
 	SK     string `dynamo:"sk"`
 	Target string `dynamo:"target"`
+	// Retired marks an email guard its member holds for a retired address: the address is
+	// taken, but looking it up finds no member.
+	Retired bool `dynamo:"retired,omitempty"`
 }
 
 const (
@@ -48,16 +51,18 @@ const (
 
 func orgPK(id string) string { return "ORG#" + id }
 
-func slugGuard(slug, orgID string) guard { return guard{"SLUG#" + slug, "SLUG", orgID} }
+func slugGuard(slug, orgID string) guard { return guard{PK: "SLUG#" + slug, SK: "SLUG", Target: orgID} }
 
-func orgExtGuard(ext, orgID string) guard { return guard{"ORGEXT#" + ext, "ORGEXT", orgID} }
+func orgExtGuard(ext, orgID string) guard {
+	return guard{PK: "ORGEXT#" + ext, SK: "ORGEXT", Target: orgID}
+}
 
 func emailGuard(orgID, email, memberID string) guard {
-	return guard{orgPK(orgID), "EMAIL#" + email, memberID}
+	return guard{PK: orgPK(orgID), SK: "EMAIL#" + email, Target: memberID}
 }
 
 func extGuard(orgID, ext, memberID string) guard {
-	return guard{orgPK(orgID), "EXTID#" + ext, memberID}
+	return guard{PK: orgPK(orgID), SK: "EXTID#" + ext, Target: memberID}
 }
 
 func memberSK(id string) string { return "MEMBER#" + id }

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -70,11 +71,23 @@ func (s *Store) MembersByEmail(ctx context.Context, email string) ([]latchkey.Me
 	return out, nil
 }
 
+// MemberIDByEmail finds the member whose current address email is; a retired address finds
+// none.
 func (s *Store) MemberIDByEmail(ctx context.Context, orgID, email string) (string, error) {
+	id, retired, err := s.EmailHolder(ctx, orgID, email)
+	if err == nil && retired {
+		return "", latchkey.ErrNotFound
+	}
+	return id, err
+}
+
+// EmailHolder tells which member holds email in the organization, as its current address or
+// a retired one.
+func (s *Store) EmailHolder(ctx context.Context, orgID, email string) (string, bool, error) {
 	g := emailGuard(orgID, email, "")
 	var out guard
 	err := s.table.Get(AttrPK, g.PK).Range(AttrSK, dynamo.Equal, g.SK).Consistent(true).One(ctx, &out)
-	return out.Target, wrap(err)
+	return out.Target, out.Retired, wrap(err)
 }
 
 func (s *Store) MemberByID(ctx context.Context, memberID string) (latchkey.Member, error) {
@@ -119,7 +132,9 @@ func (s *Store) MemberIDsByEmail(ctx context.Context, orgID string, emails []str
 	}
 	ids := make([]string, 0, len(gs))
 	for _, g := range gs {
-		ids = append(ids, g.Target)
+		if !g.Retired {
+			ids = append(ids, g.Target)
+		}
 	}
 	return ids, nil
 }
@@ -151,8 +166,26 @@ func (s *Store) memberOps(t *tx, prev, next latchkey.Member) {
 			t.delete(s.deleteGuard(mk(org, prevVal, id)), latchkey.ConflictVersion)
 		}
 	}
-	moveGuard(prev.EmailAddress, next.EmailAddress, emailGuard, latchkey.ConflictEmail)
 	moveGuard(prev.ExternalID, next.ExternalID, extGuard, latchkey.ConflictExternalID)
+	// A member holds its current address and its retired ones: take the ones it gains,
+	// release the ones it no longer holds (all of them when it is deleted).
+	// A guard whose address becomes retired, or current again, is rewritten with the flag.
+	held, wanted := prev.HeldEmails(), next.HeldEmails()
+	for _, e := range wanted {
+		g := emailGuard(org, e, id)
+		g.Retired = e != next.EmailAddress
+		switch {
+		case !slices.Contains(held, e):
+			t.put(s.putGuard(g), latchkey.ConflictEmail)
+		case g.Retired != (e != prev.EmailAddress):
+			t.put(s.table.Put(g).If("target = ?", id), latchkey.ConflictVersion)
+		}
+	}
+	for _, e := range held {
+		if !slices.Contains(wanted, e) {
+			t.delete(s.deleteGuard(emailGuard(org, e, id)), latchkey.ConflictVersion)
+		}
+	}
 	t.put(s.table.Put(newMemberItem(next)).If("Version = ?", prev.Version), latchkey.ConflictVersion)
 }
 

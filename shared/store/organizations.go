@@ -49,7 +49,9 @@ func (s *Store) domainOps(t *tx, prev, next []string, orgID string) {
 	}
 }
 
-func domainItem(domain, orgID string) guard { return guard{"DOMAIN#" + domain, orgPK(orgID), orgID} }
+func domainItem(domain, orgID string) guard {
+	return guard{PK: "DOMAIN#" + domain, SK: orgPK(orgID), Target: orgID}
+}
 
 // OrganizationIDsByDomain lists organizations that allow an email domain.
 func (s *Store) OrganizationIDsByDomain(ctx context.Context, domain string) ([]string, error) {

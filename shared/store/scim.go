@@ -45,13 +45,15 @@ const (
 	maxTxOps = 100
 )
 
-func scimConnSK(id string) string            { return "SCIMCONN#" + id }
-func scimGroupSK(id string) string           { return scimGroupPrefix + id }
-func scimMemberSK(g, m string) string        { return scimGroupSK(g) + "#MEMBER#" + m }
-func scimAfterGroupSK(id string) string      { return scimGroupSK(id) + "#~" } // after the group's memberships
-func userNameGuard(org, key, m string) guard { return guard{orgPK(org), "SCIMUSER#" + key, m} }
+func scimConnSK(id string) string       { return "SCIMCONN#" + id }
+func scimGroupSK(id string) string      { return scimGroupPrefix + id }
+func scimMemberSK(g, m string) string   { return scimGroupSK(g) + "#MEMBER#" + m }
+func scimAfterGroupSK(id string) string { return scimGroupSK(id) + "#~" } // after the group's memberships
+func userNameGuard(org, key, m string) guard {
+	return guard{PK: orgPK(org), SK: "SCIMUSER#" + key, Target: m}
+}
 func groupNameGuard(org, key, g string) guard {
-	return guard{orgPK(org), "SCIMGROUPNAME#" + key, g}
+	return guard{PK: orgPK(org), SK: "SCIMGROUPNAME#" + key, Target: g}
 }
 
 func newSCIMConnItem(c latchkey.SCIMConnection) scimConnItem {

@@ -16,6 +16,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -212,15 +213,22 @@ func (r Response) Str(path string) string {
 	return v
 }
 
-// Get walks a dotted path through the body.
+// Get walks a dotted path through the body; a number indexes a list ("roles.0.role_id").
 func (r Response) Get(path string) any {
 	var cur any = r.Body
 	for _, part := range strings.Split(path, ".") {
-		m, ok := cur.(map[string]any)
-		if !ok {
+		switch c := cur.(type) {
+		case map[string]any:
+			cur = c[part]
+		case []any:
+			i, err := strconv.Atoi(part)
+			if err != nil || i < 0 || i >= len(c) {
+				return nil
+			}
+			cur = c[i]
+		default:
 			return nil
 		}
-		cur = m[part]
 	}
 	return cur
 }

@@ -1,0 +1,128 @@
+package latchkey
+
+import (
+	"reflect"
+	"testing"
+	"time"
+)
+
+func retired(emails ...string) []RetiredEmail {
+	var out []RetiredEmail
+	for _, e := range emails {
+		out = append(out, RetiredEmail{EmailID(e), e})
+	}
+	return out
+}
+
+// The rules of a change of address, as Stytch documents them for Members.Update.
+func TestSettle(t *testing.T) {
+	base := validMember()
+	base.EmailAddressVerified, base.MemberPasswordID = true, "member-password-test-1"
+	later := testNow.Add(time.Hour)
+	tests := []struct {
+		name   string
+		prev   func(*Member)
+		next   func(*Member)
+		unlink bool
+		want   func(*Member)
+	}{
+		{"nothing changes", nil, func(m *Member) { m.Name = "Bob" }, false, func(m *Member) { m.Name = "Bob" }},
+		{"new address: unverified, password cleared, old one retired, tokens ended", nil,
+			func(m *Member) { m.EmailAddress = "new@acme.com" }, false,
+			func(m *Member) {
+				m.EmailAddress, m.EmailAddressVerified, m.MemberPasswordID = "new@acme.com", false, ""
+				m.RetiredEmailAddresses, m.TokensValidAfter = retired("bob@acme.com"), later
+			}},
+		{"unlink_email deletes the old address instead", nil,
+			func(m *Member) { m.EmailAddress = "new@acme.com" }, true,
+			func(m *Member) {
+				m.EmailAddress, m.EmailAddressVerified, m.MemberPasswordID = "new@acme.com", false, ""
+				m.TokensValidAfter = later
+			}},
+		{"switching back to a retired address un-retires it", func(m *Member) { m.RetiredEmailAddresses = retired("old@acme.com") },
+			func(m *Member) { m.EmailAddress = "old@acme.com" }, false,
+			func(m *Member) {
+				m.EmailAddress, m.EmailAddressVerified, m.MemberPasswordID = "old@acme.com", false, ""
+				m.RetiredEmailAddresses, m.TokensValidAfter = retired("bob@acme.com"), later
+			}},
+		{"deletion ends tokens and releases retired addresses", func(m *Member) { m.RetiredEmailAddresses = retired("old@acme.com") },
+			func(m *Member) { m.Status = StatusDeleted }, false,
+			func(m *Member) { m.Status, m.TokensValidAfter, m.RetiredEmailAddresses = StatusDeleted, later, nil }},
+		{"reactivation changes nothing else", func(m *Member) { m.Status = StatusDeleted },
+			func(m *Member) { m.Status = StatusActive }, false,
+			func(m *Member) { m.Status = StatusActive }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			prev := base
+			if tt.prev != nil {
+				tt.prev(&prev)
+			}
+			next, want := prev, prev
+			tt.next(&next)
+			tt.want(&want)
+			if got := Settle(prev, next, tt.unlink, later); !reflect.DeepEqual(got, want) {
+				t.Fatalf("Settle:\n got %+v\nwant %+v", got, want)
+			}
+		})
+	}
+}
+
+func TestMemberHeldEmailsAndAccepts(t *testing.T) {
+	m := validMember()
+	m.RetiredEmailAddresses = retired("old@acme.com")
+	if got := m.HeldEmails(); !reflect.DeepEqual(got, []string{"bob@acme.com", "old@acme.com"}) {
+		t.Fatalf("HeldEmails = %v", got)
+	}
+	m.Status = StatusDeleted
+	if got := m.HeldEmails(); len(got) != 0 {
+		t.Fatalf("a deleted member holds %v", got)
+	}
+	m.TokensValidAfter = testNow
+	if m.Accepts(testNow) || m.Accepts(testNow.Add(-time.Second)) || !m.Accepts(testNow.Add(time.Millisecond)) {
+		t.Fatal("Accepts must refuse tokens issued up to TokensValidAfter and accept later ones")
+	}
+}
+
+func TestUnlinkRetiredEmail(t *testing.T) {
+	m := validMember()
+	m.RetiredEmailAddresses = retired("old@acme.com", "older@acme.com")
+	got, err := m.UnlinkRetiredEmail("", " OLD@acme.com")
+	if err != nil || !reflect.DeepEqual(got.RetiredEmailAddresses, retired("older@acme.com")) {
+		t.Fatalf("by address: %v %v", got.RetiredEmailAddresses, err)
+	}
+	if len(m.RetiredEmailAddresses) != 2 {
+		t.Fatal("UnlinkRetiredEmail mutated its receiver")
+	}
+	got, err = m.UnlinkRetiredEmail(EmailID("older@acme.com"), "older@acme.com")
+	if err != nil || !reflect.DeepEqual(got.RetiredEmailAddresses, retired("old@acme.com")) {
+		t.Fatalf("by id and address: %v %v", got.RetiredEmailAddresses, err)
+	}
+	for _, tt := range []struct{ id, email, errType string }{
+		{"", "", TypeBadRequest},
+		{EmailID("old@acme.com"), "older@acme.com", "retired_email_not_found"},
+		{"", "bob@acme.com", "retired_email_not_found"},
+		{"", "not an email", "invalid_email"},
+	} {
+		_, err := m.UnlinkRetiredEmail(tt.id, tt.email)
+		if e := AsError(err); err == nil || e.Type != tt.errType {
+			t.Errorf("UnlinkRetiredEmail(%q, %q) = %v, want %s", tt.id, tt.email, err, tt.errType)
+		}
+	}
+}
+
+func TestProvenEmail(t *testing.T) {
+	if _, _, ok := ProvenEmail(nil); ok {
+		t.Fatal("no factors prove an email")
+	}
+	a := MagicLinkFactor("a@acme.com", testNow)
+	b := MagicLinkFactor("b@acme.com", testNow.Add(time.Minute))
+	b.Type = "email_otp"
+	if e, at, ok := ProvenEmail([]AuthFactor{b, a}); !ok || e != "b@acme.com" || !at.Equal(testNow.Add(time.Minute)) {
+		t.Fatalf("ProvenEmail = %q %v %v, want the most recent", e, at, ok)
+	}
+	noEmail := AuthFactor{Type: "totp", LastAuthenticatedAt: testNow.Add(time.Hour)}
+	if e, _, _ := ProvenEmail([]AuthFactor{a, noEmail}); e != "a@acme.com" {
+		t.Fatalf("a factor without email_factor proves nothing: %q", e)
+	}
+}
