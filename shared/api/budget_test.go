@@ -28,6 +28,8 @@ func TestDynamoDBCallsPerRoute(t *testing.T) {
 	m := createMember(t, orgID, map[string]any{})
 	memberID, email := m.Str("member_id"), m.Str("member.email_address")
 	members := "/v1/b2b/organizations/" + orgID + "/members"
+	verified := createMember(t, orgID, map[string]any{}).Str("member_id")
+	verify(t, orgID, verified)
 
 	cases := []struct {
 		name, method, path string
@@ -45,6 +47,10 @@ func TestDynamoDBCallsPerRoute(t *testing.T) {
 		{"get member by email", "GET", "/v1/b2b/organizations/" + orgID + "/member?email_address=" + email, nil, 2, "BatchGetItem:1,GetItem:1"},
 		{"update member", "PUT", members + "/" + memberID, map[string]any{"name": "N"}, 2, "BatchGetItem:1,PutItem:1"},
 		{"update member email", "PUT", members + "/" + memberID, map[string]any{"email_address": newEmail()}, 2, "BatchGetItem:1,TransactWriteItems:1"},
+		{"unlink retired email", "POST", members + "/" + memberID + "/unlink_retired_email", map[string]any{"email_address": email}, 2, "BatchGetItem:1,TransactWriteItems:1"},
+		// Member and organization, the address's guard, the rate counters, token and reservation.
+		{"start email update", "POST", members + "/" + verified + "/start_email_update", map[string]any{"email_address": newEmail(),
+			"login_redirect_url": redirect}, 4, "BatchGetItem:1,GetItem:1,TransactWriteItems:2"},
 		{"dangerously get member", "GET", "/v1/b2b/organizations/members/dangerously_get/" + memberID, nil, 2, "GetItem:1,Query:1"},
 		{"delete member (and revoke its sessions: none)", "DELETE", members + "/" + memberID, nil, 3, "BatchGetItem:1,Query:1,TransactWriteItems:1"},
 		{"reactivate member", "PUT", members + "/" + memberID + "/reactivate", nil, 2, "BatchGetItem:1,TransactWriteItems:1"},
