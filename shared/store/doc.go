@@ -7,13 +7,23 @@
 //	org ext-id guard ORGEXT#<ext_id>     ORGEXT              target=<org_id>   unique organization_external_id
 //	member           ORG#<org_id>        MEMBER#<member_id>  [gsi1: EMAIL#<email> / ORG#<org_id>] (absent once deleted)
 //	                                                         [gsi2: MEMBER#<member_id> / MEMBER]   dangerously_get
-//	email guard      ORG#<org_id>        EMAIL#<email>       target=<member_id> unique email in org, email lookup
+//	email guard      ORG#<org_id>        EMAIL#<email>       target=<member_id> unique email in org, email lookup;
+//	                                                         retired=true for a retired address (taken, finds no one)
+//	email update     ORG#<org_id>        EMAILUPDATE#<email> target=<member_id>, exp  a new address reserved while its
+//	                                                         StartEmailUpdate link lives [gsi1: expiry bucket]
 //	ext-id guard     ORG#<org_id>        EXTID#<ext_id>      target=<member_id> unique external_id in org
 //	SCIM connection  ORG#<org_id>        SCIMCONN#<conn_id>  token hashes (current, next), settings; at most one per org
 //	SCIM userName    ORG#<org_id>        SCIMUSER#<lower(userName)>  target=<member_id> unique userName, filter lookup
 //	SCIM group       ORG#<org_id>        SCIMGROUP#<group_id>          displayName, externalId, connection_id
 //	SCIM membership  ORG#<org_id>        SCIMGROUP#<group_id>#MEMBER#<member_id>  sorts after its group
 //	group-name guard ORG#<org_id>        SCIMGROUPNAME#<lower(displayName)>  target=<group_id> unique displayName
+//	allowed domain   DOMAIN#<domain>     ORG#<org_id>        target=<org_id>   organizations by email_allowed_domains
+//	emailed token    TOKEN#<sha256>      TOKEN               kind, org, member, email, exp, used_at  [gsi1: expiry bucket]
+//	intermediate     IST#<sha256>        IST                 email, factors, exp, used_at            [gsi1: expiry bucket]
+//	session          SESSION#<sha256>    SESSION             the member session, exp  [gsi1: expiry bucket]
+//	                                                         [gsi2: MEMBER#<member_id> / SESSION#<session_id>]
+//	session id       SESSIONID#<id>      SESSIONID           target=<token sha256>, exp  [gsi1: expiry bucket]
+//	rate counter     RATE#<key>#<window> RATE                hits, ttl
 //	project secret   PROJECT             SECRET#<sha256>     project_id
 //	signing key      PROJECT             KEY#<seq>           kid, private key (PKCS#8 PEM)
 //
