@@ -11,7 +11,7 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 # Fuzz targets as package:Target. `make fuzz` runs each for FUZZTIME; `make test` for 1s.
 FUZZ_TARGETS := ./shared:FuzzOrganizationPatch ./shared:FuzzMemberPatch ./shared:FuzzSearchRequest \
 	./shared:FuzzNormalizeEmail ./shared:FuzzSessionToken ./shared:FuzzRedirectAndPKCE \
-	./shared:FuzzAuthRequests ./shared/api:FuzzDecode ./shared/scim:FuzzParseFilter ./shared/scim:FuzzApplyPatch
+	./shared:FuzzAuthRequests ./shared:FuzzEmailChanges ./shared/api:FuzzDecode ./shared/scim:FuzzParseFilter ./shared/scim:FuzzApplyPatch
 FUZZTIME ?= 20s
 
 # The public mailbox list compiled into every Lambda is a copy of one pinned npm package's list.

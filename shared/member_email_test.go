@@ -2,6 +2,7 @@ package latchkey
 
 import (
 	"reflect"
+	"slices"
 	"testing"
 	"time"
 )
@@ -125,4 +126,72 @@ func TestProvenEmail(t *testing.T) {
 	if e, _, _ := ProvenEmail([]AuthFactor{a, noEmail}); e != "a@acme.com" {
 		t.Fatalf("a factor without email_factor proves nothing: %q", e)
 	}
+}
+
+// FuzzEmailChanges drives a member through any sequence of address changes (with and without
+// unlink_email), unlinks, deletions and reactivations, and checks the invariants the store's
+// guards rely on after every step: no address is held twice, the current one is never retired,
+// a deleted member holds nothing, a new address is unverified, and no token issued before a
+// change or a deletion is accepted after it.
+func FuzzEmailChanges(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 1, 0})
+	f.Add([]byte{0x11, 0x22, 0x40, 0x50, 0x61})
+	f.Add([]byte{0x31, 0x32, 0x33, 0x70, 0x71, 0x40, 0x50})
+	emails := []string{"a@acme.com", "b@acme.com", "c@acme.com", "d@acme.com"}
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		m := validMember()
+		m.EmailAddress, m.EmailAddressVerified = emails[0], true
+		now := testNow
+		for _, op := range ops {
+			now = now.Add(time.Millisecond)
+			issued := now.Add(-time.Microsecond) // a link sent just before this step
+			prev := m
+			e := emails[int(op&0x03)]
+			switch op >> 4 % 8 {
+			case 0, 1, 2, 3: // Members.Update email_address, unlink_email on odd kinds
+				if m.Status == StatusDeleted {
+					continue
+				}
+				next := m
+				next.EmailAddress = e
+				m = Settle(prev, next, op>>4%2 == 1, now)
+			case 4: // delete
+				if m.Status == StatusDeleted {
+					continue
+				}
+				next := m
+				next.Status = StatusDeleted
+				m = Settle(prev, next, false, now)
+			case 5: // reactivate
+				if m.Status != StatusDeleted {
+					continue
+				}
+				m.Status = StatusActive
+				m = Settle(prev, m, false, now)
+			default: // unlink a retired address
+				if next, err := m.UnlinkRetiredEmail("", e); err == nil {
+					m = next
+				}
+			}
+			held := m.HeldEmails()
+			for i, h := range held {
+				if slices.Contains(held[i+1:], h) {
+					t.Fatalf("after op %#x: %s held twice: %+v", op, h, m)
+				}
+			}
+			if slices.ContainsFunc(m.RetiredEmailAddresses, func(r RetiredEmail) bool { return r.EmailAddress == m.EmailAddress }) {
+				t.Fatalf("after op %#x: the current address is retired: %+v", op, m)
+			}
+			if m.Status == StatusDeleted && (len(held) != 0 || len(m.RetiredEmailAddresses) != 0) {
+				t.Fatalf("after op %#x: a deleted member holds %v", op, held)
+			}
+			changed := m.EmailAddress != prev.EmailAddress
+			if changed && m.EmailAddressVerified {
+				t.Fatalf("after op %#x: a new address is verified", op)
+			}
+			if (changed || m.Status == StatusDeleted && prev.Status != StatusDeleted) && m.Accepts(issued) {
+				t.Fatalf("after op %#x: a token issued before the change is still accepted", op)
+			}
+		}
+	})
 }
