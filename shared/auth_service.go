@@ -110,8 +110,7 @@ func (a *Auth) LoginOrSignup(ctx context.Context, r LoginOrSignupRequest) (Login
 		}
 		if err := a.Service.Store.CreateMember(ctx, m); err != nil {
 			if conflictOn(err) == ConflictEmail {
-				// Someone signed up with this email a moment ago: they need a login, not a new member.
-				return res, concurrentUpdate()
+				return res, a.emailTaken(ctx, org.OrganizationID, email)
 			}
 			return res, orgErr(err)
 		}
@@ -141,6 +140,16 @@ func (a *Auth) memberByEmail(ctx context.Context, orgID, email string) (Member, 
 		return Member{}, org, false, nil
 	}
 	return m, org, err == nil, err
+}
+
+// emailTaken explains why a new member could not take an address that no member has as its
+// current one: another member retired it (it stays theirs until unlinked), or someone signed up
+// with it a moment ago and needs a login, not a new member. The read happens only then.
+func (a *Auth) emailTaken(ctx context.Context, orgID, email string) error {
+	if _, retired, err := a.Service.Store.EmailHolder(ctx, orgID, email); err == nil && retired {
+		return duplicateEmail()
+	}
+	return concurrentUpdate()
 }
 
 func (a *Auth) limit(ctx context.Context, orgID, email string) error {

@@ -409,7 +409,7 @@ func (a *Auth) startSession(ctx context.Context, red Redemption, next Member, or
 			// Another member took the new address after the update started.
 			return res, duplicateEmail()
 		}
-		return res, concurrentUpdate()
+		return res, a.emailTaken(ctx, org.OrganizationID, next.EmailAddress)
 	default:
 		return res, concurrentUpdate()
 	}

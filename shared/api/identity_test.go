@@ -265,3 +265,22 @@ func verify(t *testing.T, org, member string) {
 	apptest.ExpectOK(t, loginOrSignup(t, org, email, nil))
 	apptest.ExpectOK(t, authenticate(t, env.LastEmail(t, email).Token(), nil))
 }
+
+// A retired address stays its member's even where the organization lets its domain sign up:
+// signing up or JIT-joining with it is refused as a duplicate, not created twice.
+func TestRetiredEmailBlocksJIT(t *testing.T) {
+	org, domain := domainOrg(t, nil)
+	first := "pat@" + domain
+	id := createMember(t, org, map[string]any{"email_address": first}).Str("member_id")
+	apptest.ExpectOK(t, env.Do(t, "PUT", "/v1/b2b/organizations/"+org+"/members/"+id, map[string]any{"email_address": "pat.new@" + domain}))
+	apptest.ExpectError(t, loginOrSignup(t, org, first, nil), http.StatusConflict, "duplicate_member_email")
+
+	// The person who proved the retired address elsewhere cannot JIT-join as it either.
+	elsewhere := createOrg(t, map[string]any{}).Str("organization.organization_id")
+	createMember(t, elsewhere, map[string]any{"email_address": first})
+	apptest.ExpectOK(t, loginOrSignup(t, elsewhere, first, nil))
+	auth := authenticate(t, env.LastEmail(t, first).Token(), nil)
+	apptest.ExpectOK(t, auth)
+	ex := env.Do(t, "POST", "/v1/b2b/sessions/exchange", map[string]any{"session_token": auth.Str("session_token"), "organization_id": org})
+	apptest.ExpectError(t, ex, http.StatusConflict, "duplicate_member_email")
+}
