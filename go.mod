@@ -18,7 +18,7 @@ require (
 	github.com/stytchauth/stytch-go/v18 v18.0.0
 )
 
-require golang.org/x/text v0.40.0 // indirect
+require golang.org/x/text v0.40.0
 
 require (
 	github.com/Masterminds/semver/v3 v3.5.0 // indirect
