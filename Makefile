@@ -11,7 +11,8 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 # Fuzz targets as package:Target. `make fuzz` runs each for FUZZTIME; `make test` for 1s.
 FUZZ_TARGETS := ./shared:FuzzOrganizationPatch ./shared:FuzzMemberPatch ./shared:FuzzSearchRequest \
 	./shared:FuzzNormalizeEmail ./shared:FuzzSessionToken ./shared:FuzzRedirectAndPKCE \
-	./shared:FuzzAuthRequests ./shared/api:FuzzDecode ./shared/scim:FuzzParseFilter ./shared/scim:FuzzApplyPatch
+	./shared:FuzzAuthRequests ./shared/api:FuzzDecode ./shared/scim:FuzzParseFilter ./shared/scim:FuzzApplyPatch \
+	./shared:FuzzValidateDocument ./shared:FuzzNames ./shared:FuzzEmailCharacters
 FUZZTIME ?= 20s
 
 ## deps: install the local emulators (idempotent; quiet when already installed)
@@ -32,7 +33,7 @@ test: deps vet
 security: deps
 	$(GO) run ./docs/securityreport
 
-## fuzz: every fuzz target for FUZZTIME each (default 20s; about 4 minutes in all); new crashers land in testdata/fuzz
+## fuzz: every fuzz target for FUZZTIME each (default 20s; about 5 minutes in all); new crashers land in testdata/fuzz
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 		pkg=$${t%%:*}; name=$${t##*:}; \

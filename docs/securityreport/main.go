@@ -22,7 +22,7 @@ import (
 
 // suites are the tests the report covers, by package directory and name pattern.
 var suites = []struct{ dir, pattern string }{
-	{"shared/api", "^(TestNoSecretsAtRest|TestIsolationMatrix|TestTenantIsolation|TestEveryPrivateRouteNeedsCredentials|TestConcurrentRedemption|TestConcurrentSlugCreation|TestConcurrentMemberUpdatesLoseNothing|TestRouteAndBodyErrors|TestRequestLogLine|TestMagicLinkExpiry|TestPKCE|TestSendRateLimit|TestSessionRevoke|TestDeletingAMemberEndsItsSessions|TestIntermediateSessionExchange|TestSessionExchange|TestSCIMBearerAndIsolation|TestSCIMTokenRotation|TestSCIMTokenAtRest|TestSCIMConcurrentGroupAndUserWrites|TestSCIMUniquenessAndBadInput)$"},
+	{"shared/api", "^(TestNoSecretsAtRest|TestIsolationMatrix|TestTenantIsolation|TestEveryPrivateRouteNeedsCredentials|TestConcurrentRedemption|TestConcurrentSlugCreation|TestConcurrentMemberUpdatesLoseNothing|TestRouteAndBodyErrors|TestRequestLogLine|TestMagicLinkExpiry|TestPKCE|TestSendRateLimit|TestSessionRevoke|TestDeletingAMemberEndsItsSessions|TestIntermediateSessionExchange|TestSessionExchange|TestSCIMBearerAndIsolation|TestSCIMTokenRotation|TestSCIMTokenAtRest|TestSCIMConcurrentGroupAndUserWrites|TestSCIMUniquenessAndBadInput|TestBadInputMatrix|TestEmailNFCIsOneMember|TestInvisibleCharacterEmailsRefused|TestControlCharactersInNamesRefused|TestOrganizationNameNeverSplitsAnEmailHeader|TestDocumentsAtTheLimitsAreStored)$"},
 	{"shared/app", "^Test"},
 	{"shared/store", "^TestCleanupSparesExtendedSessions$"},
 	{"shared", "^TestDomainDependencies$"},
