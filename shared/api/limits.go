@@ -42,15 +42,19 @@ func tooLong(name string) error {
 
 var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 
-// checkKeyLengths refuses a request whose path or query values are too long to be stored.
+// checkKeyLengths refuses a request whose path values, or query values naming an
+// organization, member, session, email or cursor, are too long to be stored.
 func checkKeyLengths(rt Route, r *http.Request) error {
 	for _, m := range pathParam.FindAllStringSubmatch(rt.Path, -1) {
 		if latchkey.KeyTooLong(r.PathValue(m[1])) {
 			return tooLong(m[1])
 		}
 	}
-	for name, values := range r.URL.Query() {
-		for _, v := range values {
+	// Only the query parameters that name something: others are ignored, as Stytch ignores
+	// parameters it does not know.
+	q := r.URL.Query()
+	for name := range tooLongAnswers {
+		for _, v := range q[name] {
 			if latchkey.KeyTooLong(v) {
 				return tooLong(name)
 			}
