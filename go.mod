@@ -18,6 +18,8 @@ require (
 	github.com/stytchauth/stytch-go/v18 v18.0.0
 )
 
+require golang.org/x/text v0.40.0
+
 require (
 	github.com/Masterminds/semver/v3 v3.5.0 // indirect
 	github.com/MicahParks/keyfunc/v2 v2.0.1 // indirect

@@ -8,11 +8,12 @@ import (
 	"github.com/latchkey/latchkey/shared/freemail"
 )
 
-// NormalizeEmail trims and lower-cases an address and checks it is a plain addr-spec
-// (no display name, one @, a dotted domain). Members are keyed by the normalized form.
+// NormalizeEmail trims, lower-cases and NFC-normalizes an address and checks it is a plain
+// addr-spec (no display name, one @, a dotted domain, no invisible characters). Members are
+// keyed by the normalized form.
 func NormalizeEmail(s string) (string, error) {
-	e := strings.ToLower(strings.TrimSpace(s))
-	if e == "" || len(e) > 254 {
+	e, ok := canonicalEmail(s)
+	if !ok || e == "" || len(e) > 254 {
 		return "", invalidEmail()
 	}
 	addr, err := mail.ParseAddress(e)

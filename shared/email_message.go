@@ -21,6 +21,9 @@ type Mailer interface {
 
 // LinkMessage is the email for a magic link of the given kind.
 func LinkMessage(kind, to, orgName, link string, valid string) Message {
+	// The organization name is the one piece of client data in the subject: a CR or LF in it
+	// must not start a new header line.
+	orgName = HeaderSafe(orgName)
 	var subject, lead, action string
 	switch kind {
 	case TokenInvite:

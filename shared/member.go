@@ -182,6 +182,8 @@ func (m Member) Validate() error {
 	switch {
 	case len(m.Name) > MaxNameLength:
 		return badRequest("invalid_name", "name must be at most %d characters.", MaxNameLength)
+	case !ValidName(m.Name):
+		return badRequest("invalid_name", "name may not contain control or invisible characters.")
 	case len(m.ExternalID) > MaxExternalIDLength:
 		return badRequest("invalid_external_id", "external_id must be at most %d characters.", MaxExternalIDLength)
 	case len(m.MFAPhoneNumber) > 32:

@@ -261,6 +261,8 @@ func (o Organization) Validate() error {
 		return badRequest("invalid_organization_name", "organization_name is required.")
 	case len(o.OrganizationName) > MaxNameLength:
 		return badRequest("invalid_organization_name", "organization_name must be at most %d characters.", MaxNameLength)
+	case !ValidName(o.OrganizationName):
+		return badRequest("invalid_organization_name", "organization_name may not contain control or invisible characters.")
 	case !slugPattern.MatchString(o.OrganizationSlug):
 		return badRequest("invalid_organization_slug",
 			"The organization_slug must be 2 to 128 characters long and may only contain alphanumerics and the reserved characters '-', '.', '_', or '~'.")
@@ -368,8 +370,12 @@ func validateDomains(field string, domains []string) error {
 	return nil
 }
 
-// ValidateMetadata bounds a metadata object's size and top-level key count.
+// ValidateMetadata bounds a metadata object's size and top-level key count, and checks that
+// DynamoDB can store it.
 func ValidateMetadata(field string, m map[string]any) error {
+	if err := ValidateDocument(field, m); err != nil {
+		return err
+	}
 	if len(m) > MaxMetadataKeys {
 		return badRequest("metadata_too_many_keys", "%s may have at most %d top-level keys.", field, MaxMetadataKeys)
 	}

@@ -103,6 +103,9 @@ func (s *SCIM) applySCIMUser(m Member, u SCIMUser, c SCIMConnection) (Member, er
 	if b, err := json.Marshal(u.Attributes); err != nil || len(b) > MaxSCIMAttributesBytes {
 		return m, invalidSCIM("The user's attributes must be at most %d bytes of JSON.", MaxSCIMAttributesBytes)
 	}
+	if err := ValidateDocument("scim_attributes", u.Attributes); err != nil {
+		return m, invalidSCIM("%s", AsError(err).Message)
+	}
 	email, err := NormalizeEmail(u.Email)
 	if err != nil {
 		return m, err

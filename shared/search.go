@@ -107,6 +107,9 @@ func parseQuery(q *SearchQuery, kinds map[string]filterKind, prefix string) (Que
 				if caseInsensitive[name] {
 					s = strings.ToLower(strings.TrimSpace(s))
 				}
+				if KeyTooLong(s) {
+					continue // longer than any stored value: it matches nothing, and is no key
+				}
 				f.Strings = append(f.Strings, s)
 			}
 		case fuzzyText:

@@ -53,7 +53,7 @@ func decodeCursor(s string) (cursor, error) {
 		return c, nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || json.Unmarshal(b, &c) != nil || c.Offset < 0 || c.OrgIndex < 0 {
+	if err != nil || json.Unmarshal(b, &c) != nil || c.Offset < 0 || c.OrgIndex < 0 || KeyTooLong(c.AfterID) {
 		return c, Errorf(http.StatusBadRequest, "invalid_cursor", "The cursor is not valid for this search.")
 	}
 	return c, nil

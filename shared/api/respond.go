@@ -73,5 +73,5 @@ func decode(r *http.Request, v any) error {
 		}
 		return latchkey.Errorf(http.StatusBadRequest, latchkey.TypeBadRequest, "The request body is not valid JSON.")
 	}
-	return nil
+	return checkBodyKeyLengths(body)
 }

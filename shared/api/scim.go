@@ -30,6 +30,10 @@ func scimServe(h scimHandler) func(*Server, http.ResponseWriter, *http.Request) 
 			return
 		}
 		setOrg(r, c.OrganizationID)
+		if err := scimResourceTooLong(r); err != nil {
+			writeSCIMError(w, r, err)
+			return
+		}
 		status, body, err := h(s, r, c)
 		if err != nil {
 			writeSCIMError(w, r, err)
@@ -260,6 +264,9 @@ func (s *Server) scimListUsers(r *http.Request, c latchkey.SCIMConnection) (int,
 	}
 	found := map[string]latchkey.Member{}
 	for _, l := range lookups {
+		if latchkey.KeyTooLong(l.Value) {
+			continue // longer than any stored value: it matches nothing
+		}
 		var ms []latchkey.Member
 		switch l.Attribute {
 		case "id":
@@ -378,6 +385,9 @@ func (s *Server) scimListGroups(r *http.Request, c latchkey.SCIMConnection) (int
 	}
 	found := map[string]latchkey.SCIMGroup{}
 	for _, l := range lookups {
+		if latchkey.KeyTooLong(l.Value) {
+			continue // longer than any stored value: it matches nothing
+		}
 		var gs []latchkey.SCIMGroup
 		switch l.Attribute {
 		case "id":

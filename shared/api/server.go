@@ -59,6 +59,10 @@ func (s *Server) endpoint(rt Route) http.Handler {
 			rt.serve(s, w, r)
 			return
 		}
+		if err := checkKeyLengths(rt, r); err != nil {
+			writeError(w, r, err)
+			return
+		}
 		body, err := rt.handle(s, r)
 		if err != nil {
 			writeError(w, r, err)
