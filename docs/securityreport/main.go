@@ -116,7 +116,7 @@ func testDocs(dir string) (map[string]string, error) {
 		for _, f := range p.Files {
 			for _, d := range f.Decls {
 				fn, ok := d.(*ast.FuncDecl)
-				if !ok || !strings.HasPrefix(fn.Name.Name, "Test") {
+				if !ok || !strings.HasPrefix(fn.Name.Name, "Test") && !strings.HasPrefix(fn.Name.Name, "Fuzz") {
 					continue
 				}
 				text := strings.Join(strings.Fields(fn.Doc.Text()), " ")
@@ -150,6 +150,14 @@ const header = `# Latchkey security
 - **Errors and logs.** Errors never include internal details. Logs hold one line per request:
   ids, route, status, latency and DynamoDB cost; never a token, secret or email body.
 - **Sending limits.** Magic-link sends are rate-limited per address and per organization.
+- **A person is the email a factor proved.** Sessions and intermediate sessions record the
+  address their factors proved; every decision that crosses organizations (session exchange,
+  discovery, IST exchange, JIT) uses only that, never a member's current email_address, which
+  its organization or IdP can set to anything. Changing an address makes it unverified and
+  retires the old one; deleting a member or changing its address ends every link sent before.
+- **Bad input never reaches the store.** Sizes, nesting, keys, number ranges, id lengths and
+  characters (NFC emails; no invisible, bidi or control characters) are checked first, and the
+  matrix test sends every class of bad input to every route and compares the whole table.
 
 ## Tests
 
