@@ -19,8 +19,11 @@ import (
 // allow: an identity provider holding a connection's bearer token creates, updates and
 // deactivates members of that connection's organization, and of no other.
 type SCIM struct {
-	*Auth
-	Store SCIMStore
+	// Sessions revokes a deprovisioned member's sessions.
+	Sessions *Authn
+	Store    SCIMStore
+	Clock    Clock
+	IDs      IDs
 	// BaseURL is where this deployment is reached (LATCHKEY_BASE_URL); a connection's SCIM
 	// base URL is BaseURL/scim/v2/<connection_id>.
 	BaseURL string
@@ -159,9 +162,9 @@ func validateConnection(c SCIMConnection) error {
 // CreateConnection creates the organization's SCIM connection (an organization has at most
 // one) and returns it with its bearer token, which is shown only now.
 func (s *SCIM) CreateConnection(ctx context.Context, orgID, displayName, idp string) (SCIMConnection, string, error) {
-	org, err := s.Service.Store.Organization(ctx, orgID)
+	org, err := s.Store.Organization(ctx, orgID)
 	if err != nil {
-		return SCIMConnection{}, "", orgErr(err)
+		return SCIMConnection{}, "", OrgErr(err)
 	}
 	if org.SCIMActiveConnection != nil {
 		return SCIMConnection{}, "", scimConnectionExists()
@@ -185,7 +188,7 @@ func (s *SCIM) CreateConnection(ctx context.Context, orgID, displayName, idp str
 	if on := conflictOn(err); on != "" {
 		if on == ConflictSCIMConnection {
 			// Another connection was created at the same moment, or the organization is gone.
-			if _, oerr := s.Service.Store.Organization(ctx, orgID); errors.Is(oerr, ErrNotFound) {
+			if _, oerr := s.Store.Organization(ctx, orgID); errors.Is(oerr, ErrNotFound) {
 				return c, "", OrganizationNotFound()
 			}
 			return c, "", scimConnectionExists()
@@ -212,8 +215,8 @@ func (s *SCIM) Connection(ctx context.Context, orgID string) (SCIMConnection, er
 		return SCIMConnection{}, err
 	}
 	if len(cs) == 0 {
-		if _, err := s.Service.Store.Organization(ctx, orgID); err != nil {
-			return SCIMConnection{}, orgErr(err)
+		if _, err := s.Store.Organization(ctx, orgID); err != nil {
+			return SCIMConnection{}, OrgErr(err)
 		}
 		return SCIMConnection{}, scimConnectionNotFound()
 	}
@@ -254,7 +257,7 @@ func (s *SCIM) connection(ctx context.Context, orgID, connectionID string) (SCIM
 	}
 	c, err := s.Store.SCIMConnection(ctx, orgID, connectionID)
 	if errors.Is(err, ErrNotFound) {
-		if _, oerr := s.Service.Store.Organization(ctx, orgID); errors.Is(oerr, ErrNotFound) {
+		if _, oerr := s.Store.Organization(ctx, orgID); errors.Is(oerr, ErrNotFound) {
 			return c, OrganizationNotFound()
 		}
 		return c, scimConnectionNotFound()

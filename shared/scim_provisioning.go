@@ -178,7 +178,7 @@ func (s *SCIM) User(ctx context.Context, c SCIMConnection, memberID string) (Mem
 	if !LooksLike("member", memberID) {
 		return Member{}, MemberNotFound()
 	}
-	ms, err := s.Service.Store.Members(ctx, c.OrganizationID, []string{memberID})
+	ms, err := s.Store.Members(ctx, c.OrganizationID, []string{memberID})
 	if err != nil {
 		return Member{}, err
 	}
@@ -194,7 +194,7 @@ func (s *SCIM) usersByID(ctx context.Context, c SCIMConnection, ids ...string) (
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	ms, err := s.Service.Store.Members(ctx, c.OrganizationID, ids)
+	ms, err := s.Store.Members(ctx, c.OrganizationID, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -230,7 +230,7 @@ func (s *SCIM) UsersByEmail(ctx context.Context, c SCIMConnection, email string)
 	if err != nil {
 		return nil, nil
 	}
-	id, err := found(s.Service.Store.MemberIDByEmail(ctx, c.OrganizationID, e))
+	id, err := found(s.Store.MemberIDByEmail(ctx, c.OrganizationID, e))
 	if err != nil || id == "" {
 		return nil, err
 	}
@@ -260,7 +260,7 @@ func (s *SCIM) UsersByID(ctx context.Context, c SCIMConnection, ids ...string) (
 func (s *SCIM) EachUser(ctx context.Context, c SCIMConnection, yield func(Member) bool) error {
 	after := ""
 	for {
-		page, more, err := s.Service.Store.ListMembers(ctx, c.OrganizationID, after, 500)
+		page, more, err := s.Store.ListMembers(ctx, c.OrganizationID, after, 500)
 		if err != nil {
 			return err
 		}
@@ -324,7 +324,7 @@ func (s *SCIM) changeUser(ctx context.Context, c SCIMConnection, memberID string
 		if prev.Status != StatusDeleted && next.Status == StatusDeleted {
 			// As Members.Delete does: a deprovisioned person is signed out everywhere. Sessions
 			// created in the meantime cannot authenticate either, since the member is deleted.
-			if err := s.Auth.Revoke(ctx, RevokeRequest{MemberID: memberID}); err != nil {
+			if err := s.Sessions.Revoke(ctx, RevokeRequest{MemberID: memberID}); err != nil {
 				return next, err
 			}
 		}

@@ -11,7 +11,7 @@ func (s *Server) discoverySend(r *http.Request) (stamper, error) {
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	if err := s.Auth.DiscoverySend(r.Context(), req); err != nil {
+	if err := s.MagicLinks.DiscoverySend(r.Context(), req); err != nil {
 		return nil, err
 	}
 	return &envelope{}, nil
@@ -29,7 +29,7 @@ func (s *Server) discoveryAuthenticate(r *http.Request) (stamper, error) {
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	res, err := s.Auth.DiscoveryAuthenticate(r.Context(), req)
+	res, err := s.MagicLinks.DiscoveryAuthenticate(r.Context(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +49,7 @@ func (s *Server) discoveryOrganizations(r *http.Request) (stamper, error) {
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	list, err := s.Auth.DiscoveredOrganizations(r.Context(), req)
+	list, err := s.Discovery.DiscoveredOrganizations(r.Context(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +66,7 @@ func (s *Server) exchangeIntermediateSession(r *http.Request) (stamper, error) {
 		return nil, err
 	}
 	setOrg(r, req.OrganizationID)
-	res, err := s.Auth.ExchangeIntermediateSession(r.Context(), req)
+	res, err := s.Discovery.ExchangeIntermediateSession(r.Context(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +78,7 @@ func (s *Server) createOrganizationFromDiscovery(r *http.Request) (stamper, erro
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	res, err := s.Auth.CreateOrganizationFromDiscovery(r.Context(), req)
+	res, err := s.Discovery.CreateOrganizationFromDiscovery(r.Context(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +93,7 @@ func (s *Server) exchangeSession(r *http.Request) (stamper, error) {
 	}
 	req.IntermediateSessionToken = ""
 	setOrg(r, req.OrganizationID)
-	res, err := s.Auth.ExchangeSession(r.Context(), req)
+	res, err := s.Sessions.ExchangeSession(r.Context(), req)
 	if err != nil {
 		return nil, err
 	}

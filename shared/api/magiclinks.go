@@ -20,7 +20,7 @@ func (s *Server) loginOrSignup(r *http.Request) (stamper, error) {
 		return nil, err
 	}
 	setOrg(r, req.OrganizationID)
-	res, err := s.Auth.LoginOrSignup(r.Context(), req)
+	res, err := s.MagicLinks.LoginOrSignup(r.Context(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -33,7 +33,7 @@ func (s *Server) invite(r *http.Request) (stamper, error) {
 		return nil, err
 	}
 	setOrg(r, req.OrganizationID)
-	return memberBody(s.Auth.Invite(r.Context(), req))
+	return memberBody(s.MagicLinks.Invite(r.Context(), req))
 }
 
 type authenticateResponse struct {
@@ -80,7 +80,7 @@ func (s *Server) authenticateMagicLink(r *http.Request) (stamper, error) {
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	res, err := s.Auth.Authenticate(r.Context(), req)
+	res, err := s.MagicLinks.Authenticate(r.Context(), req)
 	if err != nil {
 		return nil, err
 	}

@@ -45,18 +45,18 @@ func (s *Server) createMember(r *http.Request) (stamper, error) {
 	if err := decode(r, &p); err != nil {
 		return nil, err
 	}
-	return memberBody(s.Service.CreateMember(r.Context(), org, p))
+	return memberBody(s.Orgs.CreateMember(r.Context(), org, p))
 }
 
 func (s *Server) getMember(r *http.Request) (stamper, error) {
 	org := orgScope(r)
 	q := r.URL.Query()
-	return memberBody(s.Service.Member(r.Context(), org, q.Get("member_id"), q.Get("email_address")))
+	return memberBody(s.Orgs.Member(r.Context(), org, q.Get("member_id"), q.Get("email_address")))
 }
 
 func (s *Server) dangerouslyGetMember(r *http.Request) (stamper, error) {
 	includeDeleted := r.URL.Query().Get("include_deleted") == "true"
-	m, o, err := s.Service.DangerouslyGetMember(r.Context(), r.PathValue("member_id"), includeDeleted)
+	m, o, err := s.Orgs.DangerouslyGetMember(r.Context(), r.PathValue("member_id"), includeDeleted)
 	setOrg(r, o.OrganizationID)
 	return memberBody(m, o, err)
 }
@@ -67,13 +67,13 @@ func (s *Server) updateMember(r *http.Request) (stamper, error) {
 	if err := decode(r, &p); err != nil {
 		return nil, err
 	}
-	return memberBody(s.Service.UpdateMember(r.Context(), org, r.PathValue("member_id"), p))
+	return memberBody(s.Orgs.UpdateMember(r.Context(), org, r.PathValue("member_id"), p))
 }
 
 func (s *Server) deleteMember(r *http.Request) (stamper, error) {
 	org := orgScope(r)
 	id := r.PathValue("member_id")
-	if err := s.Auth.DeleteMember(r.Context(), org, id); err != nil {
+	if err := s.Orgs.DeleteMember(r.Context(), org, id); err != nil {
 		return nil, err
 	}
 	return &memberDeleteResponse{MemberID: id}, nil
@@ -81,7 +81,7 @@ func (s *Server) deleteMember(r *http.Request) (stamper, error) {
 
 func (s *Server) reactivateMember(r *http.Request) (stamper, error) {
 	org := orgScope(r)
-	return memberBody(s.Service.ReactivateMember(r.Context(), org, r.PathValue("member_id")))
+	return memberBody(s.Orgs.ReactivateMember(r.Context(), org, r.PathValue("member_id")))
 }
 
 type unlinkRetiredEmailResponse struct {
@@ -95,7 +95,7 @@ func (s *Server) unlinkRetiredEmail(r *http.Request) (stamper, error) {
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	m, o, err := s.Service.UnlinkRetiredEmail(r.Context(), org, r.PathValue("member_id"), req)
+	m, o, err := s.Orgs.UnlinkRetiredEmail(r.Context(), org, r.PathValue("member_id"), req)
 	if err != nil {
 		return nil, err
 	}
@@ -108,7 +108,7 @@ func (s *Server) startEmailUpdate(r *http.Request) (stamper, error) {
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	return memberBody(s.Auth.StartEmailUpdate(r.Context(), org, r.PathValue("member_id"), req))
+	return memberBody(s.MagicLinks.StartEmailUpdate(r.Context(), org, r.PathValue("member_id"), req))
 }
 
 func (s *Server) searchMembers(r *http.Request) (stamper, error) {
@@ -116,7 +116,7 @@ func (s *Server) searchMembers(r *http.Request) (stamper, error) {
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	res, err := s.Service.SearchMembers(r.Context(), req)
+	res, err := s.Orgs.SearchMembers(r.Context(), req)
 	if err != nil {
 		return nil, err
 	}

@@ -27,7 +27,7 @@ func (s *Server) createOrganization(r *http.Request) (stamper, error) {
 	if err := decode(r, &p); err != nil {
 		return nil, err
 	}
-	o, err := s.Service.CreateOrganization(r.Context(), p)
+	o, err := s.Orgs.CreateOrganization(r.Context(), p)
 	if err != nil {
 		return nil, err
 	}
@@ -36,7 +36,7 @@ func (s *Server) createOrganization(r *http.Request) (stamper, error) {
 }
 
 func (s *Server) getOrganization(r *http.Request) (stamper, error) {
-	o, err := s.Service.Organization(r.Context(), r.PathValue("organization_id"))
+	o, err := s.Orgs.Organization(r.Context(), r.PathValue("organization_id"))
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +51,7 @@ func (s *Server) updateOrganization(r *http.Request) (stamper, error) {
 	if err := decode(r, &p); err != nil {
 		return nil, err
 	}
-	o, err := s.Service.UpdateOrganization(r.Context(), id, p)
+	o, err := s.Orgs.UpdateOrganization(r.Context(), id, p)
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +61,7 @@ func (s *Server) updateOrganization(r *http.Request) (stamper, error) {
 func (s *Server) deleteOrganization(r *http.Request) (stamper, error) {
 	id := r.PathValue("organization_id")
 	setOrg(r, id)
-	if err := s.Service.DeleteOrganization(r.Context(), id); err != nil {
+	if err := s.Orgs.DeleteOrganization(r.Context(), id); err != nil {
 		return nil, err
 	}
 	return &organizationDeleteResponse{OrganizationID: id}, nil
@@ -72,7 +72,7 @@ func (s *Server) searchOrganizations(r *http.Request) (stamper, error) {
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	orgs, meta, err := s.Service.SearchOrganizations(r.Context(), req)
+	orgs, meta, err := s.Orgs.SearchOrganizations(r.Context(), req)
 	if err != nil {
 		return nil, err
 	}

@@ -20,13 +20,15 @@ type handlerFunc func(s *Server, r *http.Request) (stamper, error)
 
 // Server holds what the handlers need.
 type Server struct {
-	ProjectID string
-	Service   *latchkey.Service
-	Auth      *latchkey.Auth
-	SCIM      *latchkey.SCIM
-	Keys      *tokens.KeySet
-	Project   *ProjectAuth
-	Log       *slog.Logger
+	ProjectID  string
+	Orgs       *latchkey.Service
+	Sessions   *latchkey.Authn
+	MagicLinks *latchkey.MagicLinks
+	Discovery  *latchkey.Discovery
+	SCIM       *latchkey.SCIM
+	Keys       *tokens.KeySet
+	Project    *ProjectAuth
+	Log        *slog.Logger
 }
 
 // Handler serves the routes of one function; with function "" it serves them all, plus

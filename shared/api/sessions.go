@@ -21,7 +21,7 @@ func (s *Server) authenticateSession(r *http.Request) (stamper, error) {
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	res, err := s.Auth.AuthenticateSession(r.Context(), req)
+	res, err := s.Sessions.AuthenticateSession(r.Context(), req)
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +38,7 @@ type sessionsResponse struct {
 func (s *Server) getSessions(r *http.Request) (stamper, error) {
 	q := r.URL.Query()
 	setOrg(r, q.Get("organization_id"))
-	sessions, err := s.Auth.Sessions(r.Context(), q.Get("organization_id"), q.Get("member_id"))
+	sessions, err := s.Sessions.Sessions(r.Context(), q.Get("organization_id"), q.Get("member_id"))
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +50,7 @@ func (s *Server) revokeSession(r *http.Request) (stamper, error) {
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	if err := s.Auth.Revoke(r.Context(), req); err != nil {
+	if err := s.Sessions.Revoke(r.Context(), req); err != nil {
 		return nil, err
 	}
 	return &envelope{}, nil

@@ -107,13 +107,11 @@ func envOr(name, def string) string {
 
 // App is a built Latchkey.
 type App struct {
-	Config  Config
-	AWS     aws.Config
-	Store   *store.Store
-	Service *latchkey.Service
-	Auth    *latchkey.Auth
-	Keys    *tokens.KeySet
-	Server  *api.Server
+	Config Config
+	AWS    aws.Config
+	Store  *store.Store
+	Keys   *tokens.KeySet
+	Server *api.Server
 }
 
 // Build wires everything and loads (or on first use creates) the signing keys, so a cold start
@@ -128,35 +126,36 @@ func Build(ctx context.Context, c Config, logOut io.Writer) (*App, error) {
 	if c.Clock != nil {
 		clock = c.Clock
 	}
-	svc := &latchkey.Service{Store: st, Clock: clock, IDs: latchkey.IDsForProject(c.ProjectID)}
+	ids := latchkey.IDsForProject(c.ProjectID)
 	keys := tokens.NewKeySet(st, clock.Now)
 	if err := keys.Ensure(ctx); err != nil {
 		return nil, err
 	}
-	auth := &latchkey.Auth{
-		Service:           svc,
-		Store:             st,
-		Mail:              mail.NewSES(awsCfg, c.SESEndpoint, c.Sender),
-		JWT:               tokens.SessionJWT{Keys: keys, ProjectID: c.ProjectID},
-		Redirects:         latchkey.Redirects{Patterns: c.RedirectURLs, Default: c.DefaultRedirectURL},
-		EmailSendsPerHour: max(c.EmailSendsPerHour, 1),
-		OrgSendsPerHour:   max(c.OrgSendsPerHour, 1),
-	}
+	// The one door first: every capability that lets a person in, or revokes a session, goes
+	// through it.
+	auth := &latchkey.Authn{Store: st, Clock: clock, IDs: ids, JWT: tokens.SessionJWT{Keys: keys, ProjectID: c.ProjectID}}
 	baseURL := c.BaseURL
 	if baseURL == "" {
 		baseURL = DefaultBaseURL
 	}
-	scim := &latchkey.SCIM{Auth: auth, Store: st, BaseURL: baseURL}
 	srv := &api.Server{
 		ProjectID: c.ProjectID,
-		Service:   svc,
-		Auth:      auth,
-		SCIM:      scim,
+		Orgs:      &latchkey.Service{Store: st, Clock: clock, IDs: ids, Sessions: auth},
+		Sessions:  auth,
+		MagicLinks: &latchkey.MagicLinks{
+			Auth: auth, Store: st, Clock: clock, IDs: ids,
+			Mail:              mail.NewSES(awsCfg, c.SESEndpoint, c.Sender),
+			Redirects:         latchkey.Redirects{Patterns: c.RedirectURLs, Default: c.DefaultRedirectURL},
+			EmailSendsPerHour: max(c.EmailSendsPerHour, 1),
+			OrgSendsPerHour:   max(c.OrgSendsPerHour, 1),
+		},
+		Discovery: &latchkey.Discovery{Auth: auth, Clock: clock, IDs: ids},
+		SCIM:      &latchkey.SCIM{Sessions: auth, Store: st, Clock: clock, IDs: ids, BaseURL: baseURL},
 		Keys:      keys,
 		Project:   &api.ProjectAuth{ProjectID: c.ProjectID, Secrets: st, Now: clock.Now},
 		Log:       slog.New(slog.NewJSONHandler(logOut, nil)),
 	}
-	return &App{Config: c, AWS: awsCfg, Store: st, Service: svc, Auth: auth, Keys: keys, Server: srv}, nil
+	return &App{Config: c, AWS: awsCfg, Store: st, Keys: keys, Server: srv}, nil
 }
 
 // LambdaHandler adapts one function's routes to API Gateway HTTP API (payload v2) events.

@@ -297,4 +297,4 @@ func (s *Store) Hit(ctx context.Context, counters []latchkey.RateCounter, now ti
 	return err
 }
 
-var _ latchkey.AuthStore = (*Store)(nil)
+var _ latchkey.MagicLinkStore = (*Store)(nil)

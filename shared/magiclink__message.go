@@ -1,23 +1,9 @@
 package latchkey
 
 import (
-	"context"
 	"fmt"
 	"html"
 )
-
-// Message is an email to send. Bodies hold a single-use link: they are never logged.
-type Message struct {
-	To      string
-	Subject string
-	Text    string
-	HTML    string
-}
-
-// Mailer sends email; shared/mail implements it with SES.
-type Mailer interface {
-	Send(ctx context.Context, m Message) error
-}
 
 // LinkMessage is the email for a magic link of the given kind.
 func LinkMessage(kind, to, orgName, link string, valid string) Message {

@@ -3,9 +3,6 @@ package latchkey
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
-	"net/http"
-	"time"
 )
 
 // Service holds the organization and member rules over a Store.
@@ -13,61 +10,14 @@ type Service struct {
 	Store Store
 	Clock Clock
 	IDs   IDs
-}
-
-// maxAttempts bounds read-modify-write retries when another writer changed the item between
-// our read and our conditional write.
-const maxAttempts = 5
-
-// backoff waits a little before retrying a conflicting write, jittered so that writers that
-// collided once do not collide again in lockstep.
-func backoff(ctx context.Context, attempt int) {
-	if attempt == 0 {
-		return
-	}
-	d := time.Duration(attempt*5+rand.IntN(10*attempt)) * time.Millisecond
-	select {
-	case <-time.After(d):
-	case <-ctx.Done():
-	}
-}
-
-func concurrentUpdate() *Error {
-	return Errorf(http.StatusConflict, TypeConcurrentUpdate,
-		"The resource was changed by another request at the same time. Please retry.")
-}
-
-func conflictOn(err error) string {
-	var c *Conflict
-	if errors.As(err, &c) {
-		return c.On
-	}
-	return ""
-}
-
-func slugUsed() *Error {
-	return Errorf(http.StatusConflict, TypeSlugUsed, "The provided organization_slug is already used in another organization.")
-}
-
-func duplicateOrgExternalID() *Error {
-	return Errorf(http.StatusConflict, "duplicate_organization_external_id",
-		"The provided organization_external_id is already used by another organization.")
-}
-
-func duplicateEmail() *Error {
-	return Errorf(http.StatusConflict, TypeDuplicateEmail,
-		"A member with this email_address already exists in this organization.")
-}
-
-func duplicateMemberExternalID() *Error {
-	return Errorf(http.StatusConflict, "duplicate_member_external_id",
-		"A member with this external_id already exists in this organization.")
+	// Sessions revokes a deleted member's sessions.
+	Sessions *Authn
 }
 
 // CreateOrganization creates an organization with Stytch's defaults overlaid by p.
 func (s *Service) CreateOrganization(ctx context.Context, p OrganizationPatch) (Organization, error) {
 	o := p.Apply(NewOrganization(s.IDs.New("organization"), s.Clock.Now()))
-	if err := s.validateOrganization(o); err != nil {
+	if err := ValidateOrganization(o); err != nil {
 		return o, err
 	}
 	err := s.Store.CreateOrganization(ctx, o)
@@ -87,40 +37,17 @@ func (s *Service) CreateOrganization(ctx context.Context, p OrganizationPatch) (
 	return o, nil
 }
 
-func (s *Service) validateOrganization(o Organization) error {
-	if err := o.Validate(); err != nil {
-		return err
-	}
-	// An id-shaped slug would make GET /organizations/{id_or_slug} ambiguous.
-	if LooksLike("organization", o.OrganizationSlug) {
-		return badRequest("invalid_organization_slug", "organization_slug may not have the shape of an organization_id.")
-	}
-	return nil
-}
-
 // Organization finds an organization by id or, when the value is not id-shaped, by slug.
 func (s *Service) Organization(ctx context.Context, idOrSlug string) (Organization, error) {
 	id := idOrSlug
 	if !LooksLike("organization", idOrSlug) {
 		var err error
-		if id, err = s.Store.OrganizationIDBySlug(ctx, normalizeSlug(idOrSlug)); err != nil {
-			return Organization{}, orgErr(err)
+		if id, err = s.Store.OrganizationIDBySlug(ctx, NormalizeSlug(idOrSlug)); err != nil {
+			return Organization{}, OrgErr(err)
 		}
 	}
 	o, err := s.Store.Organization(ctx, id)
-	return o, orgErr(err)
-}
-
-func normalizeSlug(s string) string {
-	n := lowered(&s)
-	return *n
-}
-
-func orgErr(err error) error {
-	if errors.Is(err, ErrNotFound) {
-		return OrganizationNotFound()
-	}
-	return err
+	return o, OrgErr(err)
 }
 
 // UpdateOrganization applies a partial update, retrying if another writer got in between.
@@ -129,11 +56,11 @@ func (s *Service) UpdateOrganization(ctx context.Context, id string, p Organizat
 		backoff(ctx, attempt)
 		prev, err := s.Store.Organization(ctx, id)
 		if err != nil {
-			return prev, orgErr(err)
+			return prev, OrgErr(err)
 		}
 		next := p.Apply(prev)
 		next.UpdatedAt = s.Clock.Now()
-		if err := s.validateOrganization(next); err != nil {
+		if err := ValidateOrganization(next); err != nil {
 			return prev, err
 		}
 		err = s.Store.ReplaceOrganization(ctx, prev, next)
@@ -161,16 +88,16 @@ func (s *Service) UpdateOrganization(ctx context.Context, id string, p Organizat
 func (s *Service) DeleteOrganization(ctx context.Context, id string) error {
 	o, err := s.Store.Organization(ctx, id)
 	if err != nil {
-		return orgErr(err)
+		return OrgErr(err)
 	}
-	return orgErr(s.Store.DeleteOrganization(ctx, o))
+	return OrgErr(s.Store.DeleteOrganization(ctx, o))
 }
 
 // CreateMember adds a member to an organization; the email must be new to it.
 func (s *Service) CreateMember(ctx context.Context, orgID string, p MemberPatch) (Member, Organization, error) {
 	org, err := s.Store.Organization(ctx, orgID)
 	if err != nil {
-		return Member{}, org, orgErr(err)
+		return Member{}, org, OrgErr(err)
 	}
 	m, err := NewMember(s.IDs.New("member"), org.OrganizationID, p, s.Clock.Now())
 	if err != nil {
@@ -207,44 +134,11 @@ func (s *Service) Member(ctx context.Context, orgID, memberID, email string) (Me
 			return Member{}, Organization{}, err
 		}
 		if memberID, err = s.Store.MemberIDByEmail(ctx, orgID, e); err != nil {
-			return Member{}, Organization{}, s.memberLookupErr(ctx, orgID, err)
+			return Member{}, Organization{}, MemberLookupErr(ctx, s.Store, orgID, err)
 		}
 	}
-	m, org, err := s.liveMember(ctx, orgID, memberID)
+	m, org, err := LiveMember(ctx, s.Store, orgID, memberID)
 	return m.Presented(org), org, err
-}
-
-// memberLookupErr distinguishes a missing organization from a missing member, which costs a
-// read only on the error path.
-func (s *Service) memberLookupErr(ctx context.Context, orgID string, err error) error {
-	if !errors.Is(err, ErrNotFound) {
-		return err
-	}
-	if _, oerr := s.Store.Organization(ctx, orgID); errors.Is(oerr, ErrNotFound) {
-		return OrganizationNotFound()
-	}
-	return MemberNotFound()
-}
-
-func (s *Service) liveMember(ctx context.Context, orgID, memberID string) (Member, Organization, error) {
-	m, org, err := s.memberAndOrg(ctx, orgID, memberID)
-	if err == nil && m.Status == StatusDeleted {
-		return m, org, MemberNotFound()
-	}
-	return m, org, err
-}
-
-func (s *Service) memberAndOrg(ctx context.Context, orgID, memberID string) (Member, Organization, error) {
-	m, org, err := s.Store.MemberWithOrganization(ctx, orgID, memberID)
-	switch {
-	case err == nil:
-		return m, org, nil
-	case errors.Is(err, ErrNotFound) && org.OrganizationID == "":
-		return m, org, OrganizationNotFound()
-	case errors.Is(err, ErrNotFound):
-		return m, org, MemberNotFound()
-	}
-	return m, org, err
 }
 
 // DangerouslyGetMember finds a member by id alone, across organizations.
@@ -258,7 +152,7 @@ func (s *Service) DangerouslyGetMember(ctx context.Context, memberID string, inc
 	}
 	org, err := s.Store.Organization(ctx, m.OrganizationID)
 	if err != nil {
-		return m, org, orgErr(err)
+		return m, org, OrgErr(err)
 	}
 	return m.Presented(org), org, nil
 }
@@ -305,7 +199,10 @@ func (s *Service) DeleteMember(ctx context.Context, orgID, memberID string) erro
 		next.Status = StatusDeleted
 		return Settle(m, next, false, s.Clock.Now()), nil
 	})
-	return err
+	if err != nil {
+		return err
+	}
+	return s.Sessions.Revoke(ctx, RevokeRequest{MemberID: memberID})
 }
 
 // ReactivateMember brings a deleted member back as active, if its email is still free.
@@ -322,7 +219,7 @@ func (s *Service) ReactivateMember(ctx context.Context, orgID, memberID string) 
 func (s *Service) changeMember(ctx context.Context, orgID, memberID string, change func(Member) (Member, error)) (Member, Organization, error) {
 	for attempt := range maxAttempts {
 		backoff(ctx, attempt)
-		prev, org, err := s.memberAndOrg(ctx, orgID, memberID)
+		prev, org, err := MemberAndOrg(ctx, s.Store, orgID, memberID)
 		if err != nil {
 			return prev, org, err
 		}

@@ -1,0 +1,177 @@
+package latchkey
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/latchkey/latchkey/shared/secret"
+)
+
+// session resolves a session token or JWT to a live session with its member and organization.
+func (a *Authn) Lookup(ctx context.Context, token, jwt string) (Session, Member, Organization, error) {
+	var hash, orgID, memberID string
+	switch {
+	case token != "":
+		var err error
+		if orgID, memberID, err = a.IDs.ParseSessionToken(token); err != nil {
+			return Session{}, Member{}, Organization{}, err
+		}
+		hash = secret.Hash(token)
+	case jwt != "":
+		ref, err := a.JWT.Verify(ctx, jwt)
+		if err != nil {
+			return Session{}, Member{}, Organization{}, err
+		}
+		if hash, err = a.Store.SessionHashByID(ctx, ref.SessionID); err != nil {
+			return Session{}, Member{}, Organization{}, sessionErr(err)
+		}
+		orgID, memberID = ref.OrganizationID, ref.MemberID
+	default:
+		return Session{}, Member{}, Organization{}, badRequest(TypeBadRequest, "session_token or session_jwt is required.")
+	}
+	s, m, org, err := a.Store.SessionBundle(ctx, hash, orgID, memberID)
+	if err != nil {
+		return s, m, org, sessionErr(err)
+	}
+	// The key lookup already matched the hash; comparing again in constant time costs nothing
+	// and keeps the check independent of how the store found the item.
+	if !secret.Equal(s.TokenHash, hash) || !a.Clock.Now().Before(s.ExpiresAt) || m.Status != StatusActive ||
+		s.MemberID != m.MemberID || s.OrganizationID != org.OrganizationID {
+		return s, m, org, SessionNotFound()
+	}
+	return s, m.Presented(org), org, nil
+}
+
+func sessionErr(err error) error {
+	if errors.Is(err, ErrNotFound) {
+		return SessionNotFound()
+	}
+	return err
+}
+
+// SessionAuthenticateRequest is the body of Sessions.Authenticate.
+type SessionAuthenticateRequest struct {
+	SessionToken           string         `json:"session_token"`
+	SessionJWT             string         `json:"session_jwt"`
+	SessionDurationMinutes int            `json:"session_duration_minutes"`
+	SessionCustomClaims    map[string]any `json:"session_custom_claims"`
+	AuthorizationCheck     map[string]any `json:"authorization_check"`
+}
+
+// AuthenticateSession checks a session and returns it with a fresh JWT. A duration extends it
+// from now; custom claims are merged in. Only then is the session written.
+func (a *Authn) AuthenticateSession(ctx context.Context, r SessionAuthenticateRequest) (AuthResult, error) {
+	var res AuthResult
+	if r.AuthorizationCheck != nil {
+		// Answering without evaluating the check would tell the caller it is authorized.
+		return res, badRequest("authorization_check_not_supported", "authorization_check is not supported yet: RBAC policies are not implemented.")
+	}
+	if err := ValidateCustomClaims(r.SessionCustomClaims); err != nil {
+		return res, err
+	}
+	var duration time.Duration
+	if r.SessionDurationMinutes != 0 {
+		var err error
+		if duration, err = SessionDuration(r.SessionDurationMinutes); err != nil {
+			return res, err
+		}
+	}
+	s, m, org, err := a.Lookup(ctx, r.SessionToken, r.SessionJWT)
+	if err != nil {
+		return res, err
+	}
+	now := a.Clock.Now()
+	if duration > 0 || len(r.SessionCustomClaims) > 0 {
+		if duration > 0 {
+			s.ExpiresAt = now.Add(duration)
+		}
+		if s.CustomClaims == nil {
+			s.CustomClaims = map[string]any{}
+		}
+		for k, v := range r.SessionCustomClaims {
+			s.CustomClaims[k] = v
+		}
+		if err := ValidateMetadata("session_custom_claims", s.CustomClaims); err != nil {
+			return res, err
+		}
+		s.LastAccessedAt = now
+		if err := a.Store.UpdateSession(ctx, s); err != nil {
+			return res, sessionErr(err)
+		}
+	}
+	s.Roles = RoleIDs(m)
+	jwt, err := a.JWT.Issue(ctx, s, now)
+	if err != nil {
+		return res, err
+	}
+	res.Member, res.Organization, res.Session, res.SessionJWT, res.MemberAuthenticated = m, org, &s, jwt, true
+	res.SessionToken = r.SessionToken
+	return res, nil
+}
+
+// Sessions lists a member's live sessions.
+func (a *Authn) Sessions(ctx context.Context, orgID, memberID string) ([]Session, error) {
+	if orgID == "" || memberID == "" {
+		return nil, badRequest(TypeBadRequest, "organization_id and member_id are required.")
+	}
+	if _, _, err := MemberAndOrg(ctx, a.Store, orgID, memberID); err != nil {
+		return nil, err
+	}
+	all, err := a.Store.SessionsForMember(ctx, memberID)
+	if err != nil {
+		return nil, err
+	}
+	now := a.Clock.Now()
+	out := []Session{}
+	for _, s := range all {
+		if s.OrganizationID == orgID && now.Before(s.ExpiresAt) {
+			out = append(out, s)
+		}
+	}
+	return out, nil
+}
+
+// RevokeRequest is the body of Sessions.Revoke: exactly one field names what to revoke.
+type RevokeRequest struct {
+	MemberSessionID string `json:"member_session_id"`
+	SessionToken    string `json:"session_token"`
+	SessionJWT      string `json:"session_jwt"`
+	MemberID        string `json:"member_id"`
+}
+
+// Revoke ends one session, or every session of a member.
+func (a *Authn) Revoke(ctx context.Context, r RevokeRequest) error {
+	n := 0
+	for _, v := range []string{r.MemberSessionID, r.SessionToken, r.SessionJWT, r.MemberID} {
+		if v != "" {
+			n++
+		}
+	}
+	if n != 1 {
+		return badRequest(TypeBadRequest, "Exactly one of member_session_id, session_token, session_jwt or member_id is required.")
+	}
+	if r.MemberID != "" {
+		all, err := a.Store.SessionsForMember(ctx, r.MemberID)
+		if err != nil {
+			return err
+		}
+		return a.Store.DeleteSessions(ctx, all)
+	}
+	var s Session
+	switch {
+	case r.MemberSessionID != "":
+		hash, err := a.Store.SessionHashByID(ctx, r.MemberSessionID)
+		if err != nil {
+			return sessionErr(err)
+		}
+		s = Session{MemberSessionID: r.MemberSessionID, TokenHash: hash}
+	default:
+		found, _, _, err := a.Lookup(ctx, r.SessionToken, r.SessionJWT)
+		if err != nil {
+			return err
+		}
+		s = found
+	}
+	return a.Store.DeleteSessions(ctx, []Session{s})
+}

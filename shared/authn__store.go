@@ -1,0 +1,59 @@
+package latchkey
+
+import (
+	"context"
+	"time"
+)
+
+// Authn is the one door: every way in ends in its pipeline (Enter, StartSession), and it
+// keeps member sessions and intermediate sessions.
+type Authn struct {
+	Store AuthnStore
+	Clock Clock
+	IDs   IDs
+	JWT   SessionJWTs
+}
+
+// AuthnStore is what the pipeline and sessions need persisted.
+type AuthnStore interface {
+	Directory
+	Organizations(ctx context.Context, ids []string) ([]Organization, error)
+	// EmailHolder finds the member holding the address, current or retired.
+	EmailHolder(ctx context.Context, orgID, email string) (memberID string, retired bool, err error)
+	// Redeem consumes a token (if it is still unused and unexpired at now), writes the member
+	// change and creates the session or intermediate session, all in one transaction.
+	Redeem(ctx context.Context, r Redemption) error
+	// SessionBundle reads a session by token hash with its member and organization in one
+	// round trip.
+	SessionBundle(ctx context.Context, tokenHash, orgID, memberID string) (Session, Member, Organization, error)
+	SessionHashByID(ctx context.Context, sessionID string) (string, error)
+	UpdateSession(ctx context.Context, s Session) error
+	SessionsForMember(ctx context.Context, memberID string) ([]Session, error)
+	DeleteSessions(ctx context.Context, sessions []Session) error
+	PutIntermediateSession(ctx context.Context, ist IntermediateSession) error
+	IntermediateSession(ctx context.Context, hash string) (IntermediateSession, error)
+	MembersByEmail(ctx context.Context, email string) ([]Member, error)
+	OrganizationIDsByDomain(ctx context.Context, domain string) ([]string, error)
+}
+
+// Redemption is everything a successful magic-link authentication writes.
+type Redemption struct {
+	TokenHash        string // the magic-link token consumed, or
+	IntermediateHash string // the intermediate session consumed
+	// NewOrganization is created in the same transaction (discovery's organization create).
+	NewOrganization *Organization
+	// MemberCreate makes MemberNext a new member (JIT or first member).
+	MemberCreate bool
+	Now          time.Time
+	MemberPrev   Member
+	MemberNext   Member
+	// MemberChanged is false when the member stays as read; the transaction then only checks
+	// that nobody changed it meanwhile.
+	MemberChanged bool
+	Session       *Session
+	SessionTTL    time.Time
+	Intermediate  *IntermediateSession
+	// EmailUpdate, when set, is the new address a redeemed email-update link proved; its
+	// reservation is released in the same transaction.
+	EmailUpdate string
+}

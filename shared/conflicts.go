@@ -1,0 +1,90 @@
+package latchkey
+
+import (
+	"context"
+	"errors"
+	"math/rand/v2"
+	"net/http"
+	"time"
+)
+
+// maxAttempts bounds read-modify-write retries when another writer changed the item between
+// our read and our conditional write.
+const maxAttempts = 5
+
+// backoff waits a little before retrying a conflicting write, jittered so that writers that
+// collided once do not collide again in lockstep.
+func backoff(ctx context.Context, attempt int) {
+	if attempt == 0 {
+		return
+	}
+	d := time.Duration(attempt*5+rand.IntN(10*attempt)) * time.Millisecond
+	select {
+	case <-time.After(d):
+	case <-ctx.Done():
+	}
+}
+
+func concurrentUpdate() *Error {
+	return Errorf(http.StatusConflict, TypeConcurrentUpdate,
+		"The resource was changed by another request at the same time. Please retry.")
+}
+
+func conflictOn(err error) string {
+	var c *Conflict
+	if errors.As(err, &c) {
+		return c.On
+	}
+	return ""
+}
+
+func slugUsed() *Error {
+	return Errorf(http.StatusConflict, TypeSlugUsed, "The provided organization_slug is already used in another organization.")
+}
+
+func duplicateOrgExternalID() *Error {
+	return Errorf(http.StatusConflict, "duplicate_organization_external_id",
+		"The provided organization_external_id is already used by another organization.")
+}
+
+func duplicateEmail() *Error {
+	return Errorf(http.StatusConflict, TypeDuplicateEmail,
+		"A member with this email_address already exists in this organization.")
+}
+
+func duplicateMemberExternalID() *Error {
+	return Errorf(http.StatusConflict, "duplicate_member_external_id",
+		"A member with this external_id already exists in this organization.")
+}
+
+// Position is a place in the organization listing (creation order).
+type Position struct {
+	CreatedAt time.Time
+	ID        string
+}
+
+// Conflict reports which uniqueness or version condition failed.
+type Conflict struct {
+	On string // one of the Conflict* constants
+}
+
+func (c *Conflict) Error() string { return "conflict on " + c.On }
+
+const (
+	ConflictVersion      = "version"
+	ConflictSlug         = "slug"
+	ConflictExternalID   = "external_id"
+	ConflictEmail        = "email"
+	ConflictOrganization = "organization"
+	ConflictExists       = "exists"
+)
+
+// RateCounter is one limit: at most Limit events per Window under Key.
+type RateCounter struct {
+	Key    string
+	Window time.Duration
+	Limit  int
+}
+
+// ErrRateLimited is returned by Hit.
+var ErrRateLimited = errors.New("rate limited")

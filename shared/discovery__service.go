@@ -1,0 +1,120 @@
+package latchkey
+
+import (
+	"context"
+
+	"github.com/latchkey/latchkey/shared/secret"
+)
+
+// Discovery lists where a proven email may go and takes it there: intermediate-session
+// exchange and organization creation, both through the pipeline.
+type Discovery struct {
+	Auth  *Authn
+	Clock Clock
+	IDs   IDs
+}
+
+// DiscoveryListRequest is the body of Discovery.Organizations.List.
+type DiscoveryListRequest struct {
+	IntermediateSessionToken string `json:"intermediate_session_token"`
+	SessionToken             string `json:"session_token"`
+	SessionJWT               string `json:"session_jwt"`
+}
+
+// DiscoveryList is where a person may go, and the organization their intermediate session is
+// tied to, if any (an MFA step or an exchange that needs more factors).
+type DiscoveryList struct {
+	Email         string
+	Organizations []DiscoveredOrganization
+	Hint          string
+}
+
+// DiscoveredOrganizations lists where the holder of an intermediate session or a session may go.
+func (a *Discovery) DiscoveredOrganizations(ctx context.Context, r DiscoveryListRequest) (DiscoveryList, error) {
+	var out DiscoveryList
+	var factors []AuthFactor
+	switch {
+	case r.IntermediateSessionToken != "":
+		ist, err := a.Auth.Intermediate(ctx, r.IntermediateSessionToken)
+		if err != nil {
+			return out, err
+		}
+		out.Email, out.Hint, factors = ist.Email, ist.OrganizationID, ist.Factors
+	case r.SessionToken != "" || r.SessionJWT != "":
+		s, _, _, err := a.Auth.Lookup(ctx, r.SessionToken, r.SessionJWT)
+		if err != nil {
+			return out, err
+		}
+		// The session's proven email, not its member's current address: an organization
+		// that renames its member to someone else's address must not list their memberships.
+		email, _, ok := ProvenEmail(s.AuthenticationFactors)
+		if !ok {
+			return out, NoProvenEmail()
+		}
+		out.Email, factors = email, s.AuthenticationFactors
+	default:
+		return out, badRequest(TypeBadRequest, "One of intermediate_session_token, session_token or session_jwt is required.")
+	}
+	var err error
+	out.Organizations, err = a.Auth.Discover(ctx, out.Email, factors)
+	return out, err
+}
+
+// ExchangeIntermediateSession turns an intermediate session into a session in the chosen
+// organization, creating the member if the email may join by domain. If the organization
+// needs more than the intermediate session proves, nothing is written and the response says
+// what is missing.
+func (a *Discovery) ExchangeIntermediateSession(ctx context.Context, r ExchangeRequest) (AuthResult, error) {
+	ist, err := a.Auth.Intermediate(ctx, r.IntermediateSessionToken)
+	if err != nil {
+		return AuthResult{}, err
+	}
+	res, err := a.Auth.Enter(ctx, r, ist.Factors, secret.Hash(r.IntermediateSessionToken))
+	if err == nil && !res.MemberAuthenticated {
+		res.IntermediateToken = r.IntermediateSessionToken
+	}
+	return res, err
+}
+
+// DiscoveryCreateRequest is the body of Discovery.Organizations.Create.
+type DiscoveryCreateRequest struct {
+	OrganizationPatch
+	IntermediateSessionToken string         `json:"intermediate_session_token"`
+	SessionDurationMinutes   int            `json:"session_duration_minutes"`
+	SessionCustomClaims      map[string]any `json:"session_custom_claims"`
+}
+
+// CreateOrganizationFromDiscovery creates an organization with the intermediate session's
+// person as its first member (stytch_admin) and logs them in: one transaction consumes the
+// intermediate session and writes the organization, its guards, the member and the session.
+func (a *Discovery) CreateOrganizationFromDiscovery(ctx context.Context, r DiscoveryCreateRequest) (AuthResult, error) {
+	ist, err := a.Auth.Intermediate(ctx, r.IntermediateSessionToken)
+	if err != nil {
+		return AuthResult{}, err
+	}
+	duration, err := SessionDuration(r.SessionDurationMinutes)
+	if err != nil {
+		return AuthResult{}, err
+	}
+	if err := ValidateCustomClaims(r.SessionCustomClaims); err != nil {
+		return AuthResult{}, err
+	}
+	now := a.Clock.Now()
+	org := r.OrganizationPatch.Apply(NewOrganization(a.IDs.New("organization"), now))
+	if err := ValidateOrganization(org); err != nil {
+		return AuthResult{}, err
+	}
+	org.Version = 1
+	admin := []string{RoleAdmin}
+	email, _, ok := ProvenEmail(ist.Factors)
+	if !ok {
+		return AuthResult{}, NoProvenEmail()
+	}
+	m, err := NewMember(a.IDs.New("member"), org.OrganizationID, MemberPatch{EmailAddress: &email, Roles: &admin}, now)
+	if err != nil {
+		return AuthResult{}, err
+	}
+	m.EmailAddressVerified = true
+	red := Redemption{IntermediateHash: secret.Hash(r.IntermediateSessionToken), Now: now, NewOrganization: &org, MemberCreate: true}
+	return a.Auth.StartSession(ctx, red, m, org, ist.Factors, duration, r.SessionCustomClaims)
+}

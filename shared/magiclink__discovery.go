@@ -1,0 +1,90 @@
+package latchkey
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	"github.com/latchkey/latchkey/shared/secret"
+)
+
+// DiscoverySendRequest is the body of MagicLinks.Email.Discovery.Send.
+type DiscoverySendRequest struct {
+	EmailAddress               string `json:"email_address"`
+	DiscoveryRedirectURL       string `json:"discovery_redirect_url"`
+	PKCECodeChallenge          string `json:"pkce_code_challenge"`
+	LoginTemplateID            string `json:"login_template_id"`
+	Locale                     string `json:"locale"`
+	DiscoveryExpirationMinutes int    `json:"discovery_expiration_minutes"`
+}
+
+// DiscoverySend emails a discovery link: it proves the address, with no organization chosen.
+func (a *MagicLinks) DiscoverySend(ctx context.Context, r DiscoverySendRequest) error {
+	email, err := NormalizeEmail(r.EmailAddress)
+	if err != nil {
+		return err
+	}
+	if err := ValidatePKCEChallenge(r.PKCECodeChallenge); err != nil {
+		return err
+	}
+	ttl, err := LinkExpiry("discovery_expiration_minutes", r.DiscoveryExpirationMinutes, DefaultLoginMinutes)
+	if err != nil {
+		return err
+	}
+	link, err := a.Redirects.Resolve("discovery_redirect_url", r.DiscoveryRedirectURL)
+	if err != nil {
+		return err
+	}
+	err = a.Store.Hit(ctx, []RateCounter{{Key: "email#" + email, Window: time.Hour, Limit: a.EmailSendsPerHour}}, a.Clock.Now())
+	if errors.Is(err, ErrRateLimited) {
+		return tooManyRequests()
+	}
+	if err != nil {
+		return err
+	}
+	now := a.Clock.Now()
+	return a.sendToken(ctx, MagicToken{Kind: TokenDiscovery, Email: email, PKCEChallenge: r.PKCECodeChallenge,
+		CreatedAt: now, ExpiresAt: now.Add(ttl)}, "", link, "discovery")
+}
+
+// DiscoveryResult is a verified email, its intermediate session and where it may go.
+type DiscoveryResult struct {
+	IntermediateToken string
+	Email             string
+	Organizations     []DiscoveredOrganization
+}
+
+// DiscoveryAuthenticateRequest is the body of MagicLinks.Discovery.Authenticate.
+type DiscoveryAuthenticateRequest struct {
+	DiscoveryMagicLinksToken string `json:"discovery_magic_links_token"`
+	PKCECodeVerifier         string `json:"pkce_code_verifier"`
+}
+
+// DiscoveryAuthenticate redeems a discovery link for an intermediate session, consuming the
+// link and creating the intermediate session in one transaction.
+func (a *MagicLinks) DiscoveryAuthenticate(ctx context.Context, r DiscoveryAuthenticateRequest) (DiscoveryResult, error) {
+	var res DiscoveryResult
+	if r.DiscoveryMagicLinksToken == "" {
+		return res, badRequest(TypeBadRequest, "discovery_magic_links_token is required.")
+	}
+	hash := secret.Hash(r.DiscoveryMagicLinksToken)
+	t, err := a.Store.MagicToken(ctx, hash)
+	now := a.Clock.Now()
+	if errors.Is(err, ErrNotFound) || err == nil && (!now.Before(t.ExpiresAt) || t.Kind != TokenDiscovery) {
+		return res, MagicLinkNotFound()
+	}
+	if err != nil {
+		return res, err
+	}
+	if err := CheckPKCE(t.PKCEChallenge, r.PKCECodeVerifier); err != nil {
+		return res, err
+	}
+	factors := []AuthFactor{MagicLinkFactor(t.Email, now)}
+	token, istHash := secret.New()
+	ist := IntermediateSession{Hash: istHash, Email: t.Email, Factors: factors, CreatedAt: now, ExpiresAt: now.Add(IntermediateSessionLifetime)}
+	if err := a.redeem(ctx, Redemption{TokenHash: hash, Now: now, Intermediate: &ist}); err != nil {
+		return res, err
+	}
+	orgs, err := a.Auth.Discover(ctx, t.Email, factors)
+	return DiscoveryResult{IntermediateToken: token, Email: t.Email, Organizations: orgs}, err
+}

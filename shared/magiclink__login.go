@@ -1,0 +1,293 @@
+package latchkey
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/latchkey/latchkey/shared/secret"
+)
+
+// LoginOrSignupRequest is the body of MagicLinks.Email.LoginOrSignup.
+type LoginOrSignupRequest struct {
+	OrganizationID          string `json:"organization_id"`
+	EmailAddress            string `json:"email_address"`
+	LoginRedirectURL        string `json:"login_redirect_url"`
+	SignupRedirectURL       string `json:"signup_redirect_url"`
+	PKCECodeChallenge       string `json:"pkce_code_challenge"`
+	LoginTemplateID         string `json:"login_template_id"`
+	SignupTemplateID        string `json:"signup_template_id"`
+	Locale                  string `json:"locale"`
+	LoginExpirationMinutes  int    `json:"login_expiration_minutes"`
+	SignupExpirationMinutes int    `json:"signup_expiration_minutes"`
+}
+
+// LoginOrSignupResult is what the API returns.
+type LoginOrSignupResult struct {
+	Member        Member
+	MemberCreated bool
+	Organization  Organization
+}
+
+// LoginOrSignup emails a login link to a member, or a signup link to a new person the
+// organization lets join by email domain. Every refusal happens before anything is written or
+// sent.
+func (a *MagicLinks) LoginOrSignup(ctx context.Context, r LoginOrSignupRequest) (LoginOrSignupResult, error) {
+	var res LoginOrSignupResult
+	email, err := NormalizeEmail(r.EmailAddress)
+	if err != nil {
+		return res, err
+	}
+	if err := ValidatePKCEChallenge(r.PKCECodeChallenge); err != nil {
+		return res, err
+	}
+	loginTTL, err := LinkExpiry("login_expiration_minutes", r.LoginExpirationMinutes, DefaultLoginMinutes)
+	if err != nil {
+		return res, err
+	}
+	signupTTL, err := LinkExpiry("signup_expiration_minutes", r.SignupExpirationMinutes, DefaultLoginMinutes)
+	if err != nil {
+		return res, err
+	}
+	m, org, found, err := MemberByEmail(ctx, a.Store, r.OrganizationID, email)
+	if err != nil {
+		return res, err
+	}
+	res.Organization = org
+
+	kind, redirectField, redirect, ttl := TokenLogin, "login_redirect_url", r.LoginRedirectURL, loginTTL
+	switch {
+	case found && m.Status == StatusInvited:
+		kind = TokenInvite
+	case !found || m.Status == StatusPending:
+		kind, redirectField, redirect, ttl = TokenSignup, "signup_redirect_url", r.SignupRedirectURL, signupTTL
+	}
+	var mp *Member
+	if found {
+		mp = &m
+	}
+	if err := org.CheckAuthMethod(MethodMagicLink, mp); err != nil {
+		return res, err
+	}
+	if !found {
+		if err := org.CheckEmailJIT(email); err != nil {
+			return res, err
+		}
+	}
+	link, err := a.Redirects.Resolve(redirectField, redirect)
+	if err != nil {
+		return res, err
+	}
+	if err := a.limit(ctx, org.OrganizationID, email); err != nil {
+		return res, err
+	}
+	if !found {
+		m, err = NewMember(a.IDs.New("member"), org.OrganizationID, MemberPatch{EmailAddress: &email, CreateMemberAsPending: true}, a.Clock.Now())
+		if err != nil {
+			return res, err
+		}
+		if err := a.Store.CreateMember(ctx, m); err != nil {
+			if conflictOn(err) == ConflictEmail {
+				return res, a.Auth.EmailTaken(ctx, org.OrganizationID, email)
+			}
+			return res, OrgErr(err)
+		}
+		m.Version = 1
+		res.MemberCreated = true
+	}
+	if err := a.sendLink(ctx, kind, org, m, link, r.PKCECodeChallenge, ttl); err != nil {
+		return res, err
+	}
+	res.Member = m.Presented(org)
+	return res, nil
+}
+
+// InviteRequest is the body of MagicLinks.Email.Invite.
+type InviteRequest struct {
+	OrganizationID          string          `json:"organization_id"`
+	EmailAddress            string          `json:"email_address"`
+	InviteRedirectURL       string          `json:"invite_redirect_url"`
+	InvitedByMemberID       string          `json:"invited_by_member_id"`
+	Name                    *string         `json:"name"`
+	TrustedMetadata         *map[string]any `json:"trusted_metadata"`
+	UntrustedMetadata       *map[string]any `json:"untrusted_metadata"`
+	InviteTemplateID        string          `json:"invite_template_id"`
+	Locale                  string          `json:"locale"`
+	Roles                   *[]string       `json:"roles"`
+	InviteExpirationMinutes int             `json:"invite_expiration_minutes"`
+}
+
+// Invite creates (or refreshes) an invited member and emails the invite link.
+func (a *MagicLinks) Invite(ctx context.Context, r InviteRequest) (Member, Organization, error) {
+	email, err := NormalizeEmail(r.EmailAddress)
+	if err != nil {
+		return Member{}, Organization{}, err
+	}
+	ttl, err := LinkExpiry("invite_expiration_minutes", r.InviteExpirationMinutes, DefaultInviteMinutes)
+	if err != nil {
+		return Member{}, Organization{}, err
+	}
+	prev, org, found, err := MemberByEmail(ctx, a.Store, r.OrganizationID, email)
+	if err != nil {
+		return Member{}, org, err
+	}
+	if err := org.CheckInvite(email); err != nil {
+		return Member{}, org, err
+	}
+	if found && prev.Status == StatusActive {
+		return Member{}, org, Errorf(http.StatusConflict, TypeDuplicateEmail, "This email already belongs to an active member of the organization.")
+	}
+	if r.InvitedByMemberID != "" {
+		if _, _, err := LiveMember(ctx, a.Store, org.OrganizationID, r.InvitedByMemberID); err != nil {
+			return Member{}, org, err
+		}
+	}
+	link, err := a.Redirects.Resolve("invite_redirect_url", r.InviteRedirectURL)
+	if err != nil {
+		return Member{}, org, err
+	}
+	patch := MemberPatch{EmailAddress: &email, Name: r.Name, TrustedMetadata: r.TrustedMetadata, UntrustedMetadata: r.UntrustedMetadata, Roles: r.Roles}
+	var next Member
+	if found {
+		next, err = patch.Apply(prev)
+		next.Status, next.UpdatedAt = StatusInvited, a.Clock.Now()
+	} else {
+		next, err = NewMember(a.IDs.New("member"), org.OrganizationID, patch, a.Clock.Now())
+		next.Status = StatusInvited
+	}
+	if err != nil {
+		return Member{}, org, err
+	}
+	if err := next.Validate(); err != nil {
+		return Member{}, org, err
+	}
+	if err := a.limit(ctx, org.OrganizationID, email); err != nil {
+		return Member{}, org, err
+	}
+	if found {
+		err = a.Store.ReplaceMember(ctx, prev, next)
+		next.Version = prev.Version + 1
+	} else {
+		err = a.Store.CreateMember(ctx, next)
+		next.Version = 1
+	}
+	switch conflictOn(err) {
+	case "":
+	case ConflictEmail:
+		return Member{}, org, duplicateEmail()
+	case ConflictOrganization:
+		return Member{}, org, OrganizationNotFound()
+	default:
+		return Member{}, org, concurrentUpdate()
+	}
+	if err != nil {
+		return Member{}, org, err
+	}
+	if err := a.sendLink(ctx, TokenInvite, org, next, link, "", ttl); err != nil {
+		return Member{}, org, err
+	}
+	return next.Presented(org), org, nil
+}
+
+// AuthenticateRequest is the body of MagicLinks.Authenticate.
+type AuthenticateRequest struct {
+	MagicLinksToken          string         `json:"magic_links_token"`
+	PKCECodeVerifier         string         `json:"pkce_code_verifier"`
+	SessionToken             string         `json:"session_token"`
+	SessionJWT               string         `json:"session_jwt"`
+	SessionDurationMinutes   int            `json:"session_duration_minutes"`
+	SessionCustomClaims      map[string]any `json:"session_custom_claims"`
+	Locale                   string         `json:"locale"`
+	IntermediateSessionToken string         `json:"intermediate_session_token"`
+}
+
+// Authenticate redeems an emailed login, signup or invite link. The token is consumed, the
+// member activated and verified, and the session created in one transaction, so a link works
+// exactly once even when clicked twice at the same moment.
+func (a *MagicLinks) Authenticate(ctx context.Context, r AuthenticateRequest) (AuthResult, error) {
+	var res AuthResult
+	if r.MagicLinksToken == "" {
+		return res, badRequest(TypeBadRequest, "magic_links_token is required.")
+	}
+	duration, err := SessionDuration(r.SessionDurationMinutes)
+	if err != nil {
+		return res, err
+	}
+	if err := ValidateCustomClaims(r.SessionCustomClaims); err != nil {
+		return res, err
+	}
+	hash := secret.Hash(r.MagicLinksToken)
+	t, err := a.Store.MagicToken(ctx, hash)
+	now := a.Clock.Now()
+	if errors.Is(err, ErrNotFound) || err == nil && (!now.Before(t.ExpiresAt) || t.Kind == TokenDiscovery) {
+		return res, MagicLinkNotFound()
+	}
+	if err != nil {
+		return res, err
+	}
+	if err := CheckPKCE(t.PKCEChallenge, r.PKCECodeVerifier); err != nil {
+		return res, err
+	}
+	prev, org, err := MemberAndOrg(ctx, a.Store, t.OrganizationID, t.MemberID)
+	if err != nil || prev.Status == StatusDeleted || !prev.Accepts(t.CreatedAt) ||
+		t.Kind != TokenEmailUpdate && prev.EmailAddress != t.Email ||
+		t.Kind == TokenEmailUpdate && prev.Status != StatusActive {
+		// The member was deleted (even if reactivated since) or changed address after the link
+		// was sent.
+		return res, MagicLinkNotFound()
+	}
+	if err := org.CheckAuthMethod(MethodMagicLink, &prev); err != nil {
+		return res, err
+	}
+	var existing *Session
+	if r.SessionToken != "" || r.SessionJWT != "" {
+		s, m, _, err := a.Auth.Lookup(ctx, r.SessionToken, r.SessionJWT)
+		if err != nil {
+			return res, err
+		}
+		if m.MemberID != prev.MemberID {
+			return res, badRequest("session_member_mismatch", "The session belongs to another member.")
+		}
+		existing = &s
+	}
+
+	next := prev
+	if t.Kind == TokenEmailUpdate {
+		// The new address is proven by this very link: it becomes current and verified, and
+		// the old one is retired as with any change of address.
+		next.EmailAddress = t.Email
+		next = Settle(prev, next, false, now)
+	}
+	changed := next.EmailAddress != prev.EmailAddress || prev.Status != StatusActive || !prev.EmailAddressVerified
+	if changed {
+		next.Status, next.EmailAddressVerified, next.UpdatedAt = StatusActive, true, now
+	}
+	presented := next.Presented(org)
+	factors := []AuthFactor{MagicLinkFactor(next.EmailAddress, now)}
+	if existing != nil {
+		factors = AddFactor(existing.AuthenticationFactors, factors[0])
+	}
+	red := Redemption{TokenHash: hash, Now: now, MemberPrev: prev, MemberNext: next, MemberChanged: changed}
+	if t.Kind == TokenEmailUpdate {
+		red.EmailUpdate = t.Email
+	}
+	res.Member, res.Organization = presented, org
+
+	if org.RequiresMFA(factors) {
+		ist, istHash := secret.New()
+		red.Intermediate = &IntermediateSession{Hash: istHash, Email: next.EmailAddress, OrganizationID: org.OrganizationID,
+			MemberID: next.MemberID, Factors: factors, CreatedAt: now, ExpiresAt: now.Add(IntermediateSessionLifetime)}
+		if err := a.redeem(ctx, red); err != nil {
+			return res, err
+		}
+		res.IntermediateToken, res.MFARequired = ist, true
+		return res, nil
+	}
+
+	out, err := a.Auth.StartSession(ctx, red, next, org, factors, duration, r.SessionCustomClaims)
+	if err == nil && existing != nil {
+		// The factor now lives on the new session; the old one is superseded.
+		_ = a.Store.DeleteSessions(ctx, []Session{*existing})
+	}
+	return out, err
+}
