@@ -116,7 +116,10 @@ func (a *Authn) StartSession(ctx context.Context, red Redemption, next Member, o
 		if red.IntermediateHash != "" {
 			return res, IntermediateSessionNotFound()
 		}
-		return res, MagicLinkNotFound()
+		if red.Spent != nil {
+			return res, red.Spent
+		}
+		return res, concurrentUpdate()
 	case ConflictSlug:
 		return res, slugUsed()
 	case ConflictExternalID:

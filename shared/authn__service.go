@@ -14,7 +14,7 @@ func (a *Authn) Lookup(ctx context.Context, token, jwt string) (Session, Member,
 	switch {
 	case token != "":
 		var err error
-		if orgID, memberID, err = a.IDs.ParseSessionToken(token); err != nil {
+		if orgID, memberID, err = ParseSessionToken(a.IDs, token); err != nil {
 			return Session{}, Member{}, Organization{}, err
 		}
 		hash = secret.Hash(token)

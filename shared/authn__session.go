@@ -79,7 +79,7 @@ func NewSessionToken(orgID, memberID string) (string, error) {
 }
 
 // ParseSessionToken recovers the ids a session token names; anything malformed is not found.
-func (i IDs) ParseSessionToken(token string) (orgID, memberID string, err error) {
+func ParseSessionToken(i IDs, token string) (orgID, memberID string, err error) {
 	b, err := base64.RawURLEncoding.DecodeString(token)
 	if err != nil || len(b) != sessionTokenBytes {
 		return "", "", SessionNotFound()

@@ -38,7 +38,7 @@ type AuthnStore interface {
 
 // Redemption is everything a successful magic-link authentication writes.
 type Redemption struct {
-	TokenHash        string // the magic-link token consumed, or
+	TokenHash        string // the emailed token consumed (Spent answers its reuse), or
 	IntermediateHash string // the intermediate session consumed
 	// NewOrganization is created in the same transaction (discovery's organization create).
 	NewOrganization *Organization
@@ -53,6 +53,8 @@ type Redemption struct {
 	Session       *Session
 	SessionTTL    time.Time
 	Intermediate  *IntermediateSession
+	// Spent is the error for a TokenHash already used: each way in names its own.
+	Spent error
 	// EmailUpdate, when set, is the new address a redeemed email-update link proved; its
 	// reservation is released in the same transaction.
 	EmailUpdate string

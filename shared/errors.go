@@ -51,6 +51,13 @@ func AsError(err error) *Error {
 	return Internal(err)
 }
 
+// IsClientError tells whether err is what the API answers a bad request with: an *Error with a
+// 4xx status, a type and a message. Fuzz targets hold every rejection to it.
+func IsClientError(err error) bool {
+	var e *Error
+	return errors.As(err, &e) && e.Status >= 400 && e.Status <= 499 && e.Type != "" && e.Message != ""
+}
+
 // ErrNotFound and ErrConflict are what store methods return; services translate them into
 // the precise Stytch error for the entity in question.
 var (

@@ -267,7 +267,7 @@ func (a *MagicLinks) Authenticate(ctx context.Context, r AuthenticateRequest) (A
 	if existing != nil {
 		factors = AddFactor(existing.AuthenticationFactors, factors[0])
 	}
-	red := Redemption{TokenHash: hash, Now: now, MemberPrev: prev, MemberNext: next, MemberChanged: changed}
+	red := Redemption{TokenHash: hash, Now: now, MemberPrev: prev, MemberNext: next, MemberChanged: changed, Spent: MagicLinkNotFound()}
 	if t.Kind == TokenEmailUpdate {
 		red.EmailUpdate = t.Email
 	}

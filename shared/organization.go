@@ -51,6 +51,14 @@ type SSOConnection struct {
 	IdentityProvider string `json:"identity_provider"`
 }
 
+// SCIMGroupRole is one scim_group_implicit_role_assignments entry: members of the group hold
+// the role. GroupName is filled when presented, not stored.
+type SCIMGroupRole struct {
+	RoleID    string `json:"role_id"`
+	GroupID   string `json:"group_id"`
+	GroupName string `json:"group_name" dynamo:"-"`
+}
+
 type SCIMConnectionSummary struct {
 	ConnectionID         string     `json:"connection_id"`
 	DisplayName          string     `json:"display_name"`
@@ -390,3 +398,6 @@ func ValidateMetadata(field string, m map[string]any) error {
 func (o Organization) AllowsEmailDomain(email string) bool {
 	return slices.Contains(o.EmailAllowedDomains, EmailDomain(email))
 }
+
+// ValidRoleID tells whether s has the shape of a role_id.
+func ValidRoleID(s string) bool { return roleIDPattern.MatchString(s) }

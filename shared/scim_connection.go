@@ -48,14 +48,6 @@ type SCIMConnection struct {
 	Version           int
 }
 
-// SCIMGroupRole is one scim_group_implicit_role_assignments entry: members of the group hold
-// the role. GroupName is filled when presented, not stored.
-type SCIMGroupRole struct {
-	RoleID    string `json:"role_id"`
-	GroupID   string `json:"group_id"`
-	GroupName string `json:"group_name" dynamo:"-"`
-}
-
 // SCIMConnectionPatch is the body of SCIM.Connection.Update; nil means absent.
 type SCIMConnectionPatch struct {
 	DisplayName      *string          `json:"display_name"`
@@ -107,7 +99,7 @@ func NewSCIMToken(orgID string) (token, hash string, err error) {
 }
 
 // ParseSCIMToken recovers the organization a bearer token belongs to.
-func (i IDs) ParseSCIMToken(token string) (orgID string, ok bool) {
+func ParseSCIMToken(i IDs, token string) (orgID string, ok bool) {
 	b, err := base64.RawURLEncoding.DecodeString(token)
 	if err != nil || len(b) != scimTokenBytes {
 		return "", false
@@ -151,7 +143,7 @@ func validateConnection(c SCIMConnection) error {
 		return badRequest("invalid_scim_group_implicit_role_assignments", "At most %d role assignments are allowed.", MaxListLength)
 	}
 	for _, a := range c.GroupRoles {
-		if !roleIDPattern.MatchString(a.RoleID) || a.RoleID == RoleMember || !LooksLike("scim-group", a.GroupID) {
+		if !ValidRoleID(a.RoleID) || a.RoleID == RoleMember || !LooksLike("scim-group", a.GroupID) {
 			return badRequest("invalid_scim_group_implicit_role_assignments",
 				"Each assignment needs the group_id of a SCIM group and a role_id other than stytch_member.")
 		}
@@ -334,8 +326,12 @@ func (s *SCIM) UpdateConnection(ctx context.Context, orgID, connectionID string,
 		}
 	}
 	c, err := s.changeConnection(ctx, orgID, connectionID, true, func(c SCIMConnection) (SCIMConnection, error) {
-		set(&c.DisplayName, trimmed(p.DisplayName))
-		set(&c.IdentityProvider, trimmed(p.IdentityProvider))
+		if p.DisplayName != nil {
+			c.DisplayName = strings.TrimSpace(*p.DisplayName)
+		}
+		if p.IdentityProvider != nil {
+			c.IdentityProvider = strings.TrimSpace(*p.IdentityProvider)
+		}
 		if p.GroupRoles != nil {
 			c.GroupRoles = roles
 		}
@@ -454,7 +450,7 @@ func (s *SCIM) ConnectionGroups(ctx context.Context, orgID, connectionID, cursor
 // names its organization and the path names the connection, so the lookup is one key read in
 // that organization's partition: a token of another organization finds nothing.
 func (s *SCIM) Authenticate(ctx context.Context, connectionID, token string) (SCIMConnection, error) {
-	orgID, ok := s.IDs.ParseSCIMToken(token)
+	orgID, ok := ParseSCIMToken(s.IDs, token)
 	if !ok || !LooksLike("scim-connection", connectionID) {
 		return SCIMConnection{}, scimUnauthorized()
 	}

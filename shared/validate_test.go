@@ -69,10 +69,6 @@ func TestValidateDocument(t *testing.T) {
 			}
 		})
 	}
-	// Custom claims keep Stytch's claims error type.
-	if e := AsError(ValidateCustomClaims(map[string]any{"n": 1e200})); e.Type != "invalid_session_custom_claims" {
-		t.Fatalf("custom claims: %v", e)
-	}
 	// Every metadata field goes through ValidateMetadata, which checks the structure first.
 	if e := AsError(ValidateMetadata("untrusted_metadata", map[string]any{"": 1.0})); e.Type != "invalid_metadata" {
 		t.Fatalf("ValidateMetadata: %v", e)
@@ -155,10 +151,6 @@ func TestHeaderSafe(t *testing.T) {
 		if got := HeaderSafe(in); got != want {
 			t.Errorf("HeaderSafe(%q) = %q, want %q", in, got, want)
 		}
-	}
-	m := LinkMessage(TokenInvite, "a@acme.com", "Acme\r\nBcc: x@evil.test", "https://x/?token=t", "1 hour")
-	if strings.ContainsAny(m.Subject, "\r\n") || !strings.Contains(m.Subject, "Acme") {
-		t.Fatalf("subject: %q", m.Subject)
 	}
 }
 
