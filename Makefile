@@ -9,10 +9,10 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 .PHONY: dev test deps vet build clean cleanup fuzz security freemail
 
 # Fuzz targets as package:Target. `make fuzz` runs each for FUZZTIME; `make test` for 2000 inputs.
-FUZZ_TARGETS := ./shared:FuzzOrganizationPatch ./shared:FuzzMemberPatch ./shared:FuzzSearchRequest \
-	./shared:FuzzNormalizeEmail ./shared:FuzzSessionToken ./shared:FuzzRedirectAndPKCE \
-	./shared:FuzzAuthRequests ./shared:FuzzEmailChanges ./shared/api:FuzzDecode ./shared/scim:FuzzParseFilter ./shared/scim:FuzzApplyPatch \
-	./shared:FuzzValidateDocument ./shared:FuzzNames ./shared:FuzzEmailCharacters
+FUZZ_TARGETS := ./shared:FuzzOrganizationPatch ./shared:FuzzMemberPatch ./shared:FuzzNormalizeEmail \
+	./shared:FuzzEmailChanges ./shared:FuzzValidateDocument ./shared:FuzzNames ./shared:FuzzEmailCharacters \
+	./shared/authn:FuzzSessionToken ./shared/magiclink:FuzzRedirectAndPKCE ./shared/magiclink:FuzzAuthRequests \
+	./shared/orgs:FuzzSearchRequest ./shared/api:FuzzDecode ./shared/scim:FuzzParseFilter ./shared/scim:FuzzApplyPatch
 FUZZTIME ?= 20s
 
 # The public mailbox list compiled into every Lambda is a copy of one pinned npm package's list.

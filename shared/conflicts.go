@@ -10,11 +10,11 @@ import (
 
 // maxAttempts bounds read-modify-write retries when another writer changed the item between
 // our read and our conditional write.
-const maxAttempts = 5
+const MaxAttempts = 5
 
 // backoff waits a little before retrying a conflicting write, jittered so that writers that
 // collided once do not collide again in lockstep.
-func backoff(ctx context.Context, attempt int) {
+func Backoff(ctx context.Context, attempt int) {
 	if attempt == 0 {
 		return
 	}
@@ -25,12 +25,12 @@ func backoff(ctx context.Context, attempt int) {
 	}
 }
 
-func concurrentUpdate() *Error {
+func ConcurrentUpdate() *Error {
 	return Errorf(http.StatusConflict, TypeConcurrentUpdate,
 		"The resource was changed by another request at the same time. Please retry.")
 }
 
-func conflictOn(err error) string {
+func ConflictOn(err error) string {
 	var c *Conflict
 	if errors.As(err, &c) {
 		return c.On
@@ -38,21 +38,21 @@ func conflictOn(err error) string {
 	return ""
 }
 
-func slugUsed() *Error {
+func SlugUsed() *Error {
 	return Errorf(http.StatusConflict, TypeSlugUsed, "The provided organization_slug is already used in another organization.")
 }
 
-func duplicateOrgExternalID() *Error {
+func DuplicateOrgExternalID() *Error {
 	return Errorf(http.StatusConflict, "duplicate_organization_external_id",
 		"The provided organization_external_id is already used by another organization.")
 }
 
-func duplicateEmail() *Error {
+func DuplicateEmail() *Error {
 	return Errorf(http.StatusConflict, TypeDuplicateEmail,
 		"A member with this email_address already exists in this organization.")
 }
 
-func duplicateMemberExternalID() *Error {
+func DuplicateMemberExternalID() *Error {
 	return Errorf(http.StatusConflict, "duplicate_member_external_id",
 		"A member with this external_id already exists in this organization.")
 }

@@ -36,7 +36,7 @@ func ValidateOrganization(o Organization) error {
 	}
 	// An id-shaped slug would make GET /organizations/{id_or_slug} ambiguous.
 	if LooksLike("organization", o.OrganizationSlug) {
-		return badRequest("invalid_organization_slug", "organization_slug may not have the shape of an organization_id.")
+		return BadRequest("invalid_organization_slug", "organization_slug may not have the shape of an organization_id.")
 	}
 	return nil
 }

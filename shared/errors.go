@@ -78,7 +78,7 @@ const (
 	TypeConcurrentUpdate    = "concurrent_update"
 )
 
-func badRequest(errType, format string, args ...any) *Error {
+func BadRequest(errType, format string, args ...any) *Error {
 	return Errorf(http.StatusBadRequest, errType, format, args...)
 }
 

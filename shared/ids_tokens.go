@@ -6,7 +6,7 @@ import (
 	"github.com/google/uuid"
 )
 
-func idUUID(id string) (uuid.UUID, error) {
+func UUIDOf(id string) (uuid.UUID, error) {
 	if len(id) < 36 {
 		return uuid.UUID{}, Internal(errInvalidID)
 	}

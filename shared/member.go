@@ -181,24 +181,24 @@ func (m Member) Validate() error {
 	}
 	switch {
 	case len(m.Name) > MaxNameLength:
-		return badRequest("invalid_name", "name must be at most %d characters.", MaxNameLength)
+		return BadRequest("invalid_name", "name must be at most %d characters.", MaxNameLength)
 	case !ValidName(m.Name):
-		return badRequest("invalid_name", "name may not contain control or invisible characters.")
+		return BadRequest("invalid_name", "name may not contain control or invisible characters.")
 	case len(m.ExternalID) > MaxExternalIDLength:
-		return badRequest("invalid_external_id", "external_id must be at most %d characters.", MaxExternalIDLength)
+		return BadRequest("invalid_external_id", "external_id must be at most %d characters.", MaxExternalIDLength)
 	case len(m.MFAPhoneNumber) > 32:
-		return badRequest("invalid_phone_number", "mfa_phone_number is not a valid phone number.")
+		return BadRequest("invalid_phone_number", "mfa_phone_number is not a valid phone number.")
 	case m.DefaultMFAMethod != "" && !slices.Contains(mfaMethodValues, m.DefaultMFAMethod):
-		return badRequest("invalid_default_mfa_method", "default_mfa_method must be one of %s.", strings.Join(mfaMethodValues, ", "))
+		return BadRequest("invalid_default_mfa_method", "default_mfa_method must be one of %s.", strings.Join(mfaMethodValues, ", "))
 	case len(m.DirectRoles) > MaxListLength:
-		return badRequest("too_many_roles", "A member may have at most %d roles.", MaxListLength)
+		return BadRequest("too_many_roles", "A member may have at most %d roles.", MaxListLength)
 	}
 	for _, r := range m.DirectRoles {
 		if r == RoleMember {
-			return badRequest("invalid_rbac_stytch_role_edit", "stytch_member is held by every member and cannot be assigned.")
+			return BadRequest("invalid_rbac_stytch_role_edit", "stytch_member is held by every member and cannot be assigned.")
 		}
 		if !roleIDPattern.MatchString(r) {
-			return badRequest("invalid_rbac_role_id", "%q is not a valid role_id.", r)
+			return BadRequest("invalid_rbac_role_id", "%q is not a valid role_id.", r)
 		}
 	}
 	if err := ValidateMetadata("trusted_metadata", m.TrustedMetadata); err != nil {

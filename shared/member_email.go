@@ -79,7 +79,7 @@ func (m Member) Accepts(issued time.Time) bool { return issued.After(m.TokensVal
 // both (which must then name the same one), freeing it for other members.
 func (m Member) UnlinkRetiredEmail(emailID, email string) (Member, error) {
 	if emailID == "" && email == "" {
-		return m, badRequest(TypeBadRequest, "email_id or email_address is required.")
+		return m, BadRequest(TypeBadRequest, "email_id or email_address is required.")
 	}
 	if email != "" {
 		e, err := NormalizeEmail(email)

@@ -266,21 +266,21 @@ func lowerAll(in []string) []string {
 func (o Organization) Validate() error {
 	switch {
 	case o.OrganizationName == "":
-		return badRequest("invalid_organization_name", "organization_name is required.")
+		return BadRequest("invalid_organization_name", "organization_name is required.")
 	case len(o.OrganizationName) > MaxNameLength:
-		return badRequest("invalid_organization_name", "organization_name must be at most %d characters.", MaxNameLength)
+		return BadRequest("invalid_organization_name", "organization_name must be at most %d characters.", MaxNameLength)
 	case !ValidName(o.OrganizationName):
-		return badRequest("invalid_organization_name", "organization_name may not contain control or invisible characters.")
+		return BadRequest("invalid_organization_name", "organization_name may not contain control or invisible characters.")
 	case !slugPattern.MatchString(o.OrganizationSlug):
-		return badRequest("invalid_organization_slug",
+		return BadRequest("invalid_organization_slug",
 			"The organization_slug must be 2 to 128 characters long and may only contain alphanumerics and the reserved characters '-', '.', '_', or '~'.")
 	case len(o.OrganizationLogoURL) > MaxURLLength:
-		return badRequest("invalid_organization_logo_url", "organization_logo_url is too long.")
+		return BadRequest("invalid_organization_logo_url", "organization_logo_url is too long.")
 	case len(o.OrganizationExternalID) > MaxExternalIDLength:
-		return badRequest("invalid_organization_external_id", "organization_external_id must be at most %d characters.", MaxExternalIDLength)
+		return BadRequest("invalid_organization_external_id", "organization_external_id must be at most %d characters.", MaxExternalIDLength)
 	}
 	if o.OrganizationLogoURL != "" && !strings.HasPrefix(o.OrganizationLogoURL, "https://") && !strings.HasPrefix(o.OrganizationLogoURL, "http://") {
-		return badRequest("invalid_organization_logo_url", "organization_logo_url must be an http(s) URL.")
+		return BadRequest("invalid_organization_logo_url", "organization_logo_url must be an http(s) URL.")
 	}
 	if err := ValidateMetadata("trusted_metadata", o.TrustedMetadata); err != nil {
 		return err
@@ -301,7 +301,7 @@ func (o Organization) Validate() error {
 	}
 	for _, e := range enums {
 		if !slices.Contains(e.allowed, e.value) {
-			return badRequest("invalid_"+e.field, "%s must be one of %s.", e.field, strings.Join(e.allowed, ", "))
+			return BadRequest("invalid_"+e.field, "%s must be one of %s.", e.field, strings.Join(e.allowed, ", "))
 		}
 	}
 	if err := validateList("allowed_auth_methods", o.AllowedAuthMethods, authMethodValues); err != nil {
@@ -311,10 +311,10 @@ func (o Organization) Validate() error {
 		return err
 	}
 	if o.AuthMethods == Restricted && len(o.AllowedAuthMethods) == 0 {
-		return badRequest("allowed_auth_methods_required_for_restricted", "Allowed auth methods must be set for 'RESTRICTED' auth methods")
+		return BadRequest("allowed_auth_methods_required_for_restricted", "Allowed auth methods must be set for 'RESTRICTED' auth methods")
 	}
 	if o.MFAMethods == Restricted && len(o.AllowedMFAMethods) == 0 {
-		return badRequest("invalid_allowed_mfa_methods", "allowed_mfa_methods must name at least one method when mfa_methods is RESTRICTED.")
+		return BadRequest("invalid_allowed_mfa_methods", "allowed_mfa_methods must name at least one method when mfa_methods is RESTRICTED.")
 	}
 	for _, list := range []struct {
 		field   string
@@ -325,11 +325,11 @@ func (o Organization) Validate() error {
 		}
 	}
 	if len(o.RBACEmailImplicitRoleAssignments) > MaxListLength {
-		return badRequest("invalid_rbac_email_implicit_role_assignments", "Too many role assignments.")
+		return BadRequest("invalid_rbac_email_implicit_role_assignments", "Too many role assignments.")
 	}
 	for _, a := range o.RBACEmailImplicitRoleAssignments {
 		if !validDomain(a.Domain) || !roleIDPattern.MatchString(a.RoleID) {
-			return badRequest("invalid_rbac_email_implicit_role_assignments", "Each assignment needs a valid domain and role_id.")
+			return BadRequest("invalid_rbac_email_implicit_role_assignments", "Each assignment needs a valid domain and role_id.")
 		}
 	}
 	for _, l := range []struct {
@@ -341,7 +341,7 @@ func (o Organization) Validate() error {
 		{"allowed_third_party_connected_apps", o.AllowedThirdPartyConnectedApps},
 	} {
 		if len(l.items) > MaxListLength {
-			return badRequest("invalid_"+l.field, "%s may have at most %d entries.", l.field, MaxListLength)
+			return BadRequest("invalid_"+l.field, "%s may have at most %d entries.", l.field, MaxListLength)
 		}
 	}
 	if err := ValidateMetadata("allowed_oauth_tenants", o.AllowedOAuthTenants); err != nil {
@@ -352,11 +352,11 @@ func (o Organization) Validate() error {
 
 func validateList(field string, values, allowed []string) error {
 	if len(values) > len(allowed) {
-		return badRequest("invalid_"+field, "%s has too many entries.", field)
+		return BadRequest("invalid_"+field, "%s has too many entries.", field)
 	}
 	for _, v := range values {
 		if !slices.Contains(allowed, v) {
-			return badRequest("invalid_"+field, "%s: %q is not one of %s.", field, v, strings.Join(allowed, ", "))
+			return BadRequest("invalid_"+field, "%s: %q is not one of %s.", field, v, strings.Join(allowed, ", "))
 		}
 	}
 	return nil
@@ -364,14 +364,14 @@ func validateList(field string, values, allowed []string) error {
 
 func validateDomains(field string, domains []string) error {
 	if len(domains) > MaxListLength {
-		return badRequest("invalid_"+field, "%s may have at most %d domains.", field, MaxListLength)
+		return BadRequest("invalid_"+field, "%s may have at most %d domains.", field, MaxListLength)
 	}
 	for _, d := range domains {
 		if !validDomain(d) {
-			return badRequest("organization_settings_invalid_domain", "%s: %q is not a valid domain.", field, d)
+			return BadRequest("organization_settings_invalid_domain", "%s: %q is not a valid domain.", field, d)
 		}
 		if IsConsumerDomain(d) {
-			return badRequest("organization_settings_domain_too_common",
+			return BadRequest("organization_settings_domain_too_common",
 				"%s: %q is a common email provider; anyone could sign up with it, so it cannot be allowed.", field, d)
 		}
 	}
@@ -385,11 +385,11 @@ func ValidateMetadata(field string, m map[string]any) error {
 		return err
 	}
 	if len(m) > MaxMetadataKeys {
-		return badRequest("metadata_too_many_keys", "%s may have at most %d top-level keys.", field, MaxMetadataKeys)
+		return BadRequest("metadata_too_many_keys", "%s may have at most %d top-level keys.", field, MaxMetadataKeys)
 	}
 	b, err := json.Marshal(m)
 	if err != nil || len(b) > MaxMetadataBytes {
-		return badRequest("metadata_too_large", "%s must be at most %d bytes of JSON.", field, MaxMetadataBytes)
+		return BadRequest("metadata_too_large", "%s must be at most %d bytes of JSON.", field, MaxMetadataBytes)
 	}
 	return nil
 }

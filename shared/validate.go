@@ -59,7 +59,7 @@ func invalidDocument(field, format string, args ...any) *Error {
 	if field == "session_custom_claims" {
 		errType = "invalid_session_custom_claims"
 	}
-	e := badRequest(errType, format, args...)
+	e := BadRequest(errType, format, args...)
 	e.Message = field + ": " + e.Message
 	return e
 }

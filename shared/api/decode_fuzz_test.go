@@ -7,6 +7,10 @@ import (
 	"testing"
 
 	latchkey "github.com/latchkey/latchkey/shared"
+	"github.com/latchkey/latchkey/shared/authn"
+	"github.com/latchkey/latchkey/shared/discovery"
+	"github.com/latchkey/latchkey/shared/magiclink"
+	"github.com/latchkey/latchkey/shared/orgs"
 )
 
 // FuzzDecode feeds arbitrary bodies to the decoder of every request type the API accepts: it
@@ -20,11 +24,11 @@ func FuzzDecode(f *testing.F) {
 	f.Add(bytes.Repeat([]byte(`[`), 70<<10))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		targets := []any{
-			&latchkey.OrganizationPatch{}, &latchkey.MemberPatch{}, &latchkey.SearchRequest{},
-			&latchkey.LoginOrSignupRequest{}, &latchkey.InviteRequest{}, &latchkey.AuthenticateRequest{},
-			&latchkey.SessionAuthenticateRequest{}, &latchkey.RevokeRequest{}, &latchkey.DiscoverySendRequest{},
-			&latchkey.DiscoveryAuthenticateRequest{}, &latchkey.DiscoveryListRequest{}, &latchkey.ExchangeRequest{},
-			&latchkey.DiscoveryCreateRequest{},
+			&latchkey.OrganizationPatch{}, &latchkey.MemberPatch{}, &orgs.SearchRequest{},
+			&magiclink.LoginOrSignupRequest{}, &magiclink.InviteRequest{}, &magiclink.AuthenticateRequest{},
+			&authn.SessionAuthenticateRequest{}, &authn.RevokeRequest{}, &magiclink.DiscoverySendRequest{},
+			&magiclink.DiscoveryAuthenticateRequest{}, &discovery.ListRequest{}, &authn.ExchangeRequest{},
+			&discovery.CreateRequest{},
 		}
 		for _, v := range targets {
 			r := httptest.NewRequest("POST", "/", bytes.NewReader(body))

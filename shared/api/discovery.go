@@ -3,11 +3,13 @@ package api
 import (
 	"net/http"
 
-	latchkey "github.com/latchkey/latchkey/shared"
+	"github.com/latchkey/latchkey/shared/authn"
+	"github.com/latchkey/latchkey/shared/discovery"
+	"github.com/latchkey/latchkey/shared/magiclink"
 )
 
 func (s *Server) discoverySend(r *http.Request) (stamper, error) {
-	var req latchkey.DiscoverySendRequest
+	var req magiclink.DiscoverySendRequest
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
@@ -19,13 +21,13 @@ func (s *Server) discoverySend(r *http.Request) (stamper, error) {
 
 type discoveryAuthenticateResponse struct {
 	envelope
-	IntermediateSessionToken string                            `json:"intermediate_session_token"`
-	EmailAddress             string                            `json:"email_address"`
-	DiscoveredOrganizations  []latchkey.DiscoveredOrganization `json:"discovered_organizations"`
+	IntermediateSessionToken string                         `json:"intermediate_session_token"`
+	EmailAddress             string                         `json:"email_address"`
+	DiscoveredOrganizations  []authn.DiscoveredOrganization `json:"discovered_organizations"`
 }
 
 func (s *Server) discoveryAuthenticate(r *http.Request) (stamper, error) {
-	var req latchkey.DiscoveryAuthenticateRequest
+	var req magiclink.DiscoveryAuthenticateRequest
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
@@ -39,13 +41,13 @@ func (s *Server) discoveryAuthenticate(r *http.Request) (stamper, error) {
 
 type discoveryListResponse struct {
 	envelope
-	EmailAddress            string                            `json:"email_address"`
-	DiscoveredOrganizations []latchkey.DiscoveredOrganization `json:"discovered_organizations"`
-	OrganizationIDHint      *string                           `json:"organization_id_hint"`
+	EmailAddress            string                         `json:"email_address"`
+	DiscoveredOrganizations []authn.DiscoveredOrganization `json:"discovered_organizations"`
+	OrganizationIDHint      *string                        `json:"organization_id_hint"`
 }
 
 func (s *Server) discoveryOrganizations(r *http.Request) (stamper, error) {
-	var req latchkey.DiscoveryListRequest
+	var req discovery.ListRequest
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
@@ -61,7 +63,7 @@ func (s *Server) discoveryOrganizations(r *http.Request) (stamper, error) {
 }
 
 func (s *Server) exchangeIntermediateSession(r *http.Request) (stamper, error) {
-	var req latchkey.ExchangeRequest
+	var req authn.ExchangeRequest
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
@@ -74,7 +76,7 @@ func (s *Server) exchangeIntermediateSession(r *http.Request) (stamper, error) {
 }
 
 func (s *Server) createOrganizationFromDiscovery(r *http.Request) (stamper, error) {
-	var req latchkey.DiscoveryCreateRequest
+	var req discovery.CreateRequest
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
@@ -87,7 +89,7 @@ func (s *Server) createOrganizationFromDiscovery(r *http.Request) (stamper, erro
 }
 
 func (s *Server) exchangeSession(r *http.Request) (stamper, error) {
-	var req latchkey.ExchangeRequest
+	var req authn.ExchangeRequest
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}

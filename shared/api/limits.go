@@ -6,6 +6,7 @@ import (
 	"regexp"
 
 	latchkey "github.com/latchkey/latchkey/shared"
+	"github.com/latchkey/latchkey/shared/authn"
 	"github.com/latchkey/latchkey/shared/scim"
 )
 
@@ -21,7 +22,7 @@ var tooLongAnswers = map[string]func() error{
 	"organization_ids":     func() error { return latchkey.OrganizationNotFound() },
 	"member_id":            func() error { return latchkey.MemberNotFound() },
 	"invited_by_member_id": func() error { return latchkey.MemberNotFound() },
-	"member_session_id":    func() error { return latchkey.SessionNotFound() },
+	"member_session_id":    func() error { return authn.SessionNotFound() },
 	"connection_id": func() error {
 		return latchkey.Errorf(http.StatusNotFound, "scim_connection_not_found", "SCIM connection could not be found.")
 	},

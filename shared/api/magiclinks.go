@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	latchkey "github.com/latchkey/latchkey/shared"
+	"github.com/latchkey/latchkey/shared/authn"
+	"github.com/latchkey/latchkey/shared/magiclink"
 )
 
 type loginOrSignupResponse struct {
@@ -15,7 +17,7 @@ type loginOrSignupResponse struct {
 }
 
 func (s *Server) loginOrSignup(r *http.Request) (stamper, error) {
-	var req latchkey.LoginOrSignupRequest
+	var req magiclink.LoginOrSignupRequest
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
@@ -28,7 +30,7 @@ func (s *Server) loginOrSignup(r *http.Request) (stamper, error) {
 }
 
 func (s *Server) invite(r *http.Request) (stamper, error) {
-	var req latchkey.InviteRequest
+	var req magiclink.InviteRequest
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
@@ -38,23 +40,23 @@ func (s *Server) invite(r *http.Request) (stamper, error) {
 
 type authenticateResponse struct {
 	envelope
-	MemberID                 string                    `json:"member_id"`
-	OrganizationID           string                    `json:"organization_id"`
-	MethodID                 string                    `json:"method_id"`
-	ResetSessions            bool                      `json:"reset_sessions"`
-	Member                   latchkey.Member           `json:"member"`
-	Organization             latchkey.Organization     `json:"organization"`
-	SessionToken             string                    `json:"session_token"`
-	SessionJWT               string                    `json:"session_jwt"`
-	MemberSession            *latchkey.Session         `json:"member_session"`
-	IntermediateSessionToken string                    `json:"intermediate_session_token"`
-	MemberAuthenticated      bool                      `json:"member_authenticated"`
-	MFARequired              *latchkey.MFARequired     `json:"mfa_required"`
-	PrimaryRequired          *latchkey.PrimaryRequired `json:"primary_required"`
-	MemberDevice             *map[string]any           `json:"member_device"`
+	MemberID                 string                 `json:"member_id"`
+	OrganizationID           string                 `json:"organization_id"`
+	MethodID                 string                 `json:"method_id"`
+	ResetSessions            bool                   `json:"reset_sessions"`
+	Member                   latchkey.Member        `json:"member"`
+	Organization             latchkey.Organization  `json:"organization"`
+	SessionToken             string                 `json:"session_token"`
+	SessionJWT               string                 `json:"session_jwt"`
+	MemberSession            *authn.Session         `json:"member_session"`
+	IntermediateSessionToken string                 `json:"intermediate_session_token"`
+	MemberAuthenticated      bool                   `json:"member_authenticated"`
+	MFARequired              *authn.MFARequired     `json:"mfa_required"`
+	PrimaryRequired          *authn.PrimaryRequired `json:"primary_required"`
+	MemberDevice             *map[string]any        `json:"member_device"`
 }
 
-func authenticateBody(res latchkey.AuthResult) *authenticateResponse {
+func authenticateBody(res authn.Result) *authenticateResponse {
 	out := &authenticateResponse{
 		MemberID: res.Member.MemberID, OrganizationID: res.Organization.OrganizationID, Member: res.Member,
 		Organization: res.Organization, SessionToken: res.SessionToken, SessionJWT: res.SessionJWT,
@@ -71,12 +73,12 @@ func authenticateBody(res latchkey.AuthResult) *authenticateResponse {
 	if res.Member.MemberID != "" {
 		m = &res.Member
 	}
-	out.PrimaryRequired, out.MFARequired = latchkey.Requirements(latchkey.Admission{PrimaryRequired: res.PrimaryRequired, MFARequired: res.MFARequired}, m)
+	out.PrimaryRequired, out.MFARequired = authn.Requirements(latchkey.Admission{PrimaryRequired: res.PrimaryRequired, MFARequired: res.MFARequired}, m)
 	return out
 }
 
 func (s *Server) authenticateMagicLink(r *http.Request) (stamper, error) {
-	var req latchkey.AuthenticateRequest
+	var req magiclink.AuthenticateRequest
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}

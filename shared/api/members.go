@@ -4,6 +4,8 @@ import (
 	"net/http"
 
 	latchkey "github.com/latchkey/latchkey/shared"
+	"github.com/latchkey/latchkey/shared/magiclink"
+	"github.com/latchkey/latchkey/shared/orgs"
 )
 
 type memberResponse struct {
@@ -28,7 +30,7 @@ type memberDeleteResponse struct {
 type memberSearchResponse struct {
 	envelope
 	Members         []latchkey.Member                `json:"members"`
-	ResultsMetadata latchkey.ResultsMetadata         `json:"results_metadata"`
+	ResultsMetadata orgs.ResultsMetadata             `json:"results_metadata"`
 	Organizations   map[string]latchkey.Organization `json:"organizations"`
 }
 
@@ -91,7 +93,7 @@ type unlinkRetiredEmailResponse struct {
 
 func (s *Server) unlinkRetiredEmail(r *http.Request) (stamper, error) {
 	org := orgScope(r)
-	var req latchkey.UnlinkRetiredEmailRequest
+	var req orgs.UnlinkRetiredEmailRequest
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
@@ -104,7 +106,7 @@ func (s *Server) unlinkRetiredEmail(r *http.Request) (stamper, error) {
 
 func (s *Server) startEmailUpdate(r *http.Request) (stamper, error) {
 	org := orgScope(r)
-	var req latchkey.StartEmailUpdateRequest
+	var req magiclink.StartEmailUpdateRequest
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
@@ -112,7 +114,7 @@ func (s *Server) startEmailUpdate(r *http.Request) (stamper, error) {
 }
 
 func (s *Server) searchMembers(r *http.Request) (stamper, error) {
-	var req latchkey.SearchRequest
+	var req orgs.SearchRequest
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	latchkey "github.com/latchkey/latchkey/shared"
+	"github.com/latchkey/latchkey/shared/orgs"
 )
 
 type organizationResponse struct {
@@ -18,8 +19,8 @@ type organizationDeleteResponse struct {
 
 type organizationSearchResponse struct {
 	envelope
-	Organizations   []latchkey.Organization  `json:"organizations"`
-	ResultsMetadata latchkey.ResultsMetadata `json:"results_metadata"`
+	Organizations   []latchkey.Organization `json:"organizations"`
+	ResultsMetadata orgs.ResultsMetadata    `json:"results_metadata"`
 }
 
 func (s *Server) createOrganization(r *http.Request) (stamper, error) {
@@ -68,7 +69,7 @@ func (s *Server) deleteOrganization(r *http.Request) (stamper, error) {
 }
 
 func (s *Server) searchOrganizations(r *http.Request) (stamper, error) {
-	var req latchkey.SearchRequest
+	var req orgs.SearchRequest
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}

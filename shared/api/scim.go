@@ -20,7 +20,7 @@ import (
 // own shape (application/scim+json), so its routes use serve rather than handle.
 
 // scimHandler serves a request an identity provider made with a valid bearer token for c.
-type scimHandler func(s *Server, r *http.Request, c latchkey.SCIMConnection) (status int, body any, err error)
+type scimHandler func(s *Server, r *http.Request, c scim.Connection) (status int, body any, err error)
 
 func scimServe(h scimHandler) func(*Server, http.ResponseWriter, *http.Request) {
 	return func(s *Server, w http.ResponseWriter, r *http.Request) {
@@ -44,11 +44,11 @@ func scimServe(h scimHandler) func(*Server, http.ResponseWriter, *http.Request) 
 }
 
 // scimConnection authenticates the bearer token for the connection in the path.
-func (s *Server) scimConnection(r *http.Request) (latchkey.SCIMConnection, error) {
+func (s *Server) scimConnection(r *http.Request) (scim.Connection, error) {
 	scheme, token, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
 	token = strings.TrimSpace(token)
 	if !ok || !strings.EqualFold(scheme, "Bearer") || token == "" {
-		return latchkey.SCIMConnection{}, scim.Errorf(http.StatusUnauthorized, "", "A bearer token is required.")
+		return scim.Connection{}, scim.Errorf(http.StatusUnauthorized, "", "A bearer token is required.")
 	}
 	return s.SCIM.Authenticate(r.Context(), r.PathValue("connection_id"), token)
 }
@@ -242,7 +242,7 @@ func (p *page) body() map[string]any { return scim.ListResponse(p.resources, p.t
 // userKeys are the User attributes an equality filter is answered on by key.
 var userKeys = []string{"id", "userName", "externalId", "emails"}
 
-func (s *Server) scimListUsers(r *http.Request, c latchkey.SCIMConnection) (int, any, error) {
+func (s *Server) scimListUsers(r *http.Request, c scim.Connection) (int, any, error) {
 	params, err := readListParams(r)
 	if err != nil {
 		return 0, nil, err
@@ -291,7 +291,7 @@ func (s *Server) scimListUsers(r *http.Request, c latchkey.SCIMConnection) (int,
 	return http.StatusOK, pg.body(), nil
 }
 
-func (s *Server) scimCreateUser(r *http.Request, c latchkey.SCIMConnection) (int, any, error) {
+func (s *Server) scimCreateUser(r *http.Request, c scim.Connection) (int, any, error) {
 	res, err := readObject(r)
 	if err != nil {
 		return 0, nil, err
@@ -307,7 +307,7 @@ func (s *Server) scimCreateUser(r *http.Request, c latchkey.SCIMConnection) (int
 	return http.StatusCreated, scim.UserResource(m, s.SCIM.SCIMEndpoint(c.ConnectionID)), nil
 }
 
-func (s *Server) scimGetUser(r *http.Request, c latchkey.SCIMConnection) (int, any, error) {
+func (s *Server) scimGetUser(r *http.Request, c scim.Connection) (int, any, error) {
 	m, err := s.SCIM.User(r.Context(), c, r.PathValue("id"))
 	if err != nil {
 		return 0, nil, err
@@ -318,7 +318,7 @@ func (s *Server) scimGetUser(r *http.Request, c latchkey.SCIMConnection) (int, a
 
 // scimReplaceUser is PUT: the body is the whole user (Okta sends it so on every profile
 // change); attributes it leaves out are cleared, except active, which is kept when absent.
-func (s *Server) scimReplaceUser(r *http.Request, c latchkey.SCIMConnection) (int, any, error) {
+func (s *Server) scimReplaceUser(r *http.Request, c scim.Connection) (int, any, error) {
 	res, err := readObject(r)
 	if err != nil {
 		return 0, nil, err
@@ -327,7 +327,7 @@ func (s *Server) scimReplaceUser(r *http.Request, c latchkey.SCIMConnection) (in
 	if err != nil {
 		return 0, nil, err
 	}
-	m, err := s.SCIM.UpdateUser(r.Context(), c, r.PathValue("id"), func(latchkey.Member) (latchkey.SCIMUser, error) { return u, nil })
+	m, err := s.SCIM.UpdateUser(r.Context(), c, r.PathValue("id"), func(latchkey.Member) (scim.SCIMUser, error) { return u, nil })
 	if err != nil {
 		return 0, nil, err
 	}
@@ -336,16 +336,16 @@ func (s *Server) scimReplaceUser(r *http.Request, c latchkey.SCIMConnection) (in
 
 // scimPatchUser applies the operations to the user as it is now, and stores the result as if
 // it had been PUT.
-func (s *Server) scimPatchUser(r *http.Request, c latchkey.SCIMConnection) (int, any, error) {
+func (s *Server) scimPatchUser(r *http.Request, c scim.Connection) (int, any, error) {
 	var p scim.PatchRequest
 	if err := readResource(r, &p); err != nil {
 		return 0, nil, err
 	}
 	endpoint := s.SCIM.SCIMEndpoint(c.ConnectionID)
-	m, err := s.SCIM.UpdateUser(r.Context(), c, r.PathValue("id"), func(m latchkey.Member) (latchkey.SCIMUser, error) {
+	m, err := s.SCIM.UpdateUser(r.Context(), c, r.PathValue("id"), func(m latchkey.Member) (scim.SCIMUser, error) {
 		out, err := scim.ApplyPatch(scim.UserResource(m, endpoint), p, scim.User)
 		if err != nil {
-			return latchkey.SCIMUser{}, err
+			return scim.SCIMUser{}, err
 		}
 		return scim.UserFromResource(out)
 	})
@@ -355,13 +355,13 @@ func (s *Server) scimPatchUser(r *http.Request, c latchkey.SCIMConnection) (int,
 	return http.StatusOK, scim.UserResource(m, endpoint), nil
 }
 
-func (s *Server) scimDeleteUser(r *http.Request, c latchkey.SCIMConnection) (int, any, error) {
+func (s *Server) scimDeleteUser(r *http.Request, c scim.Connection) (int, any, error) {
 	return http.StatusNoContent, nil, s.SCIM.DeleteUser(r.Context(), c, r.PathValue("id"))
 }
 
 var groupKeys = []string{"id", "displayName"}
 
-func (s *Server) scimListGroups(r *http.Request, c latchkey.SCIMConnection) (int, any, error) {
+func (s *Server) scimListGroups(r *http.Request, c scim.Connection) (int, any, error) {
 	params, err := readListParams(r)
 	if err != nil {
 		return 0, nil, err
@@ -377,18 +377,18 @@ func (s *Server) scimListGroups(r *http.Request, c latchkey.SCIMConnection) (int
 		lookups, keyed = scim.Lookups(params.filter, scim.Group, groupKeys)
 	}
 	if !keyed {
-		err := s.SCIM.EachGroup(r.Context(), c, members, func(g latchkey.SCIMGroup) bool {
+		err := s.SCIM.EachGroup(r.Context(), c, members, func(g scim.SCIMGroup) bool {
 			pg.add(scim.GroupResource(g, endpoint, members))
 			return true
 		})
 		return http.StatusOK, pg.body(), err
 	}
-	found := map[string]latchkey.SCIMGroup{}
+	found := map[string]scim.SCIMGroup{}
 	for _, l := range lookups {
 		if latchkey.KeyTooLong(l.Value) {
 			continue // longer than any stored value: it matches nothing
 		}
-		var gs []latchkey.SCIMGroup
+		var gs []scim.SCIMGroup
 		switch l.Attribute {
 		case "id":
 			g, err := s.SCIM.Group(r.Context(), c, l.Value, members)
@@ -396,7 +396,7 @@ func (s *Server) scimListGroups(r *http.Request, c latchkey.SCIMConnection) (int
 				return 0, nil, err
 			}
 			if err == nil {
-				gs = []latchkey.SCIMGroup{g}
+				gs = []scim.SCIMGroup{g}
 			}
 		case "displayName":
 			if gs, err = s.SCIM.GroupsByName(r.Context(), c, l.Value, members); err != nil {
@@ -413,7 +413,7 @@ func (s *Server) scimListGroups(r *http.Request, c latchkey.SCIMConnection) (int
 	return http.StatusOK, pg.body(), nil
 }
 
-func (s *Server) scimCreateGroup(r *http.Request, c latchkey.SCIMConnection) (int, any, error) {
+func (s *Server) scimCreateGroup(r *http.Request, c scim.Connection) (int, any, error) {
 	res, err := readObject(r)
 	if err != nil {
 		return 0, nil, err
@@ -429,7 +429,7 @@ func (s *Server) scimCreateGroup(r *http.Request, c latchkey.SCIMConnection) (in
 	return http.StatusCreated, scim.GroupResource(g, s.SCIM.SCIMEndpoint(c.ConnectionID), true), nil
 }
 
-func (s *Server) scimGetGroup(r *http.Request, c latchkey.SCIMConnection) (int, any, error) {
+func (s *Server) scimGetGroup(r *http.Request, c scim.Connection) (int, any, error) {
 	attrs, except := projection(r.URL.Query())
 	members := wants(attrs, except, "members")
 	g, err := s.SCIM.Group(r.Context(), c, r.PathValue("id"), members)
@@ -439,7 +439,7 @@ func (s *Server) scimGetGroup(r *http.Request, c latchkey.SCIMConnection) (int, 
 	return http.StatusOK, project(scim.GroupResource(g, s.SCIM.SCIMEndpoint(c.ConnectionID), members), attrs, except), nil
 }
 
-func (s *Server) scimReplaceGroup(r *http.Request, c latchkey.SCIMConnection) (int, any, error) {
+func (s *Server) scimReplaceGroup(r *http.Request, c scim.Connection) (int, any, error) {
 	res, err := readObject(r)
 	if err != nil {
 		return 0, nil, err
@@ -448,7 +448,7 @@ func (s *Server) scimReplaceGroup(r *http.Request, c latchkey.SCIMConnection) (i
 	if err != nil {
 		return 0, nil, err
 	}
-	g, err := s.SCIM.UpdateGroup(r.Context(), c, r.PathValue("id"), func(latchkey.SCIMGroup) (latchkey.SCIMGroupInput, error) { return in, nil })
+	g, err := s.SCIM.UpdateGroup(r.Context(), c, r.PathValue("id"), func(scim.SCIMGroup) (scim.GroupInput, error) { return in, nil })
 	if err != nil {
 		return 0, nil, err
 	}
@@ -457,45 +457,45 @@ func (s *Server) scimReplaceGroup(r *http.Request, c latchkey.SCIMConnection) (i
 
 // scimPatchGroup answers 204: group patches carry membership changes of possibly large
 // groups, and Okta and Entra ID both accept 204 (RFC 7644 §3.5.2 allows it).
-func (s *Server) scimPatchGroup(r *http.Request, c latchkey.SCIMConnection) (int, any, error) {
+func (s *Server) scimPatchGroup(r *http.Request, c scim.Connection) (int, any, error) {
 	var p scim.PatchRequest
 	if err := readResource(r, &p); err != nil {
 		return 0, nil, err
 	}
 	endpoint := s.SCIM.SCIMEndpoint(c.ConnectionID)
-	_, err := s.SCIM.UpdateGroup(r.Context(), c, r.PathValue("id"), func(g latchkey.SCIMGroup) (latchkey.SCIMGroupInput, error) {
+	_, err := s.SCIM.UpdateGroup(r.Context(), c, r.PathValue("id"), func(g scim.SCIMGroup) (scim.GroupInput, error) {
 		out, err := scim.ApplyPatch(scim.GroupResource(g, endpoint, true), p, scim.Group)
 		if err != nil {
-			return latchkey.SCIMGroupInput{}, err
+			return scim.GroupInput{}, err
 		}
 		return scim.GroupFromResource(out)
 	})
 	return http.StatusNoContent, nil, err
 }
 
-func (s *Server) scimDeleteGroup(r *http.Request, c latchkey.SCIMConnection) (int, any, error) {
+func (s *Server) scimDeleteGroup(r *http.Request, c scim.Connection) (int, any, error) {
 	return http.StatusNoContent, nil, s.SCIM.DeleteGroup(r.Context(), c, r.PathValue("id"))
 }
 
-func (s *Server) scimServiceProviderConfig(_ *http.Request, c latchkey.SCIMConnection) (int, any, error) {
+func (s *Server) scimServiceProviderConfig(_ *http.Request, c scim.Connection) (int, any, error) {
 	return http.StatusOK, scim.ServiceProviderConfig(s.SCIM.SCIMEndpoint(c.ConnectionID)), nil
 }
 
-func (s *Server) scimResourceTypes(_ *http.Request, c latchkey.SCIMConnection) (int, any, error) {
+func (s *Server) scimResourceTypes(_ *http.Request, c scim.Connection) (int, any, error) {
 	all := scim.ResourceTypes(s.SCIM.SCIMEndpoint(c.ConnectionID))
 	return http.StatusOK, scim.ListResponse(all, len(all), 1), nil
 }
 
-func (s *Server) scimResourceType(r *http.Request, c latchkey.SCIMConnection) (int, any, error) {
+func (s *Server) scimResourceType(r *http.Request, c scim.Connection) (int, any, error) {
 	return byID(scim.ResourceTypes(s.SCIM.SCIMEndpoint(c.ConnectionID)), r.PathValue("id"), "resource type")
 }
 
-func (s *Server) scimSchemas(_ *http.Request, c latchkey.SCIMConnection) (int, any, error) {
+func (s *Server) scimSchemas(_ *http.Request, c scim.Connection) (int, any, error) {
 	all := scim.Schemas(s.SCIM.SCIMEndpoint(c.ConnectionID))
 	return http.StatusOK, scim.ListResponse(all, len(all), 1), nil
 }
 
-func (s *Server) scimSchema(r *http.Request, c latchkey.SCIMConnection) (int, any, error) {
+func (s *Server) scimSchema(r *http.Request, c scim.Connection) (int, any, error) {
 	return byID(scim.Schemas(s.SCIM.SCIMEndpoint(c.ConnectionID)), r.PathValue("id"), "schema")
 }
 

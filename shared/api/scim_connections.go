@@ -6,6 +6,7 @@ import (
 	"time"
 
 	latchkey "github.com/latchkey/latchkey/shared"
+	"github.com/latchkey/latchkey/shared/scim"
 )
 
 // scimConnectionView is Stytch's SCIMConnection in its three forms: with the bearer token
@@ -51,7 +52,7 @@ type scimGroupsResponse struct {
 
 // view shows a connection with its tokens' last four digits; tokens themselves are added
 // only by the calls that issue them.
-func (s *Server) view(c latchkey.SCIMConnection) scimConnectionView {
+func (s *Server) view(c scim.Connection) scimConnectionView {
 	roles := c.GroupRoles
 	if roles == nil {
 		roles = []latchkey.SCIMGroupRole{}
@@ -61,7 +62,7 @@ func (s *Server) view(c latchkey.SCIMConnection) scimConnectionView {
 		BearerTokenLastFour: c.TokenLastFour, NextBearerTokenLastFour: c.NextTokenLastFour, GroupRoles: roles}
 }
 
-func (s *Server) connectionBody(c latchkey.SCIMConnection, err error) (stamper, error) {
+func (s *Server) connectionBody(c scim.Connection, err error) (stamper, error) {
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +94,7 @@ func (s *Server) getSCIMConnection(r *http.Request) (stamper, error) {
 
 func (s *Server) updateSCIMConnection(r *http.Request) (stamper, error) {
 	org := orgScope(r)
-	var p latchkey.SCIMConnectionPatch
+	var p scim.ConnectionPatch
 	if err := decode(r, &p); err != nil {
 		return nil, err
 	}

@@ -11,7 +11,12 @@ import (
 	"github.com/google/uuid"
 
 	latchkey "github.com/latchkey/latchkey/shared"
+	"github.com/latchkey/latchkey/shared/authn"
 	"github.com/latchkey/latchkey/shared/callcount"
+	"github.com/latchkey/latchkey/shared/discovery"
+	"github.com/latchkey/latchkey/shared/magiclink"
+	"github.com/latchkey/latchkey/shared/orgs"
+	"github.com/latchkey/latchkey/shared/scim"
 	"github.com/latchkey/latchkey/shared/tokens"
 )
 
@@ -21,11 +26,11 @@ type handlerFunc func(s *Server, r *http.Request) (stamper, error)
 // Server holds what the handlers need.
 type Server struct {
 	ProjectID  string
-	Orgs       *latchkey.Service
-	Sessions   *latchkey.Authn
-	MagicLinks *latchkey.MagicLinks
-	Discovery  *latchkey.Discovery
-	SCIM       *latchkey.SCIM
+	Orgs       *orgs.Service
+	Sessions   *authn.Service
+	MagicLinks *magiclink.Service
+	Discovery  *discovery.Service
+	SCIM       *scim.Service
 	Keys       *tokens.KeySet
 	Project    *ProjectAuth
 	Log        *slog.Logger

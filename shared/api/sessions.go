@@ -4,11 +4,12 @@ import (
 	"net/http"
 
 	latchkey "github.com/latchkey/latchkey/shared"
+	"github.com/latchkey/latchkey/shared/authn"
 )
 
 type sessionAuthenticateResponse struct {
 	envelope
-	MemberSession latchkey.Session      `json:"member_session"`
+	MemberSession authn.Session         `json:"member_session"`
 	SessionToken  string                `json:"session_token"`
 	SessionJWT    string                `json:"session_jwt"`
 	Member        latchkey.Member       `json:"member"`
@@ -17,7 +18,7 @@ type sessionAuthenticateResponse struct {
 }
 
 func (s *Server) authenticateSession(r *http.Request) (stamper, error) {
-	var req latchkey.SessionAuthenticateRequest
+	var req authn.SessionAuthenticateRequest
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
@@ -32,7 +33,7 @@ func (s *Server) authenticateSession(r *http.Request) (stamper, error) {
 
 type sessionsResponse struct {
 	envelope
-	MemberSessions []latchkey.Session `json:"member_sessions"`
+	MemberSessions []authn.Session `json:"member_sessions"`
 }
 
 func (s *Server) getSessions(r *http.Request) (stamper, error) {
@@ -46,7 +47,7 @@ func (s *Server) getSessions(r *http.Request) (stamper, error) {
 }
 
 func (s *Server) revokeSession(r *http.Request) (stamper, error) {
-	var req latchkey.RevokeRequest
+	var req authn.RevokeRequest
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}

@@ -21,7 +21,12 @@ import (
 
 	latchkey "github.com/latchkey/latchkey/shared"
 	"github.com/latchkey/latchkey/shared/api"
+	"github.com/latchkey/latchkey/shared/authn"
+	"github.com/latchkey/latchkey/shared/discovery"
+	"github.com/latchkey/latchkey/shared/magiclink"
 	"github.com/latchkey/latchkey/shared/mail"
+	"github.com/latchkey/latchkey/shared/orgs"
+	"github.com/latchkey/latchkey/shared/scim"
 	"github.com/latchkey/latchkey/shared/store"
 	"github.com/latchkey/latchkey/shared/tokens"
 )
@@ -133,24 +138,24 @@ func Build(ctx context.Context, c Config, logOut io.Writer) (*App, error) {
 	}
 	// The one door first: every capability that lets a person in, or revokes a session, goes
 	// through it.
-	auth := &latchkey.Authn{Store: st, Clock: clock, IDs: ids, JWT: tokens.SessionJWT{Keys: keys, ProjectID: c.ProjectID}}
+	auth := &authn.Service{Store: st, Clock: clock, IDs: ids, JWT: tokens.SessionJWT{Keys: keys, ProjectID: c.ProjectID}}
 	baseURL := c.BaseURL
 	if baseURL == "" {
 		baseURL = DefaultBaseURL
 	}
 	srv := &api.Server{
 		ProjectID: c.ProjectID,
-		Orgs:      &latchkey.Service{Store: st, Clock: clock, IDs: ids, Sessions: auth},
+		Orgs:      &orgs.Service{Store: st, Clock: clock, IDs: ids, Sessions: auth},
 		Sessions:  auth,
-		MagicLinks: &latchkey.MagicLinks{
+		MagicLinks: &magiclink.Service{
 			Auth: auth, Store: st, Clock: clock, IDs: ids,
 			Mail:              mail.NewSES(awsCfg, c.SESEndpoint, c.Sender),
-			Redirects:         latchkey.Redirects{Patterns: c.RedirectURLs, Default: c.DefaultRedirectURL},
+			Redirects:         magiclink.Redirects{Patterns: c.RedirectURLs, Default: c.DefaultRedirectURL},
 			EmailSendsPerHour: max(c.EmailSendsPerHour, 1),
 			OrgSendsPerHour:   max(c.OrgSendsPerHour, 1),
 		},
-		Discovery: &latchkey.Discovery{Auth: auth, Clock: clock, IDs: ids},
-		SCIM:      &latchkey.SCIM{Sessions: auth, Store: st, Clock: clock, IDs: ids, BaseURL: baseURL},
+		Discovery: &discovery.Service{Auth: auth, Clock: clock, IDs: ids},
+		SCIM:      &scim.Service{Sessions: auth, Store: st, Clock: clock, IDs: ids, BaseURL: baseURL},
 		Keys:      keys,
 		Project:   &api.ProjectAuth{ProjectID: c.ProjectID, Secrets: st, Now: clock.Now},
 		Log:       slog.New(slog.NewJSONHandler(logOut, nil)),

@@ -23,9 +23,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/stytchauth/stytch-go/v18/stytch/b2b/b2bstytchapi"
 
-	latchkey "github.com/latchkey/latchkey/shared"
 	"github.com/latchkey/latchkey/shared/app"
 	"github.com/latchkey/latchkey/shared/app/apptest"
+	"github.com/latchkey/latchkey/shared/authn"
 	"github.com/latchkey/latchkey/shared/callcount"
 	"github.com/latchkey/latchkey/shared/store"
 	"github.com/latchkey/latchkey/shared/tokens"
@@ -403,7 +403,7 @@ func BenchmarkJWTLocalVerify(b *testing.B) {
 // fresh JWT.
 func BenchmarkJWTIssue(b *testing.B) {
 	var res struct {
-		MemberSession latchkey.Session `json:"member_session"`
+		MemberSession authn.Session `json:"member_session"`
 	}
 	if err := fx.call("POST", "/v1/b2b/sessions/authenticate", map[string]any{"session_token": fx.sessionToken}, &res); err != nil {
 		b.Fatal(err)

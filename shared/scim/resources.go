@@ -172,9 +172,9 @@ var readOnly = []string{"id", "meta", "schemas", "groups"}
 // UserFromResource reads what a User resource says about a member. The member's email is the
 // primary email, else the work email, else the first, else the userName: Entra's userName is
 // a userPrincipalName, which need not be a mailbox, while its work email is.
-func UserFromResource(raw map[string]any) (latchkey.SCIMUser, error) {
+func UserFromResource(raw map[string]any) (SCIMUser, error) {
 	res := Canonical(raw, User)
-	var u latchkey.SCIMUser
+	var u SCIMUser
 	var err error
 	if u.UserName, err = str(res, "userName"); err != nil {
 		return u, err
@@ -323,9 +323,9 @@ func UserResource(m latchkey.Member, endpoint string) map[string]any {
 }
 
 // GroupFromResource reads what a Group resource says.
-func GroupFromResource(raw map[string]any) (latchkey.SCIMGroupInput, error) {
+func GroupFromResource(raw map[string]any) (GroupInput, error) {
 	res := Canonical(raw, Group)
-	var in latchkey.SCIMGroupInput
+	var in GroupInput
 	var err error
 	if in.DisplayName, err = str(res, "displayName"); err != nil {
 		return in, err
@@ -354,7 +354,7 @@ func GroupFromResource(raw map[string]any) (latchkey.SCIMGroupInput, error) {
 }
 
 // GroupResource is a group as a SCIM Group; members are listed when withMembers is set.
-func GroupResource(g latchkey.SCIMGroup, endpoint string, withMembers bool) map[string]any {
+func GroupResource(g SCIMGroup, endpoint string, withMembers bool) map[string]any {
 	res := map[string]any{
 		"schemas":     []any{GroupSchema},
 		"id":          g.GroupID,

@@ -9,6 +9,8 @@ import (
 	"github.com/guregu/dynamo/v2"
 
 	latchkey "github.com/latchkey/latchkey/shared"
+	"github.com/latchkey/latchkey/shared/authn"
+	"github.com/latchkey/latchkey/shared/magiclink"
 )
 
 // Expiring items (tokens, intermediate sessions, sessions and their id pointers) carry:
@@ -31,16 +33,16 @@ func ExpiryBucket(exp time.Time) string { return "EXPIRES#" + exp.UTC().Format("
 type tokenItem struct {
 	keys
 	expiring
-	latchkey.MagicToken
+	magiclink.Token
 	UsedAt *time.Time `dynamo:"used_at,omitempty"`
 }
 
 func tokenPK(hash string) string { return "TOKEN#" + hash }
 
-func (s *Store) PutMagicToken(ctx context.Context, t latchkey.MagicToken) error {
+func (s *Store) PutMagicToken(ctx context.Context, t magiclink.Token) error {
 	pk := tokenPK(t.Hash)
 	exp, bucket, bsk := expiryKeys(pk, t.ExpiresAt)
-	it := tokenItem{keys: keys{PK: pk, SK: "TOKEN", GSI1PK: bucket, GSI1SK: bsk}, expiring: exp, MagicToken: t}
+	it := tokenItem{keys: keys{PK: pk, SK: "TOKEN", GSI1PK: bucket, GSI1SK: bsk}, expiring: exp, Token: t}
 	return wrap(s.table.Put(it).If(notExists).Run(ctx))
 }
 
@@ -58,10 +60,10 @@ func emailUpdateSK(email string) string { return "EMAILUPDATE#" + email }
 const emailUpdateFree = "attribute_not_exists(pk) OR target = ? OR exp <= ?"
 
 // PutEmailUpdateToken writes the token and the reservation of its address in one transaction.
-func (s *Store) PutEmailUpdateToken(ctx context.Context, t latchkey.MagicToken) error {
+func (s *Store) PutEmailUpdateToken(ctx context.Context, t magiclink.Token) error {
 	pk := tokenPK(t.Hash)
 	exp, bucket, bsk := expiryKeys(pk, t.ExpiresAt)
-	tok := tokenItem{keys: keys{PK: pk, SK: "TOKEN", GSI1PK: bucket, GSI1SK: bsk}, expiring: exp, MagicToken: t}
+	tok := tokenItem{keys: keys{PK: pk, SK: "TOKEN", GSI1PK: bucket, GSI1SK: bsk}, expiring: exp, Token: t}
 	rpk, rsk := orgPK(t.OrganizationID), emailUpdateSK(t.Email)
 	rexp, rbucket, rbsk := expiryKeys(rpk+"#"+rsk, t.ExpiresAt)
 	res := emailUpdate{keys{PK: rpk, SK: rsk, GSI1PK: rbucket, GSI1SK: rbsk}, rexp, t.MemberID}
@@ -76,19 +78,19 @@ func (s *Store) DeleteMagicToken(ctx context.Context, hash string) error {
 }
 
 // MagicToken returns an unused token; a used one is ErrNotFound.
-func (s *Store) MagicToken(ctx context.Context, hash string) (latchkey.MagicToken, error) {
+func (s *Store) MagicToken(ctx context.Context, hash string) (magiclink.Token, error) {
 	var it tokenItem
 	err := s.table.Get(AttrPK, tokenPK(hash)).Range(AttrSK, dynamo.Equal, "TOKEN").Consistent(true).One(ctx, &it)
 	if err == nil && it.UsedAt != nil {
-		return latchkey.MagicToken{}, latchkey.ErrNotFound
+		return magiclink.Token{}, latchkey.ErrNotFound
 	}
-	return it.MagicToken, wrap(err)
+	return it.Token, wrap(err)
 }
 
 type sessionItem struct {
 	keys
 	expiring
-	latchkey.Session
+	authn.Session
 }
 
 type sessionPointer struct {
@@ -101,7 +103,7 @@ func sessionPK(hash string) string     { return "SESSION#" + hash }
 func sessionIDPK(id string) string     { return "SESSIONID#" + id }
 func memberSessionsPK(m string) string { return "MEMBER#" + m }
 
-func newSessionItems(sess latchkey.Session, ttl time.Time) (sessionItem, sessionPointer) {
+func newSessionItems(sess authn.Session, ttl time.Time) (sessionItem, sessionPointer) {
 	pk := sessionPK(sess.TokenHash)
 	exp, bucket, bsk := expiryKeys(pk, ttl)
 	it := sessionItem{keys{PK: pk, SK: "SESSION", GSI1PK: bucket, GSI1SK: bsk,
@@ -115,28 +117,28 @@ func newSessionItems(sess latchkey.Session, ttl time.Time) (sessionItem, session
 type istItem struct {
 	keys
 	expiring
-	latchkey.IntermediateSession
+	authn.IntermediateSession
 	UsedAt *time.Time `dynamo:"used_at,omitempty"`
 }
 
 func istPK(hash string) string { return "IST#" + hash }
 
-func (s *Store) istPut(ist latchkey.IntermediateSession) *dynamo.Put {
+func (s *Store) istPut(ist authn.IntermediateSession) *dynamo.Put {
 	pk := istPK(ist.Hash)
 	exp, bucket, bsk := expiryKeys(pk, ist.ExpiresAt)
 	return s.table.Put(istItem{keys: keys{PK: pk, SK: "IST", GSI1PK: bucket, GSI1SK: bsk}, expiring: exp, IntermediateSession: ist}).If(notExists)
 }
 
-func (s *Store) IntermediateSession(ctx context.Context, hash string) (latchkey.IntermediateSession, error) {
+func (s *Store) IntermediateSession(ctx context.Context, hash string) (authn.IntermediateSession, error) {
 	var it istItem
 	err := s.table.Get(AttrPK, istPK(hash)).Range(AttrSK, dynamo.Equal, "IST").Consistent(true).One(ctx, &it)
 	if err == nil && it.UsedAt != nil {
-		return latchkey.IntermediateSession{}, latchkey.ErrNotFound
+		return authn.IntermediateSession{}, latchkey.ErrNotFound
 	}
 	return it.IntermediateSession, wrap(err)
 }
 
-func (s *Store) PutIntermediateSession(ctx context.Context, ist latchkey.IntermediateSession) error {
+func (s *Store) PutIntermediateSession(ctx context.Context, ist authn.IntermediateSession) error {
 	return wrap(s.istPut(ist).Run(ctx))
 }
 
@@ -144,7 +146,7 @@ func (s *Store) PutIntermediateSession(ctx context.Context, ist latchkey.Interme
 // the magic-link token or intermediate session only if it is unused and unexpired (so of two
 // concurrent redemptions exactly one commits), creates the organization if asked, creates or
 // updates the member, and writes the session or a new intermediate session.
-func (s *Store) Redeem(ctx context.Context, r latchkey.Redemption) error {
+func (s *Store) Redeem(ctx context.Context, r authn.Redemption) error {
 	t := &tx{}
 	consume := func(pk, sk string) {
 		t.update(s.table.Update(AttrPK, pk).Range(AttrSK, sk).Set("used_at", r.Now).
@@ -199,7 +201,7 @@ func (s *Store) Redeem(ctx context.Context, r latchkey.Redemption) error {
 
 // SessionBundle reads the session, its member and its organization in one BatchGetItem; the
 // session token names the member and organization, which is what makes that possible.
-func (s *Store) SessionBundle(ctx context.Context, tokenHash, orgID, memberID string) (latchkey.Session, latchkey.Member, latchkey.Organization, error) {
+func (s *Store) SessionBundle(ctx context.Context, tokenHash, orgID, memberID string) (authn.Session, latchkey.Member, latchkey.Organization, error) {
 	var raw []dynamo.Item
 	err := s.table.Batch(AttrPK, AttrSK).Get(
 		dynamo.Keys{sessionPK(tokenHash), "SESSION"},
@@ -242,7 +244,7 @@ func (s *Store) SessionHashByID(ctx context.Context, sessionID string) (string, 
 }
 
 // UpdateSession rewrites a session that still exists (a revoked one stays revoked).
-func (s *Store) UpdateSession(ctx context.Context, sess latchkey.Session) error {
+func (s *Store) UpdateSession(ctx context.Context, sess authn.Session) error {
 	it, ptr := newSessionItems(sess, sess.ExpiresAt)
 	t := &tx{}
 	t.put(s.table.Put(it).If("attribute_exists(pk)"), latchkey.ConflictExists)
@@ -254,14 +256,14 @@ func (s *Store) UpdateSession(ctx context.Context, sess latchkey.Session) error 
 	return err
 }
 
-func (s *Store) SessionsForMember(ctx context.Context, memberID string) ([]latchkey.Session, error) {
+func (s *Store) SessionsForMember(ctx context.Context, memberID string) ([]authn.Session, error) {
 	var items []sessionItem
 	err := s.table.Get(AttrGSI2PK, memberSessionsPK(memberID)).Range(AttrGSI2SK, dynamo.BeginsWith, "SESSION#").
 		Index(IndexGSI2).All(ctx, &items)
 	if err != nil {
 		return nil, wrap(err)
 	}
-	out := make([]latchkey.Session, 0, len(items))
+	out := make([]authn.Session, 0, len(items))
 	for _, it := range items {
 		out = append(out, it.Session)
 	}
@@ -269,7 +271,7 @@ func (s *Store) SessionsForMember(ctx context.Context, memberID string) ([]latch
 }
 
 // DeleteSessions removes sessions and their id pointers. Deleting what is already gone is fine.
-func (s *Store) DeleteSessions(ctx context.Context, sessions []latchkey.Session) error {
+func (s *Store) DeleteSessions(ctx context.Context, sessions []authn.Session) error {
 	if len(sessions) == 0 {
 		return nil
 	}
@@ -297,4 +299,4 @@ func (s *Store) Hit(ctx context.Context, counters []latchkey.RateCounter, now ti
 	return err
 }
 
-var _ latchkey.MagicLinkStore = (*Store)(nil)
+var _ magiclink.Store = (*Store)(nil)

@@ -14,6 +14,7 @@ import (
 	"github.com/guregu/dynamo/v2"
 
 	latchkey "github.com/latchkey/latchkey/shared"
+	"github.com/latchkey/latchkey/shared/orgs"
 )
 
 // AWSConfig loads the AWS configuration. With an endpoint (an emulator), credentials are
@@ -53,7 +54,7 @@ type Store struct {
 	table dynamo.Table
 }
 
-var _ latchkey.Store = (*Store)(nil)
+var _ orgs.Store = (*Store)(nil)
 
 // New returns a store over the named table.
 func New(cfg aws.Config, endpoint, table string) *Store {

@@ -8,6 +8,7 @@ import (
 	"github.com/guregu/dynamo/v2"
 
 	latchkey "github.com/latchkey/latchkey/shared"
+	"github.com/latchkey/latchkey/shared/scim"
 )
 
 // SCIM items all live in the organization's partition (see doc.go), so deleting the
@@ -15,12 +16,12 @@ import (
 
 type scimConnItem struct {
 	keys
-	latchkey.SCIMConnection
+	scim.Connection
 }
 
 type scimGroupItem struct {
 	keys
-	latchkey.SCIMGroup
+	scim.SCIMGroup
 }
 
 // scimMembership is one member of one group. It sorts right after its group item, so a group
@@ -35,7 +36,7 @@ type scimMembership struct {
 // scimRow is any item under SCIMGROUP#, decoded far enough to tell which it is.
 type scimRow struct {
 	keys
-	latchkey.SCIMGroup
+	scim.SCIMGroup
 	MemberID string `dynamo:"member_id"`
 }
 
@@ -56,66 +57,66 @@ func groupNameGuard(org, key, g string) guard {
 	return guard{PK: orgPK(org), SK: "SCIMGROUPNAME#" + key, Target: g}
 }
 
-func newSCIMConnItem(c latchkey.SCIMConnection) scimConnItem {
+func newSCIMConnItem(c scim.Connection) scimConnItem {
 	return scimConnItem{keys{PK: orgPK(c.OrganizationID), SK: scimConnSK(c.ConnectionID)}, c}
 }
 
 // summaryUpdate sets the organization's scim_active_connection. It bumps the organization's
 // version, so an organization update that read the item before fails its condition and
 // retries instead of writing the old summary back.
-func (s *Store) summaryUpdate(c latchkey.SCIMConnection) *dynamo.Update {
+func (s *Store) summaryUpdate(c scim.Connection) *dynamo.Update {
 	return s.table.Update(AttrPK, orgPK(c.OrganizationID)).Range(AttrSK, skOrg).
 		Set("SCIMActiveConnection", c.Summary()).Add("Version", 1)
 }
 
-func (s *Store) CreateSCIMConnection(ctx context.Context, c latchkey.SCIMConnection) error {
+func (s *Store) CreateSCIMConnection(ctx context.Context, c scim.Connection) error {
 	c.Version = 1
 	t := &tx{}
 	t.put(s.table.Put(newSCIMConnItem(c)).If(notExists), latchkey.ConflictExists)
 	t.update(s.summaryUpdate(c).If("attribute_exists(pk) AND attribute_not_exists(SCIMActiveConnection)"),
-		latchkey.ConflictSCIMConnection)
+		scim.ConflictSCIMConnection)
 	return s.run(ctx, t)
 }
 
-func (s *Store) SCIMConnection(ctx context.Context, orgID, connectionID string) (latchkey.SCIMConnection, error) {
+func (s *Store) SCIMConnection(ctx context.Context, orgID, connectionID string) (scim.Connection, error) {
 	var it scimConnItem
 	err := s.table.Get(AttrPK, orgPK(orgID)).Range(AttrSK, dynamo.Equal, scimConnSK(connectionID)).
 		Consistent(true).One(ctx, &it)
-	return it.SCIMConnection, wrap(err)
+	return it.Connection, wrap(err)
 }
 
-func (s *Store) SCIMConnections(ctx context.Context, orgID string) ([]latchkey.SCIMConnection, error) {
+func (s *Store) SCIMConnections(ctx context.Context, orgID string) ([]scim.Connection, error) {
 	var items []scimConnItem
 	err := s.table.Get(AttrPK, orgPK(orgID)).Range(AttrSK, dynamo.BeginsWith, "SCIMCONN#").Consistent(true).All(ctx, &items)
 	if err != nil {
 		return nil, wrap(err)
 	}
-	out := make([]latchkey.SCIMConnection, 0, len(items))
+	out := make([]scim.Connection, 0, len(items))
 	for _, it := range items {
-		out = append(out, it.SCIMConnection)
+		out = append(out, it.Connection)
 	}
 	return out, nil
 }
 
-func (s *Store) ReplaceSCIMConnection(ctx context.Context, prev, next latchkey.SCIMConnection, summary bool) error {
+func (s *Store) ReplaceSCIMConnection(ctx context.Context, prev, next scim.Connection, summary bool) error {
 	next.Version = prev.Version + 1
 	t := &tx{}
 	t.put(s.table.Put(newSCIMConnItem(next)).If("Version = ?", prev.Version), latchkey.ConflictVersion)
 	if summary {
 		t.update(s.summaryUpdate(next).If("SCIMActiveConnection.ConnectionID = ?", next.ConnectionID),
-			latchkey.ConflictSCIMConnection)
+			scim.ConflictSCIMConnection)
 	}
 	return s.run(ctx, t)
 }
 
-func (s *Store) DeleteSCIMConnection(ctx context.Context, c latchkey.SCIMConnection) error {
+func (s *Store) DeleteSCIMConnection(ctx context.Context, c scim.Connection) error {
 	t := &tx{}
 	t.delete(s.table.Delete(AttrPK, orgPK(c.OrganizationID)).Range(AttrSK, scimConnSK(c.ConnectionID)).
 		If("Version = ?", c.Version), latchkey.ConflictVersion)
 	t.update(s.table.Update(AttrPK, orgPK(c.OrganizationID)).Range(AttrSK, skOrg).
 		Remove("SCIMActiveConnection").Add("Version", 1).
 		If("attribute_exists(pk) AND (attribute_not_exists(SCIMActiveConnection) OR SCIMActiveConnection.ConnectionID = ?)", c.ConnectionID),
-		latchkey.ConflictSCIMConnection)
+		scim.ConflictSCIMConnection)
 	if err := s.run(ctx, t); err != nil {
 		return err
 	}
@@ -195,7 +196,7 @@ func (s *Store) membershipUnit(orgID, groupID, memberID string, add bool) unit {
 			t.delete(s.table.Delete(AttrPK, orgPK(orgID)).Range(AttrSK, sk), latchkey.ConflictVersion)
 			u = u.DeleteStringsFromSet("SCIMGroupIDs", groupID)
 		}
-		t.update(u.If("attribute_exists(pk)"), latchkey.ConflictMember)
+		t.update(u.If("attribute_exists(pk)"), scim.ConflictMember)
 	}}
 }
 
@@ -214,7 +215,7 @@ func (s *Store) CreateSCIMMember(ctx context.Context, m latchkey.Member) error {
 		}
 	}
 	if u := m.SCIMUserName(); u != "" {
-		t.put(s.putGuard(userNameGuard(org, latchkey.SCIMUserNameKey(u), m.MemberID)), latchkey.ConflictSCIMUserName)
+		t.put(s.putGuard(userNameGuard(org, latchkey.SCIMUserNameKey(u), m.MemberID)), scim.ConflictSCIMUserName)
 	}
 	t.put(s.table.Put(newMemberItem(m)).If(notExists), latchkey.ConflictExists)
 	return s.run(ctx, t)
@@ -227,7 +228,7 @@ func (s *Store) ReplaceSCIMMember(ctx context.Context, prev, next latchkey.Membe
 	pu, nu := latchkey.SCIMUserNameKey(prev.SCIMUserName()), latchkey.SCIMUserNameKey(next.SCIMUserName())
 	if pu != nu {
 		if nu != "" {
-			t.put(s.putGuard(userNameGuard(org, nu, id)), latchkey.ConflictSCIMUserName)
+			t.put(s.putGuard(userNameGuard(org, nu, id)), scim.ConflictSCIMUserName)
 		}
 		if pu != "" {
 			t.delete(s.deleteGuard(userNameGuard(org, pu, id)), latchkey.ConflictVersion)
@@ -275,12 +276,12 @@ func (s *Store) SCIMGroupIDByName(ctx context.Context, orgID, displayName string
 	return s.guardTarget(ctx, groupNameGuard(orgID, displayName, ""))
 }
 
-func newSCIMGroupItem(g latchkey.SCIMGroup) scimGroupItem {
+func newSCIMGroupItem(g scim.SCIMGroup) scimGroupItem {
 	return scimGroupItem{keys{PK: orgPK(g.OrganizationID), SK: scimGroupSK(g.GroupID)}, g}
 }
 
 // memberships lists the units that turn the member set from into to.
-func (s *Store) memberships(g latchkey.SCIMGroup, from, to []string) []unit {
+func (s *Store) memberships(g scim.SCIMGroup, from, to []string) []unit {
 	var units []unit
 	for _, m := range to {
 		if !slices.Contains(from, m) {
@@ -295,32 +296,32 @@ func (s *Store) memberships(g latchkey.SCIMGroup, from, to []string) []unit {
 	return units
 }
 
-func (s *Store) CreateSCIMGroup(ctx context.Context, g latchkey.SCIMGroup) error {
+func (s *Store) CreateSCIMGroup(ctx context.Context, g scim.SCIMGroup) error {
 	g.Version = 1
 	org := g.OrganizationID
 	head := unit{3, func(t *tx) {
 		t.check(s.table.Check(AttrPK, orgPK(org)).Range(AttrSK, skOrg).If("attribute_exists(pk)"), latchkey.ConflictOrganization)
-		t.put(s.putGuard(groupNameGuard(org, latchkey.SCIMGroupNameKey(g.DisplayName), g.GroupID)), latchkey.ConflictSCIMGroupName)
+		t.put(s.putGuard(groupNameGuard(org, latchkey.SCIMGroupNameKey(g.DisplayName), g.GroupID)), scim.ConflictSCIMGroupName)
 		t.put(s.table.Put(newSCIMGroupItem(g)).If(notExists), latchkey.ConflictExists)
 	}}
 	return s.runUnits(ctx, append([]unit{head}, s.memberships(g, nil, g.MemberIDs)...))
 }
 
-func (s *Store) ReplaceSCIMGroup(ctx context.Context, prev, next latchkey.SCIMGroup) error {
+func (s *Store) ReplaceSCIMGroup(ctx context.Context, prev, next scim.SCIMGroup) error {
 	next.Version = prev.Version + 1
 	org, id := prev.OrganizationID, prev.GroupID
 	pk, nk := latchkey.SCIMGroupNameKey(prev.DisplayName), latchkey.SCIMGroupNameKey(next.DisplayName)
 	head := unit{3, func(t *tx) {
 		t.put(s.table.Put(newSCIMGroupItem(next)).If("Version = ?", prev.Version), latchkey.ConflictVersion)
 		if pk != nk {
-			t.put(s.putGuard(groupNameGuard(org, nk, id)), latchkey.ConflictSCIMGroupName)
+			t.put(s.putGuard(groupNameGuard(org, nk, id)), scim.ConflictSCIMGroupName)
 			t.delete(s.deleteGuard(groupNameGuard(org, pk, id)), latchkey.ConflictVersion)
 		}
 	}}
 	return s.runUnits(ctx, append([]unit{head}, s.memberships(prev, prev.MemberIDs, next.MemberIDs)...))
 }
 
-func (s *Store) DeleteSCIMGroup(ctx context.Context, g latchkey.SCIMGroup) error {
+func (s *Store) DeleteSCIMGroup(ctx context.Context, g scim.SCIMGroup) error {
 	tail := unit{2, func(t *tx) {
 		t.delete(s.table.Delete(AttrPK, orgPK(g.OrganizationID)).Range(AttrSK, scimGroupSK(g.GroupID)).
 			If("Version = ?", g.Version), latchkey.ConflictVersion)
@@ -330,7 +331,7 @@ func (s *Store) DeleteSCIMGroup(ctx context.Context, g latchkey.SCIMGroup) error
 	return s.runUnits(ctx, append(s.memberships(g, g.MemberIDs, nil), tail))
 }
 
-func (s *Store) SCIMGroup(ctx context.Context, orgID, groupID string, members bool) (latchkey.SCIMGroup, error) {
+func (s *Store) SCIMGroup(ctx context.Context, orgID, groupID string, members bool) (scim.SCIMGroup, error) {
 	if !members {
 		var it scimGroupItem
 		err := s.table.Get(AttrPK, orgPK(orgID)).Range(AttrSK, dynamo.Equal, scimGroupSK(groupID)).
@@ -341,9 +342,9 @@ func (s *Store) SCIMGroup(ctx context.Context, orgID, groupID string, members bo
 	err := s.table.Get(AttrPK, orgPK(orgID)).Range(AttrSK, dynamo.BeginsWith, scimGroupSK(groupID)).
 		Consistent(true).All(ctx, &rows)
 	if err != nil {
-		return latchkey.SCIMGroup{}, wrap(err)
+		return scim.SCIMGroup{}, wrap(err)
 	}
-	var g latchkey.SCIMGroup
+	var g scim.SCIMGroup
 	for _, r := range rows {
 		switch {
 		case r.SK == scimGroupSK(groupID):
@@ -358,7 +359,7 @@ func (s *Store) SCIMGroup(ctx context.Context, orgID, groupID string, members bo
 	return g, nil
 }
 
-func (s *Store) SCIMGroups(ctx context.Context, orgID string, groupIDs []string) ([]latchkey.SCIMGroup, error) {
+func (s *Store) SCIMGroups(ctx context.Context, orgID string, groupIDs []string) ([]scim.SCIMGroup, error) {
 	ids := dedupe(groupIDs)
 	if len(ids) == 0 {
 		return nil, nil
@@ -372,7 +373,7 @@ func (s *Store) SCIMGroups(ctx context.Context, orgID string, groupIDs []string)
 	if err = wrap(err); err != nil && err != latchkey.ErrNotFound {
 		return nil, err
 	}
-	out := make([]latchkey.SCIMGroup, 0, len(items))
+	out := make([]scim.SCIMGroup, 0, len(items))
 	for _, it := range items {
 		out = append(out, it.SCIMGroup)
 	}
@@ -381,7 +382,7 @@ func (s *Store) SCIMGroups(ctx context.Context, orgID string, groupIDs []string)
 
 // EachSCIMGroup walks the groups with one paged Query: each group item is followed by its
 // memberships, which are skipped (still read) when members is not wanted.
-func (s *Store) EachSCIMGroup(ctx context.Context, orgID, afterID string, members bool, yield func(latchkey.SCIMGroup) bool) error {
+func (s *Store) EachSCIMGroup(ctx context.Context, orgID, afterID string, members bool, yield func(scim.SCIMGroup) bool) error {
 	q := s.table.Get(AttrPK, orgPK(orgID)).Range(AttrSK, dynamo.BeginsWith, scimGroupPrefix).Consistent(true)
 	if afterID != "" {
 		q = q.StartFrom(dynamo.PagingKey{
@@ -393,7 +394,7 @@ func (s *Store) EachSCIMGroup(ctx context.Context, orgID, afterID string, member
 		q = q.Filter("attribute_not_exists(member_id)")
 	}
 	it := q.Iter()
-	var cur *latchkey.SCIMGroup
+	var cur *scim.SCIMGroup
 	for {
 		var r scimRow
 		if !it.Next(ctx, &r) {
@@ -420,4 +421,4 @@ func (s *Store) EachSCIMGroup(ctx context.Context, orgID, afterID string, member
 	return nil
 }
 
-var _ latchkey.SCIMStore = (*Store)(nil)
+var _ scim.Store = (*Store)(nil)

@@ -7,8 +7,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
-
-	latchkey "github.com/latchkey/latchkey/shared"
+	"github.com/latchkey/latchkey/shared/authn"
 )
 
 // JWTLifetime is how long a session JWT is valid; apps re-authenticate to get a fresh one.
@@ -27,7 +26,7 @@ type SessionJWT struct {
 }
 
 // Issue returns an RS256 JWT for the session, in the shape stytch-go verifies locally.
-func (j SessionJWT) Issue(ctx context.Context, s latchkey.Session, now time.Time) (string, error) {
+func (j SessionJWT) Issue(ctx context.Context, s authn.Session, now time.Time) (string, error) {
 	kid, key, err := j.Keys.Signer(ctx)
 	if err != nil {
 		return "", err
@@ -59,10 +58,10 @@ func (j SessionJWT) Issue(ctx context.Context, s latchkey.Session, now time.Time
 
 // Verify checks a session JWT's signature, issuer and audience. Expiry is not checked: like
 // Stytch, an expired JWT still names a session, which is then checked in the table.
-func (j SessionJWT) Verify(ctx context.Context, token string) (latchkey.SessionRef, error) {
+func (j SessionJWT) Verify(ctx context.Context, token string) (authn.SessionRef, error) {
 	jwks, err := j.Keys.current(ctx)
 	if err != nil {
-		return latchkey.SessionRef{}, err
+		return authn.SessionRef{}, err
 	}
 	parsed, err := jwt.Parse(token, func(t *jwt.Token) (any, error) {
 		kid, _ := t.Header["kid"].(string)
@@ -75,24 +74,24 @@ func (j SessionJWT) Verify(ctx context.Context, token string) (latchkey.SessionR
 	}, jwt.WithValidMethods([]string{"RS256"}), jwt.WithIssuer("stytch.com/"+j.ProjectID),
 		jwt.WithAudience(j.ProjectID), jwt.WithoutClaimsValidation())
 	if err != nil || !parsed.Valid {
-		return latchkey.SessionRef{}, latchkey.SessionNotFound()
+		return authn.SessionRef{}, authn.SessionNotFound()
 	}
 	claims := parsed.Claims.(jwt.MapClaims)
 	// WithoutClaimsValidation also skips iss/aud, so check them here.
 	if iss, _ := claims.GetIssuer(); iss != "stytch.com/"+j.ProjectID {
-		return latchkey.SessionRef{}, latchkey.SessionNotFound()
+		return authn.SessionRef{}, authn.SessionNotFound()
 	}
 	if aud, _ := claims.GetAudience(); !slices.Contains(aud, j.ProjectID) {
-		return latchkey.SessionRef{}, latchkey.SessionNotFound()
+		return authn.SessionRef{}, authn.SessionNotFound()
 	}
 	sess, _ := claims[claimSession].(map[string]any)
 	org, _ := claims[claimOrganization].(map[string]any)
-	ref := latchkey.SessionRef{}
+	ref := authn.SessionRef{}
 	ref.SessionID, _ = sess["id"].(string)
 	ref.MemberID, _ = claims["sub"].(string)
 	ref.OrganizationID, _ = org["organization_id"].(string)
 	if ref.SessionID == "" || ref.MemberID == "" || ref.OrganizationID == "" {
-		return latchkey.SessionRef{}, latchkey.SessionNotFound()
+		return authn.SessionRef{}, authn.SessionNotFound()
 	}
 	return ref, nil
 }

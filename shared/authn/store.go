@@ -1,23 +1,25 @@
-package latchkey
+package authn
 
 import (
 	"context"
 	"time"
+
+	latchkey "github.com/latchkey/latchkey/shared"
 )
 
 // Authn is the one door: every way in ends in its pipeline (Enter, StartSession), and it
 // keeps member sessions and intermediate sessions.
-type Authn struct {
-	Store AuthnStore
-	Clock Clock
-	IDs   IDs
+type Service struct {
+	Store Store
+	Clock latchkey.Clock
+	IDs   latchkey.IDs
 	JWT   SessionJWTs
 }
 
 // AuthnStore is what the pipeline and sessions need persisted.
-type AuthnStore interface {
-	Directory
-	Organizations(ctx context.Context, ids []string) ([]Organization, error)
+type Store interface {
+	latchkey.Directory
+	Organizations(ctx context.Context, ids []string) ([]latchkey.Organization, error)
 	// EmailHolder finds the member holding the address, current or retired.
 	EmailHolder(ctx context.Context, orgID, email string) (memberID string, retired bool, err error)
 	// Redeem consumes a token (if it is still unused and unexpired at now), writes the member
@@ -25,14 +27,14 @@ type AuthnStore interface {
 	Redeem(ctx context.Context, r Redemption) error
 	// SessionBundle reads a session by token hash with its member and organization in one
 	// round trip.
-	SessionBundle(ctx context.Context, tokenHash, orgID, memberID string) (Session, Member, Organization, error)
+	SessionBundle(ctx context.Context, tokenHash, orgID, memberID string) (Session, latchkey.Member, latchkey.Organization, error)
 	SessionHashByID(ctx context.Context, sessionID string) (string, error)
 	UpdateSession(ctx context.Context, s Session) error
 	SessionsForMember(ctx context.Context, memberID string) ([]Session, error)
 	DeleteSessions(ctx context.Context, sessions []Session) error
 	PutIntermediateSession(ctx context.Context, ist IntermediateSession) error
 	IntermediateSession(ctx context.Context, hash string) (IntermediateSession, error)
-	MembersByEmail(ctx context.Context, email string) ([]Member, error)
+	MembersByEmail(ctx context.Context, email string) ([]latchkey.Member, error)
 	OrganizationIDsByDomain(ctx context.Context, domain string) ([]string, error)
 }
 
@@ -41,12 +43,12 @@ type Redemption struct {
 	TokenHash        string // the emailed token consumed (Spent answers its reuse), or
 	IntermediateHash string // the intermediate session consumed
 	// NewOrganization is created in the same transaction (discovery's organization create).
-	NewOrganization *Organization
+	NewOrganization *latchkey.Organization
 	// MemberCreate makes MemberNext a new member (JIT or first member).
 	MemberCreate bool
 	Now          time.Time
-	MemberPrev   Member
-	MemberNext   Member
+	MemberPrev   latchkey.Member
+	MemberNext   latchkey.Member
 	// MemberChanged is false when the member stays as read; the transaction then only checks
 	// that nobody changed it meanwhile.
 	MemberChanged bool

@@ -1,4 +1,4 @@
-package latchkey
+package scim
 
 import (
 	"context"
@@ -9,6 +9,9 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	latchkey "github.com/latchkey/latchkey/shared"
+	"github.com/latchkey/latchkey/shared/authn"
 )
 
 // SCIMUser is what a SCIM User resource sets on a member, already read out of the resource by
@@ -39,7 +42,7 @@ type SCIMGroup struct {
 }
 
 // SCIMGroupInput is what a SCIM Group resource sets on a group.
-type SCIMGroupInput struct {
+type GroupInput struct {
 	DisplayName string
 	ExternalID  string
 	MemberIDs   []string
@@ -48,42 +51,42 @@ type SCIMGroupInput struct {
 // Limits on what an identity provider may store: userName and displayName are guard keys,
 // attributes live on the member item (at most 400 KB in DynamoDB).
 const (
-	MaxSCIMNameLength      = 256
-	MaxSCIMAttributesBytes = 32 << 10
+	MaxNameLength      = 256
+	MaxAttributesBytes = 32 << 10
 )
 
-func invalidSCIM(format string, args ...any) *Error {
-	return badRequest("invalid_scim_resource", format, args...)
+func invalidSCIM(format string, args ...any) *latchkey.Error {
+	return latchkey.BadRequest("invalid_scim_resource", format, args...)
 }
 
-func duplicateSCIMUserName() *Error {
-	return Errorf(http.StatusConflict, "duplicate_scim_user_name", "A user with this userName already exists.")
+func duplicateSCIMUserName() *latchkey.Error {
+	return latchkey.Errorf(http.StatusConflict, "duplicate_scim_user_name", "A user with this userName already exists.")
 }
 
-func duplicateSCIMGroupName() *Error {
-	return Errorf(http.StatusConflict, "duplicate_scim_group_name", "A group with this displayName already exists.")
+func duplicateSCIMGroupName() *latchkey.Error {
+	return latchkey.Errorf(http.StatusConflict, "duplicate_scim_group_name", "A group with this displayName already exists.")
 }
 
-func scimGroupNotFound() *Error {
-	return Errorf(http.StatusNotFound, "scim_group_not_found", "Group could not be found.")
+func scimGroupNotFound() *latchkey.Error {
+	return latchkey.Errorf(http.StatusNotFound, "scim_group_not_found", "Group could not be found.")
 }
 
 // applySCIMUser sets what a SCIM User says on a member.
-func (s *SCIM) applySCIMUser(m Member, u SCIMUser, c SCIMConnection) (Member, error) {
+func (s *Service) applySCIMUser(m latchkey.Member, u SCIMUser, c Connection) (latchkey.Member, error) {
 	u.UserName = strings.TrimSpace(u.UserName)
 	switch {
 	case u.UserName == "":
 		return m, invalidSCIM("userName is required.")
-	case len(u.UserName) > MaxSCIMNameLength:
-		return m, invalidSCIM("userName must be at most %d characters.", MaxSCIMNameLength)
+	case len(u.UserName) > MaxNameLength:
+		return m, invalidSCIM("userName must be at most %d characters.", MaxNameLength)
 	}
-	if b, err := json.Marshal(u.Attributes); err != nil || len(b) > MaxSCIMAttributesBytes {
-		return m, invalidSCIM("The user's attributes must be at most %d bytes of JSON.", MaxSCIMAttributesBytes)
+	if b, err := json.Marshal(u.Attributes); err != nil || len(b) > MaxAttributesBytes {
+		return m, invalidSCIM("The user's attributes must be at most %d bytes of JSON.", MaxAttributesBytes)
 	}
-	if err := ValidateDocument("scim_attributes", u.Attributes); err != nil {
-		return m, invalidSCIM("%s", AsError(err).Message)
+	if err := latchkey.ValidateDocument("scim_attributes", u.Attributes); err != nil {
+		return m, invalidSCIM("%s", latchkey.AsError(err).Message)
 	}
-	email, err := NormalizeEmail(u.Email)
+	email, err := latchkey.NormalizeEmail(u.Email)
 	if err != nil {
 		return m, err
 	}
@@ -91,7 +94,7 @@ func (s *SCIM) applySCIMUser(m Member, u SCIMUser, c SCIMConnection) (Member, er
 	m.EmailAddress = email
 	m.Name = strings.TrimSpace(u.Name)
 	m.ExternalID = strings.TrimSpace(u.ExternalID)
-	reg := SCIMRegistration{ConnectionID: c.ConnectionID, ExternalID: m.ExternalID, SCIMAttributes: u.Attributes}
+	reg := latchkey.SCIMRegistration{ConnectionID: c.ConnectionID, ExternalID: m.ExternalID, SCIMAttributes: u.Attributes}
 	if m.SCIMRegistration != nil {
 		reg.RegistrationID = m.SCIMRegistration.RegistrationID
 	}
@@ -105,39 +108,39 @@ func (s *SCIM) applySCIMUser(m Member, u SCIMUser, c SCIMConnection) (Member, er
 	if u.Active != nil {
 		switch {
 		case !*u.Active:
-			m.Status = StatusDeleted
-		case m.Status == StatusDeleted:
-			m.Status = StatusActive
+			m.Status = latchkey.StatusDeleted
+		case m.Status == latchkey.StatusDeleted:
+			m.Status = latchkey.StatusActive
 		}
 	}
 	// An identity provider renaming a user changes its address as Members.Update does: the
 	// new one is unproven, the old one retired.
-	m = Settle(prev, m, false, s.Clock.Now())
+	m = latchkey.Settle(prev, m, false, s.Clock.Now())
 	return m, m.Validate()
 }
 
 // scimMemberErr turns a failed member write into the error the identity provider sees.
 func scimMemberErr(err error) error {
-	switch conflictOn(err) {
+	switch latchkey.ConflictOn(err) {
 	case "":
 		return err
-	case ConflictEmail:
-		return duplicateEmail()
-	case ConflictExternalID:
-		return duplicateMemberExternalID()
+	case latchkey.ConflictEmail:
+		return latchkey.DuplicateEmail()
+	case latchkey.ConflictExternalID:
+		return latchkey.DuplicateMemberExternalID()
 	case ConflictSCIMUserName:
 		return duplicateSCIMUserName()
-	case ConflictOrganization:
-		return OrganizationNotFound()
+	case latchkey.ConflictOrganization:
+		return latchkey.OrganizationNotFound()
 	}
-	return Internal(err)
+	return latchkey.Internal(err)
 }
 
 // CreateUser provisions a new member. userName, email and externalId must each be free in
 // the organization; a user created inactive is a deleted member holding only its userName.
-func (s *SCIM) CreateUser(ctx context.Context, c SCIMConnection, u SCIMUser) (Member, error) {
+func (s *Service) CreateUser(ctx context.Context, c Connection, u SCIMUser) (latchkey.Member, error) {
 	now := s.Clock.Now()
-	m := Member{OrganizationID: c.OrganizationID, MemberID: s.IDs.New("member"), Status: StatusActive,
+	m := latchkey.Member{OrganizationID: c.OrganizationID, MemberID: s.IDs.New("member"), Status: latchkey.StatusActive,
 		CreatedAt: now, UpdatedAt: now}
 	m, err := s.applySCIMUser(m, u, c)
 	if err != nil {
@@ -151,23 +154,23 @@ func (s *SCIM) CreateUser(ctx context.Context, c SCIMConnection, u SCIMUser) (Me
 }
 
 // User returns a member as a SCIM User of the connection's organization.
-func (s *SCIM) User(ctx context.Context, c SCIMConnection, memberID string) (Member, error) {
-	if !LooksLike("member", memberID) {
-		return Member{}, MemberNotFound()
+func (s *Service) User(ctx context.Context, c Connection, memberID string) (latchkey.Member, error) {
+	if !latchkey.LooksLike("member", memberID) {
+		return latchkey.Member{}, latchkey.MemberNotFound()
 	}
 	ms, err := s.Store.Members(ctx, c.OrganizationID, []string{memberID})
 	if err != nil {
-		return Member{}, err
+		return latchkey.Member{}, err
 	}
 	if len(ms) == 0 || !ms[0].SCIMVisible() {
-		return Member{}, MemberNotFound()
+		return latchkey.Member{}, latchkey.MemberNotFound()
 	}
 	return ms[0], nil
 }
 
 // usersByID reads the visible members among ids.
-func (s *SCIM) usersByID(ctx context.Context, c SCIMConnection, ids ...string) ([]Member, error) {
-	ids = slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return !LooksLike("member", id) })
+func (s *Service) usersByID(ctx context.Context, c Connection, ids ...string) ([]latchkey.Member, error) {
+	ids = slices.DeleteFunc(slices.Clone(ids), func(id string) bool { return !latchkey.LooksLike("member", id) })
 	if len(ids) == 0 {
 		return nil, nil
 	}
@@ -175,11 +178,11 @@ func (s *SCIM) usersByID(ctx context.Context, c SCIMConnection, ids ...string) (
 	if err != nil {
 		return nil, err
 	}
-	return slices.DeleteFunc(ms, func(m Member) bool { return !m.SCIMVisible() }), nil
+	return slices.DeleteFunc(ms, func(m latchkey.Member) bool { return !m.SCIMVisible() }), nil
 }
 
 func found(id string, err error) (string, error) {
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, latchkey.ErrNotFound) {
 		return "", nil
 	}
 	return id, err
@@ -189,21 +192,21 @@ func found(id string, err error) (string, error) {
 // provisioned is found by its email address, which is what its userName would be, so an
 // identity provider that looks a user up before creating it adopts the existing member
 // instead of failing on its email.
-func (s *SCIM) UsersByUserName(ctx context.Context, c SCIMConnection, userName string) ([]Member, error) {
-	id, err := found(s.Store.MemberIDBySCIMUserName(ctx, c.OrganizationID, SCIMUserNameKey(userName)))
+func (s *Service) UsersByUserName(ctx context.Context, c Connection, userName string) ([]latchkey.Member, error) {
+	id, err := found(s.Store.MemberIDBySCIMUserName(ctx, c.OrganizationID, latchkey.SCIMUserNameKey(userName)))
 	if err != nil {
 		return nil, err
 	}
 	if id == "" {
 		ms, err := s.UsersByEmail(ctx, c, userName)
-		return slices.DeleteFunc(ms, func(m Member) bool { return m.SCIMRegistration != nil }), err
+		return slices.DeleteFunc(ms, func(m latchkey.Member) bool { return m.SCIMRegistration != nil }), err
 	}
 	return s.usersByID(ctx, c, id)
 }
 
 // UsersByEmail finds the live member with this email address.
-func (s *SCIM) UsersByEmail(ctx context.Context, c SCIMConnection, email string) ([]Member, error) {
-	e, err := NormalizeEmail(email)
+func (s *Service) UsersByEmail(ctx context.Context, c Connection, email string) ([]latchkey.Member, error) {
+	e, err := latchkey.NormalizeEmail(email)
 	if err != nil {
 		return nil, nil
 	}
@@ -215,8 +218,8 @@ func (s *SCIM) UsersByEmail(ctx context.Context, c SCIMConnection, email string)
 }
 
 // UsersByExternalID finds the live member with this external id.
-func (s *SCIM) UsersByExternalID(ctx context.Context, c SCIMConnection, externalID string) ([]Member, error) {
-	if externalID == "" || len(externalID) > MaxExternalIDLength {
+func (s *Service) UsersByExternalID(ctx context.Context, c Connection, externalID string) ([]latchkey.Member, error) {
+	if externalID == "" || len(externalID) > latchkey.MaxExternalIDLength {
 		return nil, nil
 	}
 	id, err := found(s.Store.MemberIDByExternalID(ctx, c.OrganizationID, externalID))
@@ -227,14 +230,14 @@ func (s *SCIM) UsersByExternalID(ctx context.Context, c SCIMConnection, external
 }
 
 // UsersByID finds users by member id.
-func (s *SCIM) UsersByID(ctx context.Context, c SCIMConnection, ids ...string) ([]Member, error) {
+func (s *Service) UsersByID(ctx context.Context, c Connection, ids ...string) ([]latchkey.Member, error) {
 	return s.usersByID(ctx, c, ids...)
 }
 
 // EachUser calls yield for every SCIM User of the organization in member-id order, until it
 // returns false. It pages through the organization's members with Query: its cost grows with
 // the organization, so it serves only listings without a filter a key can answer.
-func (s *SCIM) EachUser(ctx context.Context, c SCIMConnection, yield func(Member) bool) error {
+func (s *Service) EachUser(ctx context.Context, c Connection, yield func(latchkey.Member) bool) error {
 	after := ""
 	for {
 		page, more, err := s.Store.ListMembers(ctx, c.OrganizationID, after, 500)
@@ -257,8 +260,8 @@ func (s *SCIM) EachUser(ctx context.Context, c SCIMConnection, yield func(Member
 // the member as read, and is run again if another write got in between. A user that becomes
 // inactive is deleted and all its sessions are revoked; one that becomes active again is
 // reactivated, if its email and external id are still free.
-func (s *SCIM) UpdateUser(ctx context.Context, c SCIMConnection, memberID string, change func(Member) (SCIMUser, error)) (Member, error) {
-	return s.changeUser(ctx, c, memberID, func(m Member) (Member, error) {
+func (s *Service) UpdateUser(ctx context.Context, c Connection, memberID string, change func(latchkey.Member) (SCIMUser, error)) (latchkey.Member, error) {
+	return s.changeUser(ctx, c, memberID, func(m latchkey.Member) (latchkey.Member, error) {
 		u, err := change(m)
 		if err != nil {
 			return m, err
@@ -269,18 +272,18 @@ func (s *SCIM) UpdateUser(ctx context.Context, c SCIMConnection, memberID string
 
 // DeleteUser deprovisions a user: the member is deleted, its sessions revoked, its SCIM
 // registration and group memberships removed. The identity provider no longer sees it.
-func (s *SCIM) DeleteUser(ctx context.Context, c SCIMConnection, memberID string) error {
-	_, err := s.changeUser(ctx, c, memberID, func(m Member) (Member, error) {
+func (s *Service) DeleteUser(ctx context.Context, c Connection, memberID string) error {
+	_, err := s.changeUser(ctx, c, memberID, func(m latchkey.Member) (latchkey.Member, error) {
 		next := m
-		next.Status, next.SCIMRegistration, next.SCIMGroupIDs = StatusDeleted, nil, nil
-		return Settle(m, next, false, s.Clock.Now()), nil
+		next.Status, next.SCIMRegistration, next.SCIMGroupIDs = latchkey.StatusDeleted, nil, nil
+		return latchkey.Settle(m, next, false, s.Clock.Now()), nil
 	})
 	return err
 }
 
-func (s *SCIM) changeUser(ctx context.Context, c SCIMConnection, memberID string, change func(Member) (Member, error)) (Member, error) {
-	for attempt := range maxAttempts {
-		backoff(ctx, attempt)
+func (s *Service) changeUser(ctx context.Context, c Connection, memberID string, change func(latchkey.Member) (latchkey.Member, error)) (latchkey.Member, error) {
+	for attempt := range latchkey.MaxAttempts {
+		latchkey.Backoff(ctx, attempt)
 		prev, err := s.User(ctx, c, memberID)
 		if err != nil {
 			return prev, err
@@ -291,37 +294,37 @@ func (s *SCIM) changeUser(ctx context.Context, c SCIMConnection, memberID string
 		}
 		next.UpdatedAt = s.Clock.Now()
 		err = s.Store.ReplaceSCIMMember(ctx, prev, next)
-		if conflictOn(err) == ConflictVersion {
+		if latchkey.ConflictOn(err) == latchkey.ConflictVersion {
 			continue
 		}
 		if err := scimMemberErr(err); err != nil {
 			return prev, err
 		}
 		next.Version = prev.Version + 1
-		if prev.Status != StatusDeleted && next.Status == StatusDeleted {
+		if prev.Status != latchkey.StatusDeleted && next.Status == latchkey.StatusDeleted {
 			// As Members.Delete does: a deprovisioned person is signed out everywhere. Sessions
 			// created in the meantime cannot authenticate either, since the member is deleted.
-			if err := s.Sessions.Revoke(ctx, RevokeRequest{MemberID: memberID}); err != nil {
+			if err := s.Sessions.Revoke(ctx, authn.RevokeRequest{MemberID: memberID}); err != nil {
 				return next, err
 			}
 		}
 		return next, nil
 	}
-	return Member{}, concurrentUpdate()
+	return latchkey.Member{}, latchkey.ConcurrentUpdate()
 }
 
-func validateGroup(in SCIMGroupInput) (SCIMGroupInput, error) {
+func validateGroup(in GroupInput) (GroupInput, error) {
 	in.DisplayName, in.ExternalID = strings.TrimSpace(in.DisplayName), strings.TrimSpace(in.ExternalID)
 	switch {
 	case in.DisplayName == "":
 		return in, invalidSCIM("displayName is required.")
-	case len(in.DisplayName) > MaxSCIMNameLength || len(in.ExternalID) > MaxSCIMNameLength:
-		return in, invalidSCIM("displayName and externalId must be at most %d characters.", MaxSCIMNameLength)
+	case len(in.DisplayName) > MaxNameLength || len(in.ExternalID) > MaxNameLength:
+		return in, invalidSCIM("displayName and externalId must be at most %d characters.", MaxNameLength)
 	}
 	ids := make([]string, 0, len(in.MemberIDs))
 	for _, id := range in.MemberIDs {
 		id = strings.TrimSpace(id)
-		if !LooksLike("member", id) {
+		if !latchkey.LooksLike("member", id) {
 			return in, invalidSCIM("%q is not the id of a user of this connection.", id)
 		}
 		if !slices.Contains(ids, id) {
@@ -334,22 +337,22 @@ func validateGroup(in SCIMGroupInput) (SCIMGroupInput, error) {
 }
 
 func scimGroupErr(err error) error {
-	switch conflictOn(err) {
+	switch latchkey.ConflictOn(err) {
 	case "":
 		return err
 	case ConflictSCIMGroupName:
 		return duplicateSCIMGroupName()
 	case ConflictMember:
 		return invalidSCIM("A member of the group is not a user of this connection.")
-	case ConflictOrganization:
-		return OrganizationNotFound()
+	case latchkey.ConflictOrganization:
+		return latchkey.OrganizationNotFound()
 	}
-	return Internal(err)
+	return latchkey.Internal(err)
 }
 
 // CreateGroup stores a group pushed by the identity provider with its members, whose roles
 // follow from the connection's group role assignments.
-func (s *SCIM) CreateGroup(ctx context.Context, c SCIMConnection, in SCIMGroupInput) (SCIMGroup, error) {
+func (s *Service) CreateGroup(ctx context.Context, c Connection, in GroupInput) (SCIMGroup, error) {
 	in, err := validateGroup(in)
 	if err != nil {
 		return SCIMGroup{}, err
@@ -365,26 +368,26 @@ func (s *SCIM) CreateGroup(ctx context.Context, c SCIMConnection, in SCIMGroupIn
 }
 
 // Group reads a group of the connection, with its member ids when members is set.
-func (s *SCIM) Group(ctx context.Context, c SCIMConnection, groupID string, members bool) (SCIMGroup, error) {
-	if !LooksLike("scim-group", groupID) {
+func (s *Service) Group(ctx context.Context, c Connection, groupID string, members bool) (SCIMGroup, error) {
+	if !latchkey.LooksLike("scim-group", groupID) {
 		return SCIMGroup{}, scimGroupNotFound()
 	}
 	g, err := s.Store.SCIMGroup(ctx, c.OrganizationID, groupID, members)
-	if errors.Is(err, ErrNotFound) || err == nil && g.ConnectionID != c.ConnectionID {
+	if errors.Is(err, latchkey.ErrNotFound) || err == nil && g.ConnectionID != c.ConnectionID {
 		return SCIMGroup{}, scimGroupNotFound()
 	}
 	return g, err
 }
 
 // GroupsByName finds the group with this displayName.
-func (s *SCIM) GroupsByName(ctx context.Context, c SCIMConnection, name string, members bool) ([]SCIMGroup, error) {
-	id, err := found(s.Store.SCIMGroupIDByName(ctx, c.OrganizationID, SCIMGroupNameKey(name)))
+func (s *Service) GroupsByName(ctx context.Context, c Connection, name string, members bool) ([]SCIMGroup, error) {
+	id, err := found(s.Store.SCIMGroupIDByName(ctx, c.OrganizationID, latchkey.SCIMGroupNameKey(name)))
 	if err != nil || id == "" {
 		return nil, err
 	}
 	g, err := s.Group(ctx, c, id, members)
 	if err != nil {
-		if AsError(err).Type == "scim_group_not_found" {
+		if latchkey.AsError(err).Type == "scim_group_not_found" {
 			return nil, nil
 		}
 		return nil, err
@@ -393,7 +396,7 @@ func (s *SCIM) GroupsByName(ctx context.Context, c SCIMConnection, name string, 
 }
 
 // EachGroup calls yield for every group of the connection in group-id order.
-func (s *SCIM) EachGroup(ctx context.Context, c SCIMConnection, members bool, yield func(SCIMGroup) bool) error {
+func (s *Service) EachGroup(ctx context.Context, c Connection, members bool, yield func(SCIMGroup) bool) error {
 	return s.Store.EachSCIMGroup(ctx, c.OrganizationID, "", members, func(g SCIMGroup) bool {
 		return g.ConnectionID != c.ConnectionID || yield(g)
 	})
@@ -401,9 +404,9 @@ func (s *SCIM) EachGroup(ctx context.Context, c SCIMConnection, members bool, yi
 
 // UpdateGroup applies a SCIM replace or patch to a group; change computes the new group from
 // the group as read (with its members), and is run again if another write got in between.
-func (s *SCIM) UpdateGroup(ctx context.Context, c SCIMConnection, groupID string, change func(SCIMGroup) (SCIMGroupInput, error)) (SCIMGroup, error) {
-	for attempt := range maxAttempts {
-		backoff(ctx, attempt)
+func (s *Service) UpdateGroup(ctx context.Context, c Connection, groupID string, change func(SCIMGroup) (GroupInput, error)) (SCIMGroup, error) {
+	for attempt := range latchkey.MaxAttempts {
+		latchkey.Backoff(ctx, attempt)
 		prev, err := s.Group(ctx, c, groupID, true)
 		if err != nil {
 			return prev, err
@@ -418,7 +421,7 @@ func (s *SCIM) UpdateGroup(ctx context.Context, c SCIMConnection, groupID string
 		next := prev
 		next.DisplayName, next.ExternalID, next.MemberIDs, next.UpdatedAt = in.DisplayName, in.ExternalID, in.MemberIDs, s.Clock.Now()
 		err = s.Store.ReplaceSCIMGroup(ctx, prev, next)
-		if conflictOn(err) == ConflictVersion {
+		if latchkey.ConflictOn(err) == latchkey.ConflictVersion {
 			continue
 		}
 		if err := scimGroupErr(err); err != nil {
@@ -427,22 +430,22 @@ func (s *SCIM) UpdateGroup(ctx context.Context, c SCIMConnection, groupID string
 		next.Version = prev.Version + 1
 		return next, nil
 	}
-	return SCIMGroup{}, concurrentUpdate()
+	return SCIMGroup{}, latchkey.ConcurrentUpdate()
 }
 
 // DeleteGroup removes a group and its memberships, and with them the roles it gave.
-func (s *SCIM) DeleteGroup(ctx context.Context, c SCIMConnection, groupID string) error {
-	for attempt := range maxAttempts {
-		backoff(ctx, attempt)
+func (s *Service) DeleteGroup(ctx context.Context, c Connection, groupID string) error {
+	for attempt := range latchkey.MaxAttempts {
+		latchkey.Backoff(ctx, attempt)
 		g, err := s.Group(ctx, c, groupID, true)
 		if err != nil {
 			return err
 		}
 		err = s.Store.DeleteSCIMGroup(ctx, g)
-		if conflictOn(err) == ConflictVersion {
+		if latchkey.ConflictOn(err) == latchkey.ConflictVersion {
 			continue
 		}
 		return scimGroupErr(err)
 	}
-	return concurrentUpdate()
+	return latchkey.ConcurrentUpdate()
 }

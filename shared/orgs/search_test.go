@@ -1,4 +1,4 @@
-package latchkey
+package orgs
 
 import (
 	"encoding/base64"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	latchkey "github.com/latchkey/latchkey/shared"
 )
 
 // queryJSON decodes a query the way the HTTP layer does, so filter values have JSON's types
@@ -251,7 +253,7 @@ func TestOrganizationMatches(t *testing.T) {
 	tests := []struct {
 		name      string
 		filter    Filter
-		org       Organization
+		org       latchkey.Organization
 		emailOrgs map[string]bool
 		want      bool
 	}{
@@ -288,7 +290,7 @@ func TestOrganizationMatches(t *testing.T) {
 func TestMemberMatches(t *testing.T) {
 	m := validMember()
 	m.EmailAddress = "bob@acme.com"
-	m.Status = StatusInvited
+	m.Status = latchkey.StatusInvited
 	m.IsBreakglass = true
 	m.DirectRoles = []string{"editor"}
 	m.ExternalID = "EXT-7"
@@ -301,7 +303,7 @@ func TestMemberMatches(t *testing.T) {
 	tests := []struct {
 		name   string
 		filter Filter
-		member Member
+		member latchkey.Member
 		want   bool
 	}{
 		{"id matches", strs("member_ids", testMemberID), m, true},
@@ -310,16 +312,16 @@ func TestMemberMatches(t *testing.T) {
 		{"email does not match", strs("member_emails", "alice@acme.com"), m, false},
 		{"email fuzzy", Filter{Name: "member_email_fuzzy", Text: "b@acm"}, m, true},
 		{"email fuzzy no match", Filter{Name: "member_email_fuzzy", Text: "alice"}, m, false},
-		{"status matches", strs("statuses", StatusActive, StatusInvited), m, true},
-		{"status does not match", strs("statuses", StatusActive), m, false},
+		{"status matches", strs("statuses", latchkey.StatusActive, latchkey.StatusInvited), m, true},
+		{"status does not match", strs("statuses", latchkey.StatusActive), m, false},
 		{"breakglass true", Filter{Name: "member_is_breakglass", Bool: true}, m, true},
 		{"breakglass false vs true", Filter{Name: "member_is_breakglass", Bool: false}, m, false},
 		{"breakglass false vs false", Filter{Name: "member_is_breakglass", Bool: false}, bare, true},
 		{"direct role", strs("member_roles", "editor"), m, true},
 		{"role not held", strs("member_roles", "viewer"), m, false},
 		{"role not held, no roles", strs("member_roles", "editor"), bare, false},
-		{"stytch_member is held by everyone", strs("member_roles", RoleMember), bare, true},
-		{"stytch_member among others", strs("member_roles", "viewer", RoleMember), m, true},
+		{"stytch_member is held by everyone", strs("member_roles", latchkey.RoleMember), bare, true},
+		{"stytch_member among others", strs("member_roles", "viewer", latchkey.RoleMember), m, true},
 		{"external id", strs("member_external_ids", "EXT-7"), m, true},
 		{"external id no match", strs("member_external_ids", "EXT-8"), m, false},
 		{"empty external id never matches", strs("member_external_ids", ""), bare, false},
@@ -342,7 +344,7 @@ func TestParsedQueryMatchesMembers(t *testing.T) {
 	bob := validMember()
 	bob.EmailAddress, bob.DirectRoles = "bob@acme.com", []string{"editor"}
 	alice := validMember()
-	alice.MemberID, alice.EmailAddress, alice.Status = "member-test-alice", "alice@other.com", StatusPending
+	alice.MemberID, alice.EmailAddress, alice.Status = "member-test-alice", "alice@other.com", latchkey.StatusPending
 
 	tests := []struct {
 		name  string
@@ -363,7 +365,7 @@ func TestParsedQueryMatchesMembers(t *testing.T) {
 				t.Fatalf("parse: %v", err)
 			}
 			for _, c := range []struct {
-				m    Member
+				m    latchkey.Member
 				want bool
 			}{{bob, tt.bob}, {alice, tt.alice}} {
 				if got := q.Matches(func(f Filter) bool { return MemberMatches(f, c.m) }); got != c.want {
@@ -557,7 +559,7 @@ func TestPageOfWalk(t *testing.T) {
 
 func TestFuzzyFilterCountsCharacters(t *testing.T) {
 	_, err := ParseMemberQuery(&SearchQuery{Operands: []map[string]any{{"filter_name": "member_email_fuzzy", "filter_value": "éé"}}})
-	var e *Error
+	var e *latchkey.Error
 	if !errors.As(err, &e) || e.Type != "member_search_fuzzy_too_short" {
 		t.Fatalf("two characters accepted as a fuzzy filter: %v", err)
 	}

@@ -1,4 +1,4 @@
-package latchkey
+package authn
 
 import (
 	"context"
@@ -10,20 +10,21 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	latchkey "github.com/latchkey/latchkey/shared"
 )
 
 // Session is a member session, in Stytch's MemberSession shape.
 type Session struct {
-	MemberSessionID       string         `json:"member_session_id"`
-	MemberID              string         `json:"member_id"`
-	OrganizationID        string         `json:"organization_id"`
-	OrganizationSlug      string         `json:"organization_slug"`
-	StartedAt             time.Time      `json:"started_at"`
-	LastAccessedAt        time.Time      `json:"last_accessed_at"`
-	ExpiresAt             time.Time      `json:"expires_at"`
-	Roles                 []string       `json:"roles"`
-	CustomClaims          map[string]any `json:"custom_claims"`
-	AuthenticationFactors []AuthFactor   `json:"authentication_factors"`
+	MemberSessionID       string                `json:"member_session_id"`
+	MemberID              string                `json:"member_id"`
+	OrganizationID        string                `json:"organization_id"`
+	OrganizationSlug      string                `json:"organization_slug"`
+	StartedAt             time.Time             `json:"started_at"`
+	LastAccessedAt        time.Time             `json:"last_accessed_at"`
+	ExpiresAt             time.Time             `json:"expires_at"`
+	Roles                 []string              `json:"roles"`
+	CustomClaims          map[string]any        `json:"custom_claims"`
+	AuthenticationFactors []latchkey.AuthFactor `json:"authentication_factors"`
 
 	// TokenHash is the key of the session: the SHA-256 of its token.
 	TokenHash string `json:"-"`
@@ -42,13 +43,13 @@ func SessionDuration(minutes int) (time.Duration, error) {
 		minutes = DefaultSessionMinutes
 	}
 	if minutes < MinSessionMinutes || minutes > MaxSessionMinutes {
-		return 0, badRequest("invalid_session_duration", "session_duration_minutes must be between %d and %d.", MinSessionMinutes, MaxSessionMinutes)
+		return 0, latchkey.BadRequest("invalid_session_duration", "session_duration_minutes must be between %d and %d.", MinSessionMinutes, MaxSessionMinutes)
 	}
 	return time.Duration(minutes) * time.Minute, nil
 }
 
 // RoleIDs lists a presented member's effective role ids, for the session and its JWT.
-func RoleIDs(m Member) []string {
+func RoleIDs(m latchkey.Member) []string {
 	out := make([]string, 0, len(m.Roles))
 	for _, r := range m.Roles {
 		out = append(out, r.RoleID)
@@ -63,11 +64,11 @@ const sessionTokenBytes = 16 + 16 + 32
 
 // NewSessionToken returns a token for a member of an organization.
 func NewSessionToken(orgID, memberID string) (string, error) {
-	ou, err := idUUID(orgID)
+	ou, err := latchkey.UUIDOf(orgID)
 	if err != nil {
 		return "", err
 	}
-	mu, err := idUUID(memberID)
+	mu, err := latchkey.UUIDOf(memberID)
 	if err != nil {
 		return "", err
 	}
@@ -79,7 +80,7 @@ func NewSessionToken(orgID, memberID string) (string, error) {
 }
 
 // ParseSessionToken recovers the ids a session token names; anything malformed is not found.
-func ParseSessionToken(i IDs, token string) (orgID, memberID string, err error) {
+func ParseSessionToken(i latchkey.IDs, token string) (orgID, memberID string, err error) {
 	b, err := base64.RawURLEncoding.DecodeString(token)
 	if err != nil || len(b) != sessionTokenBytes {
 		return "", "", SessionNotFound()
@@ -90,8 +91,8 @@ func ParseSessionToken(i IDs, token string) (orgID, memberID string, err error) 
 }
 
 // SessionNotFound is the error for an unknown, expired or revoked session.
-func SessionNotFound() *Error {
-	return Errorf(http.StatusNotFound, "session_not_found", "Session could not be found.")
+func SessionNotFound() *latchkey.Error {
+	return latchkey.Errorf(http.StatusNotFound, "session_not_found", "Session could not be found.")
 }
 
 // SessionRef is what a verified session JWT says about its session.
@@ -113,8 +114,8 @@ var reservedClaims = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti"}
 func ValidateCustomClaims(c map[string]any) error {
 	for k := range c {
 		if slices.Contains(reservedClaims, k) || strings.HasPrefix(k, "https://stytch.com/") {
-			return badRequest("invalid_session_custom_claims", "session_custom_claims may not set the reserved claim %q.", k)
+			return latchkey.BadRequest("invalid_session_custom_claims", "session_custom_claims may not set the reserved claim %q.", k)
 		}
 	}
-	return ValidateMetadata("session_custom_claims", c)
+	return latchkey.ValidateMetadata("session_custom_claims", c)
 }

@@ -1,34 +1,38 @@
-package latchkey
+package scim
 
-import "context"
+import (
+	"context"
+
+	latchkey "github.com/latchkey/latchkey/shared"
+)
 
 // SCIMStore persists SCIM connections and groups, and the SCIM side of members (the userName
 // guard, group membership). Every method is keyed by the organization, so a connection can
 // only ever reach its own organization's items.
-type SCIMStore interface {
-	Directory
-	Members(ctx context.Context, orgID string, memberIDs []string) ([]Member, error)
+type Store interface {
+	latchkey.Directory
+	Members(ctx context.Context, orgID string, memberIDs []string) ([]latchkey.Member, error)
 	// ListMembers returns up to n members of an organization ordered by member_id after afterID.
-	ListMembers(ctx context.Context, orgID, afterID string, n int) (members []Member, more bool, err error)
+	ListMembers(ctx context.Context, orgID, afterID string, n int) (members []latchkey.Member, more bool, err error)
 	// CreateSCIMConnection writes the connection and sets the organization's
 	// scim_active_connection in one transaction; a second connection is a Conflict.
-	CreateSCIMConnection(ctx context.Context, c SCIMConnection) error
-	SCIMConnection(ctx context.Context, orgID, connectionID string) (SCIMConnection, error)
+	CreateSCIMConnection(ctx context.Context, c Connection) error
+	SCIMConnection(ctx context.Context, orgID, connectionID string) (Connection, error)
 	// SCIMConnections lists an organization's connections (at most one).
-	SCIMConnections(ctx context.Context, orgID string) ([]SCIMConnection, error)
+	SCIMConnections(ctx context.Context, orgID string) ([]Connection, error)
 	// ReplaceSCIMConnection writes next if the stored version is still prev's; with summary it
 	// also rewrites the organization's scim_active_connection in the same transaction.
-	ReplaceSCIMConnection(ctx context.Context, prev, next SCIMConnection, summary bool) error
+	ReplaceSCIMConnection(ctx context.Context, prev, next Connection, summary bool) error
 	// DeleteSCIMConnection removes the connection and the organization's summary, then the
 	// connection's groups and memberships.
-	DeleteSCIMConnection(ctx context.Context, c SCIMConnection) error
+	DeleteSCIMConnection(ctx context.Context, c Connection) error
 
 	// CreateSCIMMember writes a provisioned member with its email, external-id and userName
 	// guards in one transaction.
-	CreateSCIMMember(ctx context.Context, m Member) error
+	CreateSCIMMember(ctx context.Context, m latchkey.Member) error
 	// ReplaceSCIMMember is ReplaceMember that also moves the userName guard and drops the
 	// memberships of groups the member left.
-	ReplaceSCIMMember(ctx context.Context, prev, next Member) error
+	ReplaceSCIMMember(ctx context.Context, prev, next latchkey.Member) error
 	MemberIDBySCIMUserName(ctx context.Context, orgID, userName string) (string, error)
 	MemberIDByExternalID(ctx context.Context, orgID, externalID string) (string, error)
 

@@ -1,21 +1,25 @@
-package latchkey
+package authn
 
-import "context"
+import (
+	"context"
+
+	latchkey "github.com/latchkey/latchkey/shared"
+)
 
 // DiscoveredOrganization is one organization a verified email can enter or join, in Stytch's
 // shape.
 type DiscoveredOrganization struct {
-	MemberAuthenticated bool             `json:"member_authenticated"`
-	Organization        Organization     `json:"organization"`
-	Membership          Membership       `json:"membership"`
-	PrimaryRequired     *PrimaryRequired `json:"primary_required"`
-	MFARequired         *MFARequired     `json:"mfa_required"`
+	MemberAuthenticated bool                  `json:"member_authenticated"`
+	Organization        latchkey.Organization `json:"organization"`
+	Membership          Membership            `json:"membership"`
+	PrimaryRequired     *PrimaryRequired      `json:"primary_required"`
+	MFARequired         *MFARequired          `json:"mfa_required"`
 }
 
 type Membership struct {
-	Type    string         `json:"type"`
-	Details map[string]any `json:"details"`
-	Member  *Member        `json:"member"`
+	Type    string           `json:"type"`
+	Details map[string]any   `json:"details"`
+	Member  *latchkey.Member `json:"member"`
 }
 
 type PrimaryRequired struct {
@@ -33,7 +37,7 @@ type MFAMemberOptions struct {
 }
 
 // Requirements renders what an admission still lacks, for API responses.
-func Requirements(adm Admission, m *Member) (*PrimaryRequired, *MFARequired) {
+func Requirements(adm latchkey.Admission, m *latchkey.Member) (*PrimaryRequired, *MFARequired) {
 	var p *PrimaryRequired
 	var f *MFARequired
 	if len(adm.PrimaryRequired) > 0 {
@@ -51,23 +55,23 @@ func Requirements(adm Admission, m *Member) (*PrimaryRequired, *MFARequired) {
 // discover lists the organizations the email that factors proved may enter: those where it
 // has a live membership (gsi1 by email) and those that let its domain join (the domain
 // index), each with what the factors still lack. Three round trips, whatever the table holds.
-func (a *Authn) Discover(ctx context.Context, email string, factors []AuthFactor) ([]DiscoveredOrganization, error) {
-	if proven, _, ok := ProvenEmail(factors); !ok || proven != email {
-		return nil, NoProvenEmail()
+func (a *Service) Discover(ctx context.Context, email string, factors []latchkey.AuthFactor) ([]DiscoveredOrganization, error) {
+	if proven, _, ok := latchkey.ProvenEmail(factors); !ok || proven != email {
+		return nil, latchkey.NoProvenEmail()
 	}
 	members, err := a.Store.MembersByEmail(ctx, email)
 	if err != nil {
 		return nil, err
 	}
-	byOrg := map[string]*Member{}
+	byOrg := map[string]*latchkey.Member{}
 	ids := []string{}
 	for i := range members {
-		if members[i].Status != StatusDeleted {
+		if members[i].Status != latchkey.StatusDeleted {
 			byOrg[members[i].OrganizationID] = &members[i]
 			ids = append(ids, members[i].OrganizationID)
 		}
 	}
-	domainOrgs, err := a.Store.OrganizationIDsByDomain(ctx, EmailDomain(email))
+	domainOrgs, err := a.Store.OrganizationIDsByDomain(ctx, latchkey.EmailDomain(email))
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +84,7 @@ func (a *Authn) Discover(ctx context.Context, email string, factors []AuthFactor
 	if err != nil {
 		return nil, err
 	}
-	byID := map[string]Organization{}
+	byID := map[string]latchkey.Organization{}
 	for _, o := range orgs {
 		byID[o.OrganizationID] = o
 	}
@@ -101,7 +105,7 @@ func (a *Authn) Discover(ctx context.Context, email string, factors []AuthFactor
 			pm := m.Presented(org)
 			d.Membership.Member = &pm
 		} else {
-			d.Membership.Details = map[string]any{"domain": EmailDomain(email)}
+			d.Membership.Details = map[string]any{"domain": latchkey.EmailDomain(email)}
 		}
 		d.PrimaryRequired, d.MFARequired = Requirements(adm, m)
 		out = append(out, d)

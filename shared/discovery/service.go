@@ -1,21 +1,23 @@
-package latchkey
+package discovery
 
 import (
 	"context"
 
+	latchkey "github.com/latchkey/latchkey/shared"
+	"github.com/latchkey/latchkey/shared/authn"
 	"github.com/latchkey/latchkey/shared/secret"
 )
 
 // Discovery lists where a proven email may go and takes it there: intermediate-session
 // exchange and organization creation, both through the pipeline.
-type Discovery struct {
-	Auth  *Authn
-	Clock Clock
-	IDs   IDs
+type Service struct {
+	Auth  *authn.Service
+	Clock latchkey.Clock
+	IDs   latchkey.IDs
 }
 
 // DiscoveryListRequest is the body of Discovery.Organizations.List.
-type DiscoveryListRequest struct {
+type ListRequest struct {
 	IntermediateSessionToken string `json:"intermediate_session_token"`
 	SessionToken             string `json:"session_token"`
 	SessionJWT               string `json:"session_jwt"`
@@ -23,16 +25,16 @@ type DiscoveryListRequest struct {
 
 // DiscoveryList is where a person may go, and the organization their intermediate session is
 // tied to, if any (an MFA step or an exchange that needs more factors).
-type DiscoveryList struct {
+type List struct {
 	Email         string
-	Organizations []DiscoveredOrganization
+	Organizations []authn.DiscoveredOrganization
 	Hint          string
 }
 
 // DiscoveredOrganizations lists where the holder of an intermediate session or a session may go.
-func (a *Discovery) DiscoveredOrganizations(ctx context.Context, r DiscoveryListRequest) (DiscoveryList, error) {
-	var out DiscoveryList
-	var factors []AuthFactor
+func (a *Service) DiscoveredOrganizations(ctx context.Context, r ListRequest) (List, error) {
+	var out List
+	var factors []latchkey.AuthFactor
 	switch {
 	case r.IntermediateSessionToken != "":
 		ist, err := a.Auth.Intermediate(ctx, r.IntermediateSessionToken)
@@ -47,13 +49,13 @@ func (a *Discovery) DiscoveredOrganizations(ctx context.Context, r DiscoveryList
 		}
 		// The session's proven email, not its member's current address: an organization
 		// that renames its member to someone else's address must not list their memberships.
-		email, _, ok := ProvenEmail(s.AuthenticationFactors)
+		email, _, ok := latchkey.ProvenEmail(s.AuthenticationFactors)
 		if !ok {
-			return out, NoProvenEmail()
+			return out, latchkey.NoProvenEmail()
 		}
 		out.Email, factors = email, s.AuthenticationFactors
 	default:
-		return out, badRequest(TypeBadRequest, "One of intermediate_session_token, session_token or session_jwt is required.")
+		return out, latchkey.BadRequest(latchkey.TypeBadRequest, "One of intermediate_session_token, session_token or session_jwt is required.")
 	}
 	var err error
 	out.Organizations, err = a.Auth.Discover(ctx, out.Email, factors)
@@ -64,10 +66,10 @@ func (a *Discovery) DiscoveredOrganizations(ctx context.Context, r DiscoveryList
 // organization, creating the member if the email may join by domain. If the organization
 // needs more than the intermediate session proves, nothing is written and the response says
 // what is missing.
-func (a *Discovery) ExchangeIntermediateSession(ctx context.Context, r ExchangeRequest) (AuthResult, error) {
+func (a *Service) ExchangeIntermediateSession(ctx context.Context, r authn.ExchangeRequest) (authn.Result, error) {
 	ist, err := a.Auth.Intermediate(ctx, r.IntermediateSessionToken)
 	if err != nil {
-		return AuthResult{}, err
+		return authn.Result{}, err
 	}
 	res, err := a.Auth.Enter(ctx, r, ist.Factors, secret.Hash(r.IntermediateSessionToken))
 	if err == nil && !res.MemberAuthenticated {
@@ -77,8 +79,8 @@ func (a *Discovery) ExchangeIntermediateSession(ctx context.Context, r ExchangeR
 }
 
 // DiscoveryCreateRequest is the body of Discovery.Organizations.Create.
-type DiscoveryCreateRequest struct {
-	OrganizationPatch
+type CreateRequest struct {
+	latchkey.OrganizationPatch
 	IntermediateSessionToken string         `json:"intermediate_session_token"`
 	SessionDurationMinutes   int            `json:"session_duration_minutes"`
 	SessionCustomClaims      map[string]any `json:"session_custom_claims"`
@@ -87,34 +89,34 @@ type DiscoveryCreateRequest struct {
 // CreateOrganizationFromDiscovery creates an organization with the intermediate session's
 // person as its first member (stytch_admin) and logs them in: one transaction consumes the
 // intermediate session and writes the organization, its guards, the member and the session.
-func (a *Discovery) CreateOrganizationFromDiscovery(ctx context.Context, r DiscoveryCreateRequest) (AuthResult, error) {
+func (a *Service) CreateOrganizationFromDiscovery(ctx context.Context, r CreateRequest) (authn.Result, error) {
 	ist, err := a.Auth.Intermediate(ctx, r.IntermediateSessionToken)
 	if err != nil {
-		return AuthResult{}, err
+		return authn.Result{}, err
 	}
-	duration, err := SessionDuration(r.SessionDurationMinutes)
+	duration, err := authn.SessionDuration(r.SessionDurationMinutes)
 	if err != nil {
-		return AuthResult{}, err
+		return authn.Result{}, err
 	}
-	if err := ValidateCustomClaims(r.SessionCustomClaims); err != nil {
-		return AuthResult{}, err
+	if err := authn.ValidateCustomClaims(r.SessionCustomClaims); err != nil {
+		return authn.Result{}, err
 	}
 	now := a.Clock.Now()
-	org := r.OrganizationPatch.Apply(NewOrganization(a.IDs.New("organization"), now))
-	if err := ValidateOrganization(org); err != nil {
-		return AuthResult{}, err
+	org := r.OrganizationPatch.Apply(latchkey.NewOrganization(a.IDs.New("organization"), now))
+	if err := latchkey.ValidateOrganization(org); err != nil {
+		return authn.Result{}, err
 	}
 	org.Version = 1
-	admin := []string{RoleAdmin}
-	email, _, ok := ProvenEmail(ist.Factors)
+	admin := []string{latchkey.RoleAdmin}
+	email, _, ok := latchkey.ProvenEmail(ist.Factors)
 	if !ok {
-		return AuthResult{}, NoProvenEmail()
+		return authn.Result{}, latchkey.NoProvenEmail()
 	}
-	m, err := NewMember(a.IDs.New("member"), org.OrganizationID, MemberPatch{EmailAddress: &email, Roles: &admin}, now)
+	m, err := latchkey.NewMember(a.IDs.New("member"), org.OrganizationID, latchkey.MemberPatch{EmailAddress: &email, Roles: &admin}, now)
 	if err != nil {
-		return AuthResult{}, err
+		return authn.Result{}, err
 	}
 	m.EmailAddressVerified = true
-	red := Redemption{IntermediateHash: secret.Hash(r.IntermediateSessionToken), Now: now, NewOrganization: &org, MemberCreate: true}
+	red := authn.Redemption{IntermediateHash: secret.Hash(r.IntermediateSessionToken), Now: now, NewOrganization: &org, MemberCreate: true}
 	return a.Auth.StartSession(ctx, red, m, org, ist.Factors, duration, r.SessionCustomClaims)
 }

@@ -1,4 +1,4 @@
-package latchkey
+package scim
 
 import (
 	"context"
@@ -12,18 +12,20 @@ import (
 
 	"github.com/google/uuid"
 
+	latchkey "github.com/latchkey/latchkey/shared"
+	"github.com/latchkey/latchkey/shared/authn"
 	"github.com/latchkey/latchkey/shared/secret"
 )
 
 // SCIM runs SCIM connections (Stytch's connection management API) and the provisioning they
 // allow: an identity provider holding a connection's bearer token creates, updates and
 // deactivates members of that connection's organization, and of no other.
-type SCIM struct {
+type Service struct {
 	// Sessions revokes a deprovisioned member's sessions.
-	Sessions *Authn
-	Store    SCIMStore
-	Clock    Clock
-	IDs      IDs
+	Sessions *authn.Service
+	Store    Store
+	Clock    latchkey.Clock
+	IDs      latchkey.IDs
 	// BaseURL is where this deployment is reached (LATCHKEY_BASE_URL); a connection's SCIM
 	// base URL is BaseURL/scim/v2/<connection_id>.
 	BaseURL string
@@ -31,13 +33,13 @@ type SCIM struct {
 
 // SCIMConnection is an organization's SCIM connection. Only hashes of its bearer tokens are
 // kept; the tokens themselves are shown once, when issued.
-type SCIMConnection struct {
+type Connection struct {
 	OrganizationID   string
 	ConnectionID     string
 	Status           string
 	DisplayName      string
 	IdentityProvider string
-	GroupRoles       []SCIMGroupRole
+	GroupRoles       []latchkey.SCIMGroupRole
 	TokenHash        string
 	TokenLastFour    string
 	// The next token, between rotate/start and rotate/complete or cancel; both tokens work.
@@ -49,14 +51,14 @@ type SCIMConnection struct {
 }
 
 // SCIMConnectionPatch is the body of SCIM.Connection.Update; nil means absent.
-type SCIMConnectionPatch struct {
-	DisplayName      *string          `json:"display_name"`
-	IdentityProvider *string          `json:"identity_provider"`
-	GroupRoles       *[]SCIMGroupRole `json:"scim_group_implicit_role_assignments"`
+type ConnectionPatch struct {
+	DisplayName      *string                   `json:"display_name"`
+	IdentityProvider *string                   `json:"identity_provider"`
+	GroupRoles       *[]latchkey.SCIMGroupRole `json:"scim_group_implicit_role_assignments"`
 }
 
 // SCIMConnectionActive is the only status a stored connection has; deleting removes it.
-const SCIMConnectionActive = "active"
+const ConnectionActive = "active"
 
 // IdentityProviderEntra is Microsoft Entra ID, whose base URL carries Microsoft's flag for
 // RFC-compliant SCIM behaviour, as Stytch's does.
@@ -74,8 +76,8 @@ const (
 )
 
 // Summary is what the organization shows as scim_active_connection.
-func (c SCIMConnection) Summary() SCIMConnectionSummary {
-	return SCIMConnectionSummary{ConnectionID: c.ConnectionID, DisplayName: c.DisplayName,
+func (c Connection) Summary() latchkey.SCIMConnectionSummary {
+	return latchkey.SCIMConnectionSummary{ConnectionID: c.ConnectionID, DisplayName: c.DisplayName,
 		BearerTokenLastFour: c.TokenLastFour, GroupRoles: c.GroupRoles}
 }
 
@@ -86,8 +88,8 @@ func (c SCIMConnection) Summary() SCIMConnectionSummary {
 const scimTokenBytes = 16 + 32
 
 // NewSCIMToken returns a bearer token for a connection of the organization, and its hash.
-func NewSCIMToken(orgID string) (token, hash string, err error) {
-	ou, err := idUUID(orgID)
+func NewToken(orgID string) (token, hash string, err error) {
+	ou, err := latchkey.UUIDOf(orgID)
 	if err != nil {
 		return "", "", err
 	}
@@ -99,7 +101,7 @@ func NewSCIMToken(orgID string) (token, hash string, err error) {
 }
 
 // ParseSCIMToken recovers the organization a bearer token belongs to.
-func ParseSCIMToken(i IDs, token string) (orgID string, ok bool) {
+func ParseToken(i latchkey.IDs, token string) (orgID string, ok bool) {
 	b, err := base64.RawURLEncoding.DecodeString(token)
 	if err != nil || len(b) != scimTokenBytes {
 		return "", false
@@ -108,24 +110,24 @@ func ParseSCIMToken(i IDs, token string) (orgID string, ok bool) {
 	return "organization-" + i.Env + "-" + ou.String(), true
 }
 
-func scimConnectionNotFound() *Error {
-	return Errorf(http.StatusNotFound, "scim_connection_not_found", "SCIM connection could not be found.")
+func scimConnectionNotFound() *latchkey.Error {
+	return latchkey.Errorf(http.StatusNotFound, "scim_connection_not_found", "SCIM connection could not be found.")
 }
 
-func scimUnauthorized() *Error {
-	return Errorf(http.StatusUnauthorized, TypeUnauthorized, "The bearer token is not valid for this SCIM connection.")
+func scimUnauthorized() *latchkey.Error {
+	return latchkey.Errorf(http.StatusUnauthorized, latchkey.TypeUnauthorized, "The bearer token is not valid for this SCIM connection.")
 }
 
 // SCIMEndpoint is the connection's SCIM 2.0 base URL, where the identity provider sends
 // requests.
-func (s *SCIM) SCIMEndpoint(connectionID string) string {
+func (s *Service) SCIMEndpoint(connectionID string) string {
 	return strings.TrimRight(s.BaseURL, "/") + "/scim/v2/" + connectionID
 }
 
 // ConnectionBaseURL is the base_url the API returns: the SCIM endpoint, with Microsoft's
 // ?aadOptscim062020 flag for Entra ID (Entra then sends booleans as booleans and PATCH
 // operations as RFC 7644 says), as Stytch does.
-func (s *SCIM) ConnectionBaseURL(c SCIMConnection) string {
+func (s *Service) ConnectionBaseURL(c Connection) string {
 	u := s.SCIMEndpoint(c.ConnectionID)
 	if c.IdentityProvider == IdentityProviderEntra {
 		u += "?aadOptscim062020"
@@ -133,18 +135,18 @@ func (s *SCIM) ConnectionBaseURL(c SCIMConnection) string {
 	return u
 }
 
-func validateConnection(c SCIMConnection) error {
+func validateConnection(c Connection) error {
 	switch {
-	case len(c.DisplayName) > MaxNameLength:
-		return badRequest("invalid_display_name", "display_name must be at most %d characters.", MaxNameLength)
+	case len(c.DisplayName) > latchkey.MaxNameLength:
+		return latchkey.BadRequest("invalid_display_name", "display_name must be at most %d characters.", latchkey.MaxNameLength)
 	case !slices.Contains(scimIdentityProviders, c.IdentityProvider):
-		return badRequest("invalid_identity_provider", "identity_provider must be one of %s.", strings.Join(scimIdentityProviders, ", "))
-	case len(c.GroupRoles) > MaxListLength:
-		return badRequest("invalid_scim_group_implicit_role_assignments", "At most %d role assignments are allowed.", MaxListLength)
+		return latchkey.BadRequest("invalid_identity_provider", "identity_provider must be one of %s.", strings.Join(scimIdentityProviders, ", "))
+	case len(c.GroupRoles) > latchkey.MaxListLength:
+		return latchkey.BadRequest("invalid_scim_group_implicit_role_assignments", "At most %d role assignments are allowed.", latchkey.MaxListLength)
 	}
 	for _, a := range c.GroupRoles {
-		if !ValidRoleID(a.RoleID) || a.RoleID == RoleMember || !LooksLike("scim-group", a.GroupID) {
-			return badRequest("invalid_scim_group_implicit_role_assignments",
+		if !latchkey.ValidRoleID(a.RoleID) || a.RoleID == latchkey.RoleMember || !latchkey.LooksLike("scim-group", a.GroupID) {
+			return latchkey.BadRequest("invalid_scim_group_implicit_role_assignments",
 				"Each assignment needs the group_id of a SCIM group and a role_id other than stytch_member.")
 		}
 	}
@@ -153,17 +155,17 @@ func validateConnection(c SCIMConnection) error {
 
 // CreateConnection creates the organization's SCIM connection (an organization has at most
 // one) and returns it with its bearer token, which is shown only now.
-func (s *SCIM) CreateConnection(ctx context.Context, orgID, displayName, idp string) (SCIMConnection, string, error) {
+func (s *Service) CreateConnection(ctx context.Context, orgID, displayName, idp string) (Connection, string, error) {
 	org, err := s.Store.Organization(ctx, orgID)
 	if err != nil {
-		return SCIMConnection{}, "", OrgErr(err)
+		return Connection{}, "", latchkey.OrgErr(err)
 	}
 	if org.SCIMActiveConnection != nil {
-		return SCIMConnection{}, "", scimConnectionExists()
+		return Connection{}, "", scimConnectionExists()
 	}
 	now := s.Clock.Now()
-	c := SCIMConnection{OrganizationID: org.OrganizationID, ConnectionID: s.IDs.New("scim-connection"),
-		Status: SCIMConnectionActive, DisplayName: strings.TrimSpace(displayName),
+	c := Connection{OrganizationID: org.OrganizationID, ConnectionID: s.IDs.New("scim-connection"),
+		Status: ConnectionActive, DisplayName: strings.TrimSpace(displayName),
 		IdentityProvider: strings.TrimSpace(idp), CreatedAt: now, UpdatedAt: now}
 	if c.IdentityProvider == "" {
 		c.IdentityProvider = "generic"
@@ -171,21 +173,21 @@ func (s *SCIM) CreateConnection(ctx context.Context, orgID, displayName, idp str
 	if err := validateConnection(c); err != nil {
 		return c, "", err
 	}
-	token, hash, err := NewSCIMToken(org.OrganizationID)
+	token, hash, err := NewToken(org.OrganizationID)
 	if err != nil {
 		return c, "", err
 	}
 	c.TokenHash, c.TokenLastFour = hash, secret.LastFour(token)
 	err = s.Store.CreateSCIMConnection(ctx, c)
-	if on := conflictOn(err); on != "" {
+	if on := latchkey.ConflictOn(err); on != "" {
 		if on == ConflictSCIMConnection {
 			// Another connection was created at the same moment, or the organization is gone.
-			if _, oerr := s.Store.Organization(ctx, orgID); errors.Is(oerr, ErrNotFound) {
-				return c, "", OrganizationNotFound()
+			if _, oerr := s.Store.Organization(ctx, orgID); errors.Is(oerr, latchkey.ErrNotFound) {
+				return c, "", latchkey.OrganizationNotFound()
 			}
 			return c, "", scimConnectionExists()
 		}
-		return c, "", Internal(err)
+		return c, "", latchkey.Internal(err)
 	}
 	if err != nil {
 		return c, "", err
@@ -194,32 +196,32 @@ func (s *SCIM) CreateConnection(ctx context.Context, orgID, displayName, idp str
 	return c, token, nil
 }
 
-func scimConnectionExists() *Error {
-	return Errorf(http.StatusConflict, "scim_connection_already_exists",
+func scimConnectionExists() *latchkey.Error {
+	return latchkey.Errorf(http.StatusConflict, "scim_connection_already_exists",
 		"The organization already has a SCIM connection; an organization may have only one.")
 }
 
 // Connection returns the organization's SCIM connection, with the names of the groups its
 // role assignments name.
-func (s *SCIM) Connection(ctx context.Context, orgID string) (SCIMConnection, error) {
+func (s *Service) Connection(ctx context.Context, orgID string) (Connection, error) {
 	cs, err := s.Store.SCIMConnections(ctx, orgID)
 	if err != nil {
-		return SCIMConnection{}, err
+		return Connection{}, err
 	}
 	if len(cs) == 0 {
 		if _, err := s.Store.Organization(ctx, orgID); err != nil {
-			return SCIMConnection{}, OrgErr(err)
+			return Connection{}, latchkey.OrgErr(err)
 		}
-		return SCIMConnection{}, scimConnectionNotFound()
+		return Connection{}, scimConnectionNotFound()
 	}
 	c := cs[0]
 	return c, s.nameGroups(ctx, &c)
 }
 
 // nameGroups fills in GroupName on the connection's role assignments.
-func (s *SCIM) nameGroups(ctx context.Context, c *SCIMConnection) error {
+func (s *Service) nameGroups(ctx context.Context, c *Connection) error {
 	if len(c.GroupRoles) == 0 {
-		c.GroupRoles = []SCIMGroupRole{}
+		c.GroupRoles = []latchkey.SCIMGroupRole{}
 		return nil
 	}
 	ids := make([]string, 0, len(c.GroupRoles))
@@ -243,14 +245,14 @@ func (s *SCIM) nameGroups(ctx context.Context, c *SCIMConnection) error {
 }
 
 // connection reads one connection of the organization.
-func (s *SCIM) connection(ctx context.Context, orgID, connectionID string) (SCIMConnection, error) {
-	if !LooksLike("scim-connection", connectionID) {
-		return SCIMConnection{}, scimConnectionNotFound()
+func (s *Service) connection(ctx context.Context, orgID, connectionID string) (Connection, error) {
+	if !latchkey.LooksLike("scim-connection", connectionID) {
+		return Connection{}, scimConnectionNotFound()
 	}
 	c, err := s.Store.SCIMConnection(ctx, orgID, connectionID)
-	if errors.Is(err, ErrNotFound) {
-		if _, oerr := s.Store.Organization(ctx, orgID); errors.Is(oerr, ErrNotFound) {
-			return c, OrganizationNotFound()
+	if errors.Is(err, latchkey.ErrNotFound) {
+		if _, oerr := s.Store.Organization(ctx, orgID); errors.Is(oerr, latchkey.ErrNotFound) {
+			return c, latchkey.OrganizationNotFound()
 		}
 		return c, scimConnectionNotFound()
 	}
@@ -259,10 +261,10 @@ func (s *SCIM) connection(ctx context.Context, orgID, connectionID string) (SCIM
 
 // changeConnection is the read-modify-write loop of every connection change. summary says
 // whether the change shows in the organization's scim_active_connection.
-func (s *SCIM) changeConnection(ctx context.Context, orgID, connectionID string, summary bool,
-	change func(SCIMConnection) (SCIMConnection, error)) (SCIMConnection, error) {
-	for attempt := range maxAttempts {
-		backoff(ctx, attempt)
+func (s *Service) changeConnection(ctx context.Context, orgID, connectionID string, summary bool,
+	change func(Connection) (Connection, error)) (Connection, error) {
+	for attempt := range latchkey.MaxAttempts {
+		latchkey.Backoff(ctx, attempt)
 		prev, err := s.connection(ctx, orgID, connectionID)
 		if err != nil {
 			return prev, err
@@ -276,43 +278,43 @@ func (s *SCIM) changeConnection(ctx context.Context, orgID, connectionID string,
 			return prev, err
 		}
 		err = s.Store.ReplaceSCIMConnection(ctx, prev, next, summary)
-		switch conflictOn(err) {
+		switch latchkey.ConflictOn(err) {
 		case "":
 			if err != nil {
 				return prev, err
 			}
 			next.Version = prev.Version + 1
 			return next, nil
-		case ConflictVersion, ConflictSCIMConnection:
+		case latchkey.ConflictVersion, ConflictSCIMConnection:
 			continue
 		default:
-			return prev, Internal(err)
+			return prev, latchkey.Internal(err)
 		}
 	}
-	return SCIMConnection{}, concurrentUpdate()
+	return Connection{}, latchkey.ConcurrentUpdate()
 }
 
 // UpdateConnection changes the display name, identity provider and group role assignments.
 // Every assigned group must be a group of this connection.
-func (s *SCIM) UpdateConnection(ctx context.Context, orgID, connectionID string, p SCIMConnectionPatch) (SCIMConnection, error) {
-	var roles []SCIMGroupRole
+func (s *Service) UpdateConnection(ctx context.Context, orgID, connectionID string, p ConnectionPatch) (Connection, error) {
+	var roles []latchkey.SCIMGroupRole
 	if p.GroupRoles != nil {
-		seen := map[SCIMGroupRole]bool{}
+		seen := map[latchkey.SCIMGroupRole]bool{}
 		ids := []string{}
 		for _, a := range *p.GroupRoles {
-			a = SCIMGroupRole{RoleID: strings.TrimSpace(a.RoleID), GroupID: strings.TrimSpace(a.GroupID)}
+			a = latchkey.SCIMGroupRole{RoleID: strings.TrimSpace(a.RoleID), GroupID: strings.TrimSpace(a.GroupID)}
 			if !seen[a] {
 				seen[a] = true
 				roles = append(roles, a)
 				ids = append(ids, a.GroupID)
 			}
 		}
-		if err := validateConnection(SCIMConnection{IdentityProvider: "generic", GroupRoles: roles}); err != nil {
-			return SCIMConnection{}, err
+		if err := validateConnection(Connection{IdentityProvider: "generic", GroupRoles: roles}); err != nil {
+			return Connection{}, err
 		}
 		groups, err := s.Store.SCIMGroups(ctx, orgID, ids)
 		if err != nil {
-			return SCIMConnection{}, err
+			return Connection{}, err
 		}
 		found := map[string]bool{}
 		for _, g := range groups {
@@ -320,12 +322,12 @@ func (s *SCIM) UpdateConnection(ctx context.Context, orgID, connectionID string,
 		}
 		for _, a := range roles {
 			if !found[a.GroupID] {
-				return SCIMConnection{}, badRequest("scim_group_not_found",
+				return Connection{}, latchkey.BadRequest("scim_group_not_found",
 					"SCIM group %s is not a group of this connection.", a.GroupID)
 			}
 		}
 	}
-	c, err := s.changeConnection(ctx, orgID, connectionID, true, func(c SCIMConnection) (SCIMConnection, error) {
+	c, err := s.changeConnection(ctx, orgID, connectionID, true, func(c Connection) (Connection, error) {
 		if p.DisplayName != nil {
 			c.DisplayName = strings.TrimSpace(*p.DisplayName)
 		}
@@ -346,31 +348,31 @@ func (s *SCIM) UpdateConnection(ctx context.Context, orgID, connectionID string,
 // DeleteConnection removes the connection: its tokens stop working at once, the organization
 // no longer shows it, and its groups (and the roles they gave) go with it. Members it
 // provisioned stay.
-func (s *SCIM) DeleteConnection(ctx context.Context, orgID, connectionID string) error {
+func (s *Service) DeleteConnection(ctx context.Context, orgID, connectionID string) error {
 	c, err := s.connection(ctx, orgID, connectionID)
 	if err != nil {
 		return err
 	}
 	err = s.Store.DeleteSCIMConnection(ctx, c)
-	if conflictOn(err) != "" {
-		return concurrentUpdate()
+	if latchkey.ConflictOn(err) != "" {
+		return latchkey.ConcurrentUpdate()
 	}
 	return err
 }
 
-func noRotation() *Error {
-	return badRequest("scim_token_rotation_not_started", "No bearer token rotation is in progress; call rotate/start first.")
+func noRotation() *latchkey.Error {
+	return latchkey.BadRequest("scim_token_rotation_not_started", "No bearer token rotation is in progress; call rotate/start first.")
 }
 
 // RotateStart issues the next bearer token. Until the rotation completes or is cancelled, the
 // current and the next token both work, so the identity provider can be switched over without
 // a gap. Starting again replaces a next token not yet completed.
-func (s *SCIM) RotateStart(ctx context.Context, orgID, connectionID string) (SCIMConnection, string, error) {
-	token, hash, err := NewSCIMToken(orgID)
+func (s *Service) RotateStart(ctx context.Context, orgID, connectionID string) (Connection, string, error) {
+	token, hash, err := NewToken(orgID)
 	if err != nil {
-		return SCIMConnection{}, "", err
+		return Connection{}, "", err
 	}
-	c, err := s.changeConnection(ctx, orgID, connectionID, false, func(c SCIMConnection) (SCIMConnection, error) {
+	c, err := s.changeConnection(ctx, orgID, connectionID, false, func(c Connection) (Connection, error) {
 		c.NextTokenHash, c.NextTokenLastFour = hash, secret.LastFour(token)
 		return c, nil
 	})
@@ -381,8 +383,8 @@ func (s *SCIM) RotateStart(ctx context.Context, orgID, connectionID string) (SCI
 }
 
 // RotateComplete makes the next token the only one; the previous token stops working.
-func (s *SCIM) RotateComplete(ctx context.Context, orgID, connectionID string) (SCIMConnection, error) {
-	c, err := s.changeConnection(ctx, orgID, connectionID, true, func(c SCIMConnection) (SCIMConnection, error) {
+func (s *Service) RotateComplete(ctx context.Context, orgID, connectionID string) (Connection, error) {
+	c, err := s.changeConnection(ctx, orgID, connectionID, true, func(c Connection) (Connection, error) {
 		if c.NextTokenHash == "" {
 			return c, noRotation()
 		}
@@ -397,8 +399,8 @@ func (s *SCIM) RotateComplete(ctx context.Context, orgID, connectionID string) (
 }
 
 // RotateCancel drops the next token; the current one stays.
-func (s *SCIM) RotateCancel(ctx context.Context, orgID, connectionID string) (SCIMConnection, error) {
-	c, err := s.changeConnection(ctx, orgID, connectionID, false, func(c SCIMConnection) (SCIMConnection, error) {
+func (s *Service) RotateCancel(ctx context.Context, orgID, connectionID string) (Connection, error) {
+	c, err := s.changeConnection(ctx, orgID, connectionID, false, func(c Connection) (Connection, error) {
 		if c.NextTokenHash == "" {
 			return c, noRotation()
 		}
@@ -413,15 +415,15 @@ func (s *SCIM) RotateCancel(ctx context.Context, orgID, connectionID string) (SC
 
 // ConnectionGroups lists the connection's groups in group-id order after cursor (the last
 // group id of the previous page), limit at a time; next is empty on the last page.
-func (s *SCIM) ConnectionGroups(ctx context.Context, orgID, connectionID, cursor string, limit int) ([]SCIMGroup, string, error) {
+func (s *Service) ConnectionGroups(ctx context.Context, orgID, connectionID, cursor string, limit int) ([]SCIMGroup, string, error) {
 	switch {
 	case limit == 0:
 		limit = 100
 	case limit < 0 || limit > 1000:
-		return nil, "", badRequest("invalid_limit", "limit must be between 1 and 1000.")
+		return nil, "", latchkey.BadRequest("invalid_limit", "limit must be between 1 and 1000.")
 	}
-	if cursor != "" && !LooksLike("scim-group", cursor) {
-		return nil, "", badRequest("invalid_cursor", "The cursor is not valid.")
+	if cursor != "" && !latchkey.LooksLike("scim-group", cursor) {
+		return nil, "", latchkey.BadRequest("invalid_cursor", "The cursor is not valid.")
 	}
 	c, err := s.connection(ctx, orgID, connectionID)
 	if err != nil {
@@ -449,13 +451,13 @@ func (s *SCIM) ConnectionGroups(ctx context.Context, orgID, connectionID, cursor
 // Authenticate resolves a bearer token presented to the connection's SCIM endpoint. The token
 // names its organization and the path names the connection, so the lookup is one key read in
 // that organization's partition: a token of another organization finds nothing.
-func (s *SCIM) Authenticate(ctx context.Context, connectionID, token string) (SCIMConnection, error) {
-	orgID, ok := ParseSCIMToken(s.IDs, token)
-	if !ok || !LooksLike("scim-connection", connectionID) {
-		return SCIMConnection{}, scimUnauthorized()
+func (s *Service) Authenticate(ctx context.Context, connectionID, token string) (Connection, error) {
+	orgID, ok := ParseToken(s.IDs, token)
+	if !ok || !latchkey.LooksLike("scim-connection", connectionID) {
+		return Connection{}, scimUnauthorized()
 	}
 	c, err := s.Store.SCIMConnection(ctx, orgID, connectionID)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, latchkey.ErrNotFound) {
 		return c, scimUnauthorized()
 	}
 	if err != nil {
@@ -464,8 +466,8 @@ func (s *SCIM) Authenticate(ctx context.Context, connectionID, token string) (SC
 	hash := secret.Hash(token)
 	current := secret.Equal(hash, c.TokenHash)
 	next := c.NextTokenHash != "" && secret.Equal(hash, c.NextTokenHash)
-	if !current && !next || c.Status != SCIMConnectionActive {
-		return SCIMConnection{}, scimUnauthorized()
+	if !current && !next || c.Status != ConnectionActive {
+		return Connection{}, scimUnauthorized()
 	}
 	return c, nil
 }

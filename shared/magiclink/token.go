@@ -1,10 +1,12 @@
-package latchkey
+package magiclink
 
 import (
 	"crypto/sha256"
 	"encoding/base64"
 	"net/http"
 	"time"
+
+	latchkey "github.com/latchkey/latchkey/shared"
 )
 
 // Kinds of emailed token.
@@ -18,7 +20,7 @@ const (
 )
 
 // MagicToken is an emailed single-use token, stored by the hash of its value.
-type MagicToken struct {
+type Token struct {
 	Hash           string
 	Kind           string
 	OrganizationID string
@@ -43,15 +45,15 @@ func LinkExpiry(field string, minutes, def int) (time.Duration, error) {
 		minutes = def
 	}
 	if minutes < MinLinkMinutes || minutes > MaxLinkMinutes {
-		return 0, badRequest("invalid_"+field, "%s must be between %d and %d.", field, MinLinkMinutes, MaxLinkMinutes)
+		return 0, latchkey.BadRequest("invalid_"+field, "%s must be between %d and %d.", field, MinLinkMinutes, MaxLinkMinutes)
 	}
 	return time.Duration(minutes) * time.Minute, nil
 }
 
 // MagicLinkNotFound covers unknown, used and expired tokens alike, so a caller learns nothing
 // about which tokens ever existed.
-func MagicLinkNotFound() *Error {
-	return Errorf(http.StatusNotFound, "magic_link_not_found", "The magic link could not be authenticated: it is invalid, expired or already used.")
+func MagicLinkNotFound() *latchkey.Error {
+	return latchkey.Errorf(http.StatusNotFound, "magic_link_not_found", "The magic link could not be authenticated: it is invalid, expired or already used.")
 }
 
 // CheckPKCE verifies a code verifier against the challenge sent with the email (S256).
@@ -60,13 +62,13 @@ func CheckPKCE(challenge, verifier string) error {
 	case challenge == "" && verifier == "":
 		return nil
 	case challenge == "":
-		return badRequest("pkce_did_not_expect_code_verifier", "This magic link was sent without a PKCE code challenge.")
+		return latchkey.BadRequest("pkce_did_not_expect_code_verifier", "This magic link was sent without a PKCE code challenge.")
 	case verifier == "":
-		return badRequest("pkce_expected_code_verifier", "This magic link needs the PKCE code verifier.")
+		return latchkey.BadRequest("pkce_expected_code_verifier", "This magic link needs the PKCE code verifier.")
 	}
 	sum := sha256.Sum256([]byte(verifier))
 	if base64.RawURLEncoding.EncodeToString(sum[:]) != challenge {
-		return badRequest("pkce_mismatch", "The PKCE code verifier does not match the code challenge.")
+		return latchkey.BadRequest("pkce_mismatch", "The PKCE code verifier does not match the code challenge.")
 	}
 	return nil
 }
@@ -77,7 +79,7 @@ func ValidatePKCEChallenge(c string) error {
 		return nil
 	}
 	if b, err := base64.RawURLEncoding.DecodeString(c); err != nil || len(b) != sha256.Size {
-		return badRequest("invalid_pkce_code_challenge", "pkce_code_challenge must be the base64url SHA-256 of the code verifier.")
+		return latchkey.BadRequest("invalid_pkce_code_challenge", "pkce_code_challenge must be the base64url SHA-256 of the code verifier.")
 	}
 	return nil
 }

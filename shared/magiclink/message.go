@@ -1,15 +1,17 @@
-package latchkey
+package magiclink
 
 import (
 	"fmt"
 	"html"
+
+	latchkey "github.com/latchkey/latchkey/shared"
 )
 
 // LinkMessage is the email for a magic link of the given kind.
-func LinkMessage(kind, to, orgName, link string, valid string) Message {
+func LinkMessage(kind, to, orgName, link string, valid string) latchkey.Message {
 	// The organization name is the one piece of client data in the subject: a CR or LF in it
 	// must not start a new header line.
-	orgName = HeaderSafe(orgName)
+	orgName = latchkey.HeaderSafe(orgName)
 	var subject, lead, action string
 	switch kind {
 	case TokenInvite:
@@ -30,5 +32,5 @@ func LinkMessage(kind, to, orgName, link string, valid string) Message {
 <p><a href="%s" style="display:inline-block;padding:10px 16px;background:#1f2937;color:#fff;text-decoration:none;border-radius:6px">%s</a></p>
 <p style="color:#6b7280">The link works once and expires in %s. If you did not ask for it, ignore this email.</p>
 </body></html>`, html.EscapeString(lead), html.EscapeString(link), html.EscapeString(action), html.EscapeString(valid))
-	return Message{To: to, Subject: subject, Text: text, HTML: body}
+	return latchkey.Message{To: to, Subject: subject, Text: text, HTML: body}
 }

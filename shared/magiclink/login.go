@@ -1,10 +1,12 @@
-package latchkey
+package magiclink
 
 import (
 	"context"
 	"errors"
 	"net/http"
 
+	latchkey "github.com/latchkey/latchkey/shared"
+	"github.com/latchkey/latchkey/shared/authn"
 	"github.com/latchkey/latchkey/shared/secret"
 )
 
@@ -24,17 +26,17 @@ type LoginOrSignupRequest struct {
 
 // LoginOrSignupResult is what the API returns.
 type LoginOrSignupResult struct {
-	Member        Member
+	Member        latchkey.Member
 	MemberCreated bool
-	Organization  Organization
+	Organization  latchkey.Organization
 }
 
 // LoginOrSignup emails a login link to a member, or a signup link to a new person the
 // organization lets join by email domain. Every refusal happens before anything is written or
 // sent.
-func (a *MagicLinks) LoginOrSignup(ctx context.Context, r LoginOrSignupRequest) (LoginOrSignupResult, error) {
+func (a *Service) LoginOrSignup(ctx context.Context, r LoginOrSignupRequest) (LoginOrSignupResult, error) {
 	var res LoginOrSignupResult
-	email, err := NormalizeEmail(r.EmailAddress)
+	email, err := latchkey.NormalizeEmail(r.EmailAddress)
 	if err != nil {
 		return res, err
 	}
@@ -49,7 +51,7 @@ func (a *MagicLinks) LoginOrSignup(ctx context.Context, r LoginOrSignupRequest) 
 	if err != nil {
 		return res, err
 	}
-	m, org, found, err := MemberByEmail(ctx, a.Store, r.OrganizationID, email)
+	m, org, found, err := latchkey.MemberByEmail(ctx, a.Store, r.OrganizationID, email)
 	if err != nil {
 		return res, err
 	}
@@ -57,16 +59,16 @@ func (a *MagicLinks) LoginOrSignup(ctx context.Context, r LoginOrSignupRequest) 
 
 	kind, redirectField, redirect, ttl := TokenLogin, "login_redirect_url", r.LoginRedirectURL, loginTTL
 	switch {
-	case found && m.Status == StatusInvited:
+	case found && m.Status == latchkey.StatusInvited:
 		kind = TokenInvite
-	case !found || m.Status == StatusPending:
+	case !found || m.Status == latchkey.StatusPending:
 		kind, redirectField, redirect, ttl = TokenSignup, "signup_redirect_url", r.SignupRedirectURL, signupTTL
 	}
-	var mp *Member
+	var mp *latchkey.Member
 	if found {
 		mp = &m
 	}
-	if err := org.CheckAuthMethod(MethodMagicLink, mp); err != nil {
+	if err := org.CheckAuthMethod(latchkey.MethodMagicLink, mp); err != nil {
 		return res, err
 	}
 	if !found {
@@ -82,15 +84,15 @@ func (a *MagicLinks) LoginOrSignup(ctx context.Context, r LoginOrSignupRequest) 
 		return res, err
 	}
 	if !found {
-		m, err = NewMember(a.IDs.New("member"), org.OrganizationID, MemberPatch{EmailAddress: &email, CreateMemberAsPending: true}, a.Clock.Now())
+		m, err = latchkey.NewMember(a.IDs.New("member"), org.OrganizationID, latchkey.MemberPatch{EmailAddress: &email, CreateMemberAsPending: true}, a.Clock.Now())
 		if err != nil {
 			return res, err
 		}
 		if err := a.Store.CreateMember(ctx, m); err != nil {
-			if conflictOn(err) == ConflictEmail {
+			if latchkey.ConflictOn(err) == latchkey.ConflictEmail {
 				return res, a.Auth.EmailTaken(ctx, org.OrganizationID, email)
 			}
-			return res, OrgErr(err)
+			return res, latchkey.OrgErr(err)
 		}
 		m.Version = 1
 		res.MemberCreated = true
@@ -118,51 +120,51 @@ type InviteRequest struct {
 }
 
 // Invite creates (or refreshes) an invited member and emails the invite link.
-func (a *MagicLinks) Invite(ctx context.Context, r InviteRequest) (Member, Organization, error) {
-	email, err := NormalizeEmail(r.EmailAddress)
+func (a *Service) Invite(ctx context.Context, r InviteRequest) (latchkey.Member, latchkey.Organization, error) {
+	email, err := latchkey.NormalizeEmail(r.EmailAddress)
 	if err != nil {
-		return Member{}, Organization{}, err
+		return latchkey.Member{}, latchkey.Organization{}, err
 	}
 	ttl, err := LinkExpiry("invite_expiration_minutes", r.InviteExpirationMinutes, DefaultInviteMinutes)
 	if err != nil {
-		return Member{}, Organization{}, err
+		return latchkey.Member{}, latchkey.Organization{}, err
 	}
-	prev, org, found, err := MemberByEmail(ctx, a.Store, r.OrganizationID, email)
+	prev, org, found, err := latchkey.MemberByEmail(ctx, a.Store, r.OrganizationID, email)
 	if err != nil {
-		return Member{}, org, err
+		return latchkey.Member{}, org, err
 	}
 	if err := org.CheckInvite(email); err != nil {
-		return Member{}, org, err
+		return latchkey.Member{}, org, err
 	}
-	if found && prev.Status == StatusActive {
-		return Member{}, org, Errorf(http.StatusConflict, TypeDuplicateEmail, "This email already belongs to an active member of the organization.")
+	if found && prev.Status == latchkey.StatusActive {
+		return latchkey.Member{}, org, latchkey.Errorf(http.StatusConflict, latchkey.TypeDuplicateEmail, "This email already belongs to an active member of the organization.")
 	}
 	if r.InvitedByMemberID != "" {
-		if _, _, err := LiveMember(ctx, a.Store, org.OrganizationID, r.InvitedByMemberID); err != nil {
-			return Member{}, org, err
+		if _, _, err := latchkey.LiveMember(ctx, a.Store, org.OrganizationID, r.InvitedByMemberID); err != nil {
+			return latchkey.Member{}, org, err
 		}
 	}
 	link, err := a.Redirects.Resolve("invite_redirect_url", r.InviteRedirectURL)
 	if err != nil {
-		return Member{}, org, err
+		return latchkey.Member{}, org, err
 	}
-	patch := MemberPatch{EmailAddress: &email, Name: r.Name, TrustedMetadata: r.TrustedMetadata, UntrustedMetadata: r.UntrustedMetadata, Roles: r.Roles}
-	var next Member
+	patch := latchkey.MemberPatch{EmailAddress: &email, Name: r.Name, TrustedMetadata: r.TrustedMetadata, UntrustedMetadata: r.UntrustedMetadata, Roles: r.Roles}
+	var next latchkey.Member
 	if found {
 		next, err = patch.Apply(prev)
-		next.Status, next.UpdatedAt = StatusInvited, a.Clock.Now()
+		next.Status, next.UpdatedAt = latchkey.StatusInvited, a.Clock.Now()
 	} else {
-		next, err = NewMember(a.IDs.New("member"), org.OrganizationID, patch, a.Clock.Now())
-		next.Status = StatusInvited
+		next, err = latchkey.NewMember(a.IDs.New("member"), org.OrganizationID, patch, a.Clock.Now())
+		next.Status = latchkey.StatusInvited
 	}
 	if err != nil {
-		return Member{}, org, err
+		return latchkey.Member{}, org, err
 	}
 	if err := next.Validate(); err != nil {
-		return Member{}, org, err
+		return latchkey.Member{}, org, err
 	}
 	if err := a.limit(ctx, org.OrganizationID, email); err != nil {
-		return Member{}, org, err
+		return latchkey.Member{}, org, err
 	}
 	if found {
 		err = a.Store.ReplaceMember(ctx, prev, next)
@@ -171,20 +173,20 @@ func (a *MagicLinks) Invite(ctx context.Context, r InviteRequest) (Member, Organ
 		err = a.Store.CreateMember(ctx, next)
 		next.Version = 1
 	}
-	switch conflictOn(err) {
+	switch latchkey.ConflictOn(err) {
 	case "":
-	case ConflictEmail:
-		return Member{}, org, duplicateEmail()
-	case ConflictOrganization:
-		return Member{}, org, OrganizationNotFound()
+	case latchkey.ConflictEmail:
+		return latchkey.Member{}, org, latchkey.DuplicateEmail()
+	case latchkey.ConflictOrganization:
+		return latchkey.Member{}, org, latchkey.OrganizationNotFound()
 	default:
-		return Member{}, org, concurrentUpdate()
+		return latchkey.Member{}, org, latchkey.ConcurrentUpdate()
 	}
 	if err != nil {
-		return Member{}, org, err
+		return latchkey.Member{}, org, err
 	}
 	if err := a.sendLink(ctx, TokenInvite, org, next, link, "", ttl); err != nil {
-		return Member{}, org, err
+		return latchkey.Member{}, org, err
 	}
 	return next.Presented(org), org, nil
 }
@@ -204,22 +206,22 @@ type AuthenticateRequest struct {
 // Authenticate redeems an emailed login, signup or invite link. The token is consumed, the
 // member activated and verified, and the session created in one transaction, so a link works
 // exactly once even when clicked twice at the same moment.
-func (a *MagicLinks) Authenticate(ctx context.Context, r AuthenticateRequest) (AuthResult, error) {
-	var res AuthResult
+func (a *Service) Authenticate(ctx context.Context, r AuthenticateRequest) (authn.Result, error) {
+	var res authn.Result
 	if r.MagicLinksToken == "" {
-		return res, badRequest(TypeBadRequest, "magic_links_token is required.")
+		return res, latchkey.BadRequest(latchkey.TypeBadRequest, "magic_links_token is required.")
 	}
-	duration, err := SessionDuration(r.SessionDurationMinutes)
+	duration, err := authn.SessionDuration(r.SessionDurationMinutes)
 	if err != nil {
 		return res, err
 	}
-	if err := ValidateCustomClaims(r.SessionCustomClaims); err != nil {
+	if err := authn.ValidateCustomClaims(r.SessionCustomClaims); err != nil {
 		return res, err
 	}
 	hash := secret.Hash(r.MagicLinksToken)
 	t, err := a.Store.MagicToken(ctx, hash)
 	now := a.Clock.Now()
-	if errors.Is(err, ErrNotFound) || err == nil && (!now.Before(t.ExpiresAt) || t.Kind == TokenDiscovery) {
+	if errors.Is(err, latchkey.ErrNotFound) || err == nil && (!now.Before(t.ExpiresAt) || t.Kind == TokenDiscovery) {
 		return res, MagicLinkNotFound()
 	}
 	if err != nil {
@@ -228,25 +230,25 @@ func (a *MagicLinks) Authenticate(ctx context.Context, r AuthenticateRequest) (A
 	if err := CheckPKCE(t.PKCEChallenge, r.PKCECodeVerifier); err != nil {
 		return res, err
 	}
-	prev, org, err := MemberAndOrg(ctx, a.Store, t.OrganizationID, t.MemberID)
-	if err != nil || prev.Status == StatusDeleted || !prev.Accepts(t.CreatedAt) ||
+	prev, org, err := latchkey.MemberAndOrg(ctx, a.Store, t.OrganizationID, t.MemberID)
+	if err != nil || prev.Status == latchkey.StatusDeleted || !prev.Accepts(t.CreatedAt) ||
 		t.Kind != TokenEmailUpdate && prev.EmailAddress != t.Email ||
-		t.Kind == TokenEmailUpdate && prev.Status != StatusActive {
+		t.Kind == TokenEmailUpdate && prev.Status != latchkey.StatusActive {
 		// The member was deleted (even if reactivated since) or changed address after the link
 		// was sent.
 		return res, MagicLinkNotFound()
 	}
-	if err := org.CheckAuthMethod(MethodMagicLink, &prev); err != nil {
+	if err := org.CheckAuthMethod(latchkey.MethodMagicLink, &prev); err != nil {
 		return res, err
 	}
-	var existing *Session
+	var existing *authn.Session
 	if r.SessionToken != "" || r.SessionJWT != "" {
 		s, m, _, err := a.Auth.Lookup(ctx, r.SessionToken, r.SessionJWT)
 		if err != nil {
 			return res, err
 		}
 		if m.MemberID != prev.MemberID {
-			return res, badRequest("session_member_mismatch", "The session belongs to another member.")
+			return res, latchkey.BadRequest("session_member_mismatch", "The session belongs to another member.")
 		}
 		existing = &s
 	}
@@ -256,18 +258,18 @@ func (a *MagicLinks) Authenticate(ctx context.Context, r AuthenticateRequest) (A
 		// The new address is proven by this very link: it becomes current and verified, and
 		// the old one is retired as with any change of address.
 		next.EmailAddress = t.Email
-		next = Settle(prev, next, false, now)
+		next = latchkey.Settle(prev, next, false, now)
 	}
-	changed := next.EmailAddress != prev.EmailAddress || prev.Status != StatusActive || !prev.EmailAddressVerified
+	changed := next.EmailAddress != prev.EmailAddress || prev.Status != latchkey.StatusActive || !prev.EmailAddressVerified
 	if changed {
-		next.Status, next.EmailAddressVerified, next.UpdatedAt = StatusActive, true, now
+		next.Status, next.EmailAddressVerified, next.UpdatedAt = latchkey.StatusActive, true, now
 	}
 	presented := next.Presented(org)
-	factors := []AuthFactor{MagicLinkFactor(next.EmailAddress, now)}
+	factors := []latchkey.AuthFactor{latchkey.MagicLinkFactor(next.EmailAddress, now)}
 	if existing != nil {
-		factors = AddFactor(existing.AuthenticationFactors, factors[0])
+		factors = latchkey.AddFactor(existing.AuthenticationFactors, factors[0])
 	}
-	red := Redemption{TokenHash: hash, Now: now, MemberPrev: prev, MemberNext: next, MemberChanged: changed, Spent: MagicLinkNotFound()}
+	red := authn.Redemption{TokenHash: hash, Now: now, MemberPrev: prev, MemberNext: next, MemberChanged: changed, Spent: MagicLinkNotFound()}
 	if t.Kind == TokenEmailUpdate {
 		red.EmailUpdate = t.Email
 	}
@@ -275,8 +277,8 @@ func (a *MagicLinks) Authenticate(ctx context.Context, r AuthenticateRequest) (A
 
 	if org.RequiresMFA(factors) {
 		ist, istHash := secret.New()
-		red.Intermediate = &IntermediateSession{Hash: istHash, Email: next.EmailAddress, OrganizationID: org.OrganizationID,
-			MemberID: next.MemberID, Factors: factors, CreatedAt: now, ExpiresAt: now.Add(IntermediateSessionLifetime)}
+		red.Intermediate = &authn.IntermediateSession{Hash: istHash, Email: next.EmailAddress, OrganizationID: org.OrganizationID,
+			MemberID: next.MemberID, Factors: factors, CreatedAt: now, ExpiresAt: now.Add(authn.IntermediateSessionLifetime)}
 		if err := a.redeem(ctx, red); err != nil {
 			return res, err
 		}
@@ -287,7 +289,7 @@ func (a *MagicLinks) Authenticate(ctx context.Context, r AuthenticateRequest) (A
 	out, err := a.Auth.StartSession(ctx, red, next, org, factors, duration, r.SessionCustomClaims)
 	if err == nil && existing != nil {
 		// The factor now lives on the new session; the old one is superseded.
-		_ = a.Store.DeleteSessions(ctx, []Session{*existing})
+		_ = a.Store.DeleteSessions(ctx, []authn.Session{*existing})
 	}
 	return out, err
 }

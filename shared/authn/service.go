@@ -1,34 +1,35 @@
-package latchkey
+package authn
 
 import (
 	"context"
 	"errors"
 	"time"
 
+	latchkey "github.com/latchkey/latchkey/shared"
 	"github.com/latchkey/latchkey/shared/secret"
 )
 
 // session resolves a session token or JWT to a live session with its member and organization.
-func (a *Authn) Lookup(ctx context.Context, token, jwt string) (Session, Member, Organization, error) {
+func (a *Service) Lookup(ctx context.Context, token, jwt string) (Session, latchkey.Member, latchkey.Organization, error) {
 	var hash, orgID, memberID string
 	switch {
 	case token != "":
 		var err error
 		if orgID, memberID, err = ParseSessionToken(a.IDs, token); err != nil {
-			return Session{}, Member{}, Organization{}, err
+			return Session{}, latchkey.Member{}, latchkey.Organization{}, err
 		}
 		hash = secret.Hash(token)
 	case jwt != "":
 		ref, err := a.JWT.Verify(ctx, jwt)
 		if err != nil {
-			return Session{}, Member{}, Organization{}, err
+			return Session{}, latchkey.Member{}, latchkey.Organization{}, err
 		}
 		if hash, err = a.Store.SessionHashByID(ctx, ref.SessionID); err != nil {
-			return Session{}, Member{}, Organization{}, sessionErr(err)
+			return Session{}, latchkey.Member{}, latchkey.Organization{}, sessionErr(err)
 		}
 		orgID, memberID = ref.OrganizationID, ref.MemberID
 	default:
-		return Session{}, Member{}, Organization{}, badRequest(TypeBadRequest, "session_token or session_jwt is required.")
+		return Session{}, latchkey.Member{}, latchkey.Organization{}, latchkey.BadRequest(latchkey.TypeBadRequest, "session_token or session_jwt is required.")
 	}
 	s, m, org, err := a.Store.SessionBundle(ctx, hash, orgID, memberID)
 	if err != nil {
@@ -36,7 +37,7 @@ func (a *Authn) Lookup(ctx context.Context, token, jwt string) (Session, Member,
 	}
 	// The key lookup already matched the hash; comparing again in constant time costs nothing
 	// and keeps the check independent of how the store found the item.
-	if !secret.Equal(s.TokenHash, hash) || !a.Clock.Now().Before(s.ExpiresAt) || m.Status != StatusActive ||
+	if !secret.Equal(s.TokenHash, hash) || !a.Clock.Now().Before(s.ExpiresAt) || m.Status != latchkey.StatusActive ||
 		s.MemberID != m.MemberID || s.OrganizationID != org.OrganizationID {
 		return s, m, org, SessionNotFound()
 	}
@@ -44,7 +45,7 @@ func (a *Authn) Lookup(ctx context.Context, token, jwt string) (Session, Member,
 }
 
 func sessionErr(err error) error {
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, latchkey.ErrNotFound) {
 		return SessionNotFound()
 	}
 	return err
@@ -61,11 +62,11 @@ type SessionAuthenticateRequest struct {
 
 // AuthenticateSession checks a session and returns it with a fresh JWT. A duration extends it
 // from now; custom claims are merged in. Only then is the session written.
-func (a *Authn) AuthenticateSession(ctx context.Context, r SessionAuthenticateRequest) (AuthResult, error) {
-	var res AuthResult
+func (a *Service) AuthenticateSession(ctx context.Context, r SessionAuthenticateRequest) (Result, error) {
+	var res Result
 	if r.AuthorizationCheck != nil {
 		// Answering without evaluating the check would tell the caller it is authorized.
-		return res, badRequest("authorization_check_not_supported", "authorization_check is not supported yet: RBAC policies are not implemented.")
+		return res, latchkey.BadRequest("authorization_check_not_supported", "authorization_check is not supported yet: RBAC policies are not implemented.")
 	}
 	if err := ValidateCustomClaims(r.SessionCustomClaims); err != nil {
 		return res, err
@@ -92,7 +93,7 @@ func (a *Authn) AuthenticateSession(ctx context.Context, r SessionAuthenticateRe
 		for k, v := range r.SessionCustomClaims {
 			s.CustomClaims[k] = v
 		}
-		if err := ValidateMetadata("session_custom_claims", s.CustomClaims); err != nil {
+		if err := latchkey.ValidateMetadata("session_custom_claims", s.CustomClaims); err != nil {
 			return res, err
 		}
 		s.LastAccessedAt = now
@@ -111,11 +112,11 @@ func (a *Authn) AuthenticateSession(ctx context.Context, r SessionAuthenticateRe
 }
 
 // Sessions lists a member's live sessions.
-func (a *Authn) Sessions(ctx context.Context, orgID, memberID string) ([]Session, error) {
+func (a *Service) Sessions(ctx context.Context, orgID, memberID string) ([]Session, error) {
 	if orgID == "" || memberID == "" {
-		return nil, badRequest(TypeBadRequest, "organization_id and member_id are required.")
+		return nil, latchkey.BadRequest(latchkey.TypeBadRequest, "organization_id and member_id are required.")
 	}
-	if _, _, err := MemberAndOrg(ctx, a.Store, orgID, memberID); err != nil {
+	if _, _, err := latchkey.MemberAndOrg(ctx, a.Store, orgID, memberID); err != nil {
 		return nil, err
 	}
 	all, err := a.Store.SessionsForMember(ctx, memberID)
@@ -141,7 +142,7 @@ type RevokeRequest struct {
 }
 
 // Revoke ends one session, or every session of a member.
-func (a *Authn) Revoke(ctx context.Context, r RevokeRequest) error {
+func (a *Service) Revoke(ctx context.Context, r RevokeRequest) error {
 	n := 0
 	for _, v := range []string{r.MemberSessionID, r.SessionToken, r.SessionJWT, r.MemberID} {
 		if v != "" {
@@ -149,7 +150,7 @@ func (a *Authn) Revoke(ctx context.Context, r RevokeRequest) error {
 		}
 	}
 	if n != 1 {
-		return badRequest(TypeBadRequest, "Exactly one of member_session_id, session_token, session_jwt or member_id is required.")
+		return latchkey.BadRequest(latchkey.TypeBadRequest, "Exactly one of member_session_id, session_token, session_jwt or member_id is required.")
 	}
 	if r.MemberID != "" {
 		all, err := a.Store.SessionsForMember(ctx, r.MemberID)

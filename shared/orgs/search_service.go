@@ -1,4 +1,4 @@
-package latchkey
+package orgs
 
 import (
 	"cmp"
@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"slices"
 	"time"
+
+	latchkey "github.com/latchkey/latchkey/shared"
 )
 
 // Search limits, as Stytch documents them.
@@ -53,8 +55,8 @@ func decodeCursor(s string) (cursor, error) {
 		return c, nil
 	}
 	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil || json.Unmarshal(b, &c) != nil || c.Offset < 0 || c.OrgIndex < 0 || KeyTooLong(c.AfterID) {
-		return c, Errorf(http.StatusBadRequest, "invalid_cursor", "The cursor is not valid for this search.")
+	if err != nil || json.Unmarshal(b, &c) != nil || c.Offset < 0 || c.OrgIndex < 0 || latchkey.KeyTooLong(c.AfterID) {
+		return c, latchkey.Errorf(http.StatusBadRequest, "invalid_cursor", "The cursor is not valid for this search.")
 	}
 	return c, nil
 }
@@ -64,7 +66,7 @@ func (r SearchRequest) limit() (int, error) {
 	case r.Limit == 0:
 		return DefaultSearchLimit, nil
 	case r.Limit < 0 || r.Limit > MaxSearchLimit:
-		return 0, Errorf(http.StatusBadRequest, "invalid_limit", "limit must be between 1 and %d.", MaxSearchLimit)
+		return 0, latchkey.Errorf(http.StatusBadRequest, "invalid_limit", "limit must be between 1 and %d.", MaxSearchLimit)
 	}
 	return r.Limit, nil
 }
@@ -72,7 +74,7 @@ func (r SearchRequest) limit() (int, error) {
 // SearchOrganizations answers Organizations.Search. An AND query naming organizations by id,
 // slug or member email reads just those by key; any other query walks the organization
 // listing in creation order and filters as it goes.
-func (s *Service) SearchOrganizations(ctx context.Context, r SearchRequest) ([]Organization, ResultsMetadata, error) {
+func (s *Service) SearchOrganizations(ctx context.Context, r SearchRequest) ([]latchkey.Organization, ResultsMetadata, error) {
 	meta := ResultsMetadata{Total: -1}
 	q, err := ParseOrganizationQuery(r.Query)
 	if err != nil {
@@ -99,7 +101,7 @@ func (s *Service) SearchOrganizations(ctx context.Context, r SearchRequest) ([]O
 			}
 		}
 	}
-	match := func(o Organization) bool {
+	match := func(o latchkey.Organization) bool {
 		return q.Matches(func(f Filter) bool { return OrganizationMatches(f, o, emailOrgs) })
 	}
 
@@ -110,15 +112,15 @@ func (s *Service) SearchOrganizations(ctx context.Context, r SearchRequest) ([]O
 		if err != nil {
 			return nil, meta, err
 		}
-		orgs = slices.DeleteFunc(orgs, func(o Organization) bool { return !match(o) })
-		slices.SortFunc(orgs, func(a, b Organization) int {
+		orgs = slices.DeleteFunc(orgs, func(o latchkey.Organization) bool { return !match(o) })
+		slices.SortFunc(orgs, func(a, b latchkey.Organization) int {
 			return cmp.Or(a.CreatedAt.Compare(b.CreatedAt), cmp.Compare(a.OrganizationID, b.OrganizationID))
 		})
 		return pageOf(orgs, c.Offset, limit)
 	}
 
-	var out []Organization
-	after := Position{CreatedAt: c.CreatedAt, ID: c.AfterID}
+	var out []latchkey.Organization
+	after := latchkey.Position{CreatedAt: c.CreatedAt, ID: c.AfterID}
 	for {
 		batch, more, err := s.Store.ListOrganizations(ctx, after, listBatch)
 		if err != nil {
@@ -139,7 +141,7 @@ func (s *Service) SearchOrganizations(ctx context.Context, r SearchRequest) ([]O
 			return out, meta, nil
 		}
 		last := batch[len(batch)-1]
-		after = Position{CreatedAt: last.CreatedAt, ID: last.OrganizationID}
+		after = latchkey.Position{CreatedAt: last.CreatedAt, ID: last.OrganizationID}
 	}
 }
 
@@ -175,7 +177,7 @@ func (s *Service) candidateOrganizationIDs(ctx context.Context, q Query, emailOr
 			id, err := s.Store.OrganizationIDBySlug(ctx, slug)
 			if err == nil {
 				ids = append(ids, id)
-			} else if err != ErrNotFound {
+			} else if err != latchkey.ErrNotFound {
 				return nil, false, err
 			}
 		}
@@ -193,20 +195,20 @@ func (s *Service) candidateOrganizationIDs(ctx context.Context, q Query, emailOr
 
 // MemberSearchResult carries the members found and the organizations they belong to.
 type MemberSearchResult struct {
-	Members       []Member
-	Organizations map[string]Organization
+	Members       []latchkey.Member
+	Organizations map[string]latchkey.Organization
 	Meta          ResultsMetadata
 }
 
 // SearchMembers answers Members.Search within the given organizations. Deleted members are
 // left out unless the query filters on statuses.
 func (s *Service) SearchMembers(ctx context.Context, r SearchRequest) (MemberSearchResult, error) {
-	res := MemberSearchResult{Organizations: map[string]Organization{}, Meta: ResultsMetadata{Total: -1}}
+	res := MemberSearchResult{Organizations: map[string]latchkey.Organization{}, Meta: ResultsMetadata{Total: -1}}
 	if len(r.OrganizationIDs) == 0 {
-		return res, badRequest("member_search_missing_organization_id", "organization_ids is required.")
+		return res, latchkey.BadRequest("member_search_missing_organization_id", "organization_ids is required.")
 	}
 	if len(r.OrganizationIDs) > MaxFilterValues {
-		return res, badRequest("member_search_too_many_organization_ids", "At most %d organization_ids may be searched at once.", MaxFilterValues)
+		return res, latchkey.BadRequest("member_search_too_many_organization_ids", "At most %d organization_ids may be searched at once.", MaxFilterValues)
 	}
 	q, err := ParseMemberQuery(r.Query)
 	if err != nil {
@@ -226,17 +228,17 @@ func (s *Service) SearchMembers(ctx context.Context, r SearchRequest) (MemberSea
 		return res, err
 	}
 	if len(orgs) != len(orgIDs) {
-		return res, OrganizationNotFound()
+		return res, latchkey.OrganizationNotFound()
 	}
 	for _, o := range orgs {
 		res.Organizations[o.OrganizationID] = o
 	}
 	showDeleted := q.Has("statuses")
-	match := func(m Member) bool {
-		return (showDeleted || m.Status != StatusDeleted) &&
+	match := func(m latchkey.Member) bool {
+		return (showDeleted || m.Status != latchkey.StatusDeleted) &&
 			q.Matches(func(f Filter) bool { return MemberMatches(f, m) })
 	}
-	present := func(ms []Member) []Member {
+	present := func(ms []latchkey.Member) []latchkey.Member {
 		for i := range ms {
 			ms[i] = ms[i].Presented(res.Organizations[ms[i].OrganizationID])
 		}
@@ -246,8 +248,8 @@ func (s *Service) SearchMembers(ctx context.Context, r SearchRequest) (MemberSea
 	if members, keyed, err := s.candidateMembers(ctx, q, orgIDs); err != nil {
 		return res, err
 	} else if keyed {
-		members = slices.DeleteFunc(members, func(m Member) bool { return !match(m) })
-		slices.SortFunc(members, func(a, b Member) int {
+		members = slices.DeleteFunc(members, func(m latchkey.Member) bool { return !match(m) })
+		slices.SortFunc(members, func(a, b latchkey.Member) int {
 			return cmp.Or(cmp.Compare(a.OrganizationID, b.OrganizationID), cmp.Compare(a.MemberID, b.MemberID))
 		})
 		page, meta, err := pageOf(members, c.Offset, limit)
@@ -289,7 +291,7 @@ func (s *Service) SearchMembers(ctx context.Context, r SearchRequest) (MemberSea
 }
 
 // candidateMembers reads members by key when an AND query names them by id or email.
-func (s *Service) candidateMembers(ctx context.Context, q Query, orgIDs []string) ([]Member, bool, error) {
+func (s *Service) candidateMembers(ctx context.Context, q Query, orgIDs []string) ([]latchkey.Member, bool, error) {
 	var byOrg func(orgID string) ([]string, error)
 	if f, ok := q.Filter("member_ids"); ok {
 		byOrg = func(string) ([]string, error) { return f.Strings, nil }
@@ -298,7 +300,7 @@ func (s *Service) candidateMembers(ctx context.Context, q Query, orgIDs []string
 	} else {
 		return nil, false, nil
 	}
-	var out []Member
+	var out []latchkey.Member
 	for _, orgID := range orgIDs {
 		ids, err := byOrg(orgID)
 		if err != nil {

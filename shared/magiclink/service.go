@@ -1,4 +1,4 @@
-package latchkey
+package magiclink
 
 import (
 	"context"
@@ -7,17 +7,19 @@ import (
 	"net/http"
 	"time"
 
+	latchkey "github.com/latchkey/latchkey/shared"
+	"github.com/latchkey/latchkey/shared/authn"
 	"github.com/latchkey/latchkey/shared/secret"
 )
 
 // MagicLinks runs email magic links: login or signup, invites, discovery links and email
 // updates. Every link it redeems ends in the authentication pipeline.
-type MagicLinks struct {
-	Auth      *Authn
-	Store     MagicLinkStore
-	Clock     Clock
-	IDs       IDs
-	Mail      Mailer
+type Service struct {
+	Auth      *authn.Service
+	Store     Store
+	Clock     latchkey.Clock
+	IDs       latchkey.IDs
+	Mail      latchkey.Mailer
 	Redirects Redirects
 	// Sends allowed per hour per email address and per organization.
 	EmailSendsPerHour int
@@ -26,32 +28,32 @@ type MagicLinks struct {
 
 // MagicLinkStore is what magic links need persisted: emailed tokens, rate counters, and the
 // members an invite or a signup creates, besides what the pipeline needs.
-type MagicLinkStore interface {
-	AuthnStore
-	PutMagicToken(ctx context.Context, t MagicToken) error
+type Store interface {
+	authn.Store
+	PutMagicToken(ctx context.Context, t Token) error
 	// PutEmailUpdateToken stores an email-update token together with the reservation of its
 	// new address for the member, which fails (Conflict on email) while another member of the
 	// organization has an unexpired reservation of the same address.
-	PutEmailUpdateToken(ctx context.Context, t MagicToken) error
+	PutEmailUpdateToken(ctx context.Context, t Token) error
 	DeleteMagicToken(ctx context.Context, hash string) error
-	MagicToken(ctx context.Context, hash string) (MagicToken, error)
+	MagicToken(ctx context.Context, hash string) (Token, error)
 	// Hit counts one event against each counter, refusing (ErrRateLimited) if any is at its
 	// limit for the current window; a refused hit counts nothing.
-	Hit(ctx context.Context, counters []RateCounter, now time.Time) error
-	CreateMember(ctx context.Context, m Member) error
-	ReplaceMember(ctx context.Context, prev, next Member) error
+	Hit(ctx context.Context, counters []latchkey.RateCounter, now time.Time) error
+	CreateMember(ctx context.Context, m latchkey.Member) error
+	ReplaceMember(ctx context.Context, prev, next latchkey.Member) error
 }
 
-func tooManyRequests() *Error {
-	return Errorf(http.StatusTooManyRequests, "too_many_requests", "Too many emails have been requested. Please wait and try again.")
+func tooManyRequests() *latchkey.Error {
+	return latchkey.Errorf(http.StatusTooManyRequests, "too_many_requests", "Too many emails have been requested. Please wait and try again.")
 }
 
-func (a *MagicLinks) limit(ctx context.Context, orgID, email string) error {
-	err := a.Store.Hit(ctx, []RateCounter{
+func (a *Service) limit(ctx context.Context, orgID, email string) error {
+	err := a.Store.Hit(ctx, []latchkey.RateCounter{
 		{Key: "email#" + email, Window: time.Hour, Limit: a.EmailSendsPerHour},
 		{Key: "org#" + orgID, Window: time.Hour, Limit: a.OrgSendsPerHour},
 	}, a.Clock.Now())
-	if errors.Is(err, ErrRateLimited) {
+	if errors.Is(err, latchkey.ErrRateLimited) {
 		return tooManyRequests()
 	}
 	return err
@@ -59,15 +61,15 @@ func (a *MagicLinks) limit(ctx context.Context, orgID, email string) error {
 
 // sendLink stores a fresh single-use token and emails its link. If the email cannot be sent
 // the token is deleted, so no usable link exists that nobody received.
-func (a *MagicLinks) sendLink(ctx context.Context, kind string, org Organization, m Member, redirect, challenge string, ttl time.Duration) error {
+func (a *Service) sendLink(ctx context.Context, kind string, org latchkey.Organization, m latchkey.Member, redirect, challenge string, ttl time.Duration) error {
 	now := a.Clock.Now()
-	t := MagicToken{Kind: kind, OrganizationID: org.OrganizationID, MemberID: m.MemberID, Email: m.EmailAddress,
+	t := Token{Kind: kind, OrganizationID: org.OrganizationID, MemberID: m.MemberID, Email: m.EmailAddress,
 		PKCEChallenge: challenge, CreatedAt: now, ExpiresAt: now.Add(ttl)}
 	return a.sendToken(ctx, t, org.OrganizationName, redirect, "multi_tenant_magic_links")
 }
 
 // sendToken stores t under a fresh token's hash and emails the link.
-func (a *MagicLinks) sendToken(ctx context.Context, t MagicToken, orgName, redirect, linkType string) error {
+func (a *Service) sendToken(ctx context.Context, t Token, orgName, redirect, linkType string) error {
 	token, hash := secret.New()
 	t.Hash = hash
 	if err := a.Store.PutMagicToken(ctx, t); err != nil {
@@ -78,7 +80,7 @@ func (a *MagicLinks) sendToken(ctx context.Context, t MagicToken, orgName, redir
 
 // mailToken emails the link for a stored token, deleting the token if the email cannot be
 // sent.
-func (a *MagicLinks) mailToken(ctx context.Context, t MagicToken, token, orgName, redirect, linkType string) error {
+func (a *Service) mailToken(ctx context.Context, t Token, token, orgName, redirect, linkType string) error {
 	msg := LinkMessage(t.Kind, t.Email, orgName, LinkURL(redirect, linkType, token), humanDuration(t.ExpiresAt.Sub(t.CreatedAt)))
 	if err := a.Mail.Send(ctx, msg); err != nil {
 		if derr := a.Store.DeleteMagicToken(context.WithoutCancel(ctx), t.Hash); derr != nil {
@@ -107,16 +109,16 @@ func plural(n int, unit string) string {
 	return fmt.Sprintf("%d %ss", n, unit)
 }
 
-func (a *MagicLinks) redeem(ctx context.Context, r Redemption) error {
+func (a *Service) redeem(ctx context.Context, r authn.Redemption) error {
 	err := a.Store.Redeem(ctx, r)
-	switch conflictOn(err) {
+	switch latchkey.ConflictOn(err) {
 	case "":
 		return err
-	case ConflictExists:
+	case latchkey.ConflictExists:
 		return MagicLinkNotFound()
-	case ConflictEmail:
-		return duplicateEmail()
+	case latchkey.ConflictEmail:
+		return latchkey.DuplicateEmail()
 	default:
-		return concurrentUpdate()
+		return latchkey.ConcurrentUpdate()
 	}
 }

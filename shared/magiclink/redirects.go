@@ -1,8 +1,10 @@
-package latchkey
+package magiclink
 
 import (
 	"net/url"
 	"strings"
+
+	latchkey "github.com/latchkey/latchkey/shared"
 )
 
 // Redirects is the allow-list of redirect URLs a magic link may point to. A pattern is a URL;
@@ -17,20 +19,20 @@ type Redirects struct {
 func (r Redirects) Resolve(field, requested string) (string, error) {
 	if requested == "" {
 		if r.Default == "" {
-			return "", badRequest("no_login_redirect_urls_set", "No %s was given and no default redirect URL is configured.", field)
+			return "", latchkey.BadRequest("no_login_redirect_urls_set", "No %s was given and no default redirect URL is configured.", field)
 		}
 		requested = r.Default
 	}
 	u, err := url.Parse(requested)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.Fragment != "" {
-		return "", badRequest("invalid_"+field, "%s must be an absolute http(s) URL.", field)
+		return "", latchkey.BadRequest("invalid_"+field, "%s must be an absolute http(s) URL.", field)
 	}
 	for _, p := range r.Patterns {
 		if redirectMatches(p, u) {
 			return requested, nil
 		}
 	}
-	return "", badRequest("no_match_for_provided_magic_link_url",
+	return "", latchkey.BadRequest("no_match_for_provided_magic_link_url",
 		"%s is not in the allowed redirect URLs (LATCHKEY_REDIRECT_URLS).", field)
 }
 

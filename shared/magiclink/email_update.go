@@ -1,4 +1,4 @@
-package latchkey
+package magiclink
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	latchkey "github.com/latchkey/latchkey/shared"
 	"github.com/latchkey/latchkey/shared/secret"
 )
 
@@ -26,62 +27,62 @@ const EmailUpdateLifetime = 5 * time.Minute
 // MagicLinks.Authenticate makes that address current and verified. Until then nothing about
 // the member changes. As in Stytch, the member must be active with a verified address, and
 // the new address may not belong to, or be reserved by, another member of the organization.
-func (a *MagicLinks) StartEmailUpdate(ctx context.Context, orgID, memberID string, r StartEmailUpdateRequest) (Member, Organization, error) {
+func (a *Service) StartEmailUpdate(ctx context.Context, orgID, memberID string, r StartEmailUpdateRequest) (latchkey.Member, latchkey.Organization, error) {
 	switch r.DeliveryMethod {
 	case "", "EMAIL_MAGIC_LINK":
 	case "EMAIL_OTP":
-		return Member{}, Organization{}, badRequest("email_otp_not_supported", "delivery_method EMAIL_OTP is not supported yet: email one-time passcodes are not implemented.")
+		return latchkey.Member{}, latchkey.Organization{}, latchkey.BadRequest("email_otp_not_supported", "delivery_method EMAIL_OTP is not supported yet: email one-time passcodes are not implemented.")
 	default:
-		return Member{}, Organization{}, badRequest("invalid_delivery_method", "delivery_method must be EMAIL_MAGIC_LINK or EMAIL_OTP.")
+		return latchkey.Member{}, latchkey.Organization{}, latchkey.BadRequest("invalid_delivery_method", "delivery_method must be EMAIL_MAGIC_LINK or EMAIL_OTP.")
 	}
-	email, err := NormalizeEmail(r.EmailAddress)
+	email, err := latchkey.NormalizeEmail(r.EmailAddress)
 	if err != nil {
-		return Member{}, Organization{}, err
+		return latchkey.Member{}, latchkey.Organization{}, err
 	}
-	m, org, err := LiveMember(ctx, a.Store, orgID, memberID)
+	m, org, err := latchkey.LiveMember(ctx, a.Store, orgID, memberID)
 	if err != nil {
-		return Member{}, org, err
+		return latchkey.Member{}, org, err
 	}
 	switch {
-	case m.Status != StatusActive || !m.EmailAddressVerified:
-		return Member{}, org, badRequest("member_email_not_verified",
+	case m.Status != latchkey.StatusActive || !m.EmailAddressVerified:
+		return latchkey.Member{}, org, latchkey.BadRequest("member_email_not_verified",
 			"Only an active member with a verified email address can start an email update.")
 	case email == m.EmailAddress:
-		return Member{}, org, badRequest("email_address_unchanged", "email_address is already the member's email address.")
+		return latchkey.Member{}, org, latchkey.BadRequest("email_address_unchanged", "email_address is already the member's email address.")
 	}
-	if err := org.CheckAuthMethod(MethodMagicLink, &m); err != nil {
-		return Member{}, org, err
+	if err := org.CheckAuthMethod(latchkey.MethodMagicLink, &m); err != nil {
+		return latchkey.Member{}, org, err
 	}
 	link, err := a.Redirects.Resolve("login_redirect_url", r.LoginRedirectURL)
 	if err != nil {
-		return Member{}, org, err
+		return latchkey.Member{}, org, err
 	}
 	// One read refuses an address another member holds now; the redemption's conditional
 	// write on the email guard is what makes it impossible, however the two race.
 	holder, _, err := a.Store.EmailHolder(ctx, org.OrganizationID, email)
 	switch {
 	case err == nil && holder != m.MemberID:
-		return Member{}, org, duplicateEmail()
-	case err != nil && !errors.Is(err, ErrNotFound):
-		return Member{}, org, err
+		return latchkey.Member{}, org, latchkey.DuplicateEmail()
+	case err != nil && !errors.Is(err, latchkey.ErrNotFound):
+		return latchkey.Member{}, org, err
 	}
 	if err := a.limit(ctx, org.OrganizationID, email); err != nil {
-		return Member{}, org, err
+		return latchkey.Member{}, org, err
 	}
 	now := a.Clock.Now()
-	t := MagicToken{Kind: TokenEmailUpdate, OrganizationID: org.OrganizationID, MemberID: m.MemberID, Email: email,
+	t := Token{Kind: TokenEmailUpdate, OrganizationID: org.OrganizationID, MemberID: m.MemberID, Email: email,
 		CreatedAt: now, ExpiresAt: now.Add(EmailUpdateLifetime)}
 	token, hash := secret.New()
 	t.Hash = hash
 	if err := a.Store.PutEmailUpdateToken(ctx, t); err != nil {
-		if conflictOn(err) == ConflictEmail {
-			return Member{}, org, Errorf(http.StatusConflict, "email_update_in_progress",
+		if latchkey.ConflictOn(err) == latchkey.ConflictEmail {
+			return latchkey.Member{}, org, latchkey.Errorf(http.StatusConflict, "email_update_in_progress",
 				"Another member of this organization is already updating to this email address.")
 		}
-		return Member{}, org, err
+		return latchkey.Member{}, org, err
 	}
 	if err := a.mailToken(ctx, t, token, org.OrganizationName, link, "multi_tenant_magic_links"); err != nil {
-		return Member{}, org, err
+		return latchkey.Member{}, org, err
 	}
 	return m.Presented(org), org, nil
 }

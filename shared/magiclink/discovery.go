@@ -1,10 +1,12 @@
-package latchkey
+package magiclink
 
 import (
 	"context"
 	"errors"
 	"time"
 
+	latchkey "github.com/latchkey/latchkey/shared"
+	"github.com/latchkey/latchkey/shared/authn"
 	"github.com/latchkey/latchkey/shared/secret"
 )
 
@@ -19,8 +21,8 @@ type DiscoverySendRequest struct {
 }
 
 // DiscoverySend emails a discovery link: it proves the address, with no organization chosen.
-func (a *MagicLinks) DiscoverySend(ctx context.Context, r DiscoverySendRequest) error {
-	email, err := NormalizeEmail(r.EmailAddress)
+func (a *Service) DiscoverySend(ctx context.Context, r DiscoverySendRequest) error {
+	email, err := latchkey.NormalizeEmail(r.EmailAddress)
 	if err != nil {
 		return err
 	}
@@ -35,15 +37,15 @@ func (a *MagicLinks) DiscoverySend(ctx context.Context, r DiscoverySendRequest) 
 	if err != nil {
 		return err
 	}
-	err = a.Store.Hit(ctx, []RateCounter{{Key: "email#" + email, Window: time.Hour, Limit: a.EmailSendsPerHour}}, a.Clock.Now())
-	if errors.Is(err, ErrRateLimited) {
+	err = a.Store.Hit(ctx, []latchkey.RateCounter{{Key: "email#" + email, Window: time.Hour, Limit: a.EmailSendsPerHour}}, a.Clock.Now())
+	if errors.Is(err, latchkey.ErrRateLimited) {
 		return tooManyRequests()
 	}
 	if err != nil {
 		return err
 	}
 	now := a.Clock.Now()
-	return a.sendToken(ctx, MagicToken{Kind: TokenDiscovery, Email: email, PKCEChallenge: r.PKCECodeChallenge,
+	return a.sendToken(ctx, Token{Kind: TokenDiscovery, Email: email, PKCEChallenge: r.PKCECodeChallenge,
 		CreatedAt: now, ExpiresAt: now.Add(ttl)}, "", link, "discovery")
 }
 
@@ -51,7 +53,7 @@ func (a *MagicLinks) DiscoverySend(ctx context.Context, r DiscoverySendRequest) 
 type DiscoveryResult struct {
 	IntermediateToken string
 	Email             string
-	Organizations     []DiscoveredOrganization
+	Organizations     []authn.DiscoveredOrganization
 }
 
 // DiscoveryAuthenticateRequest is the body of MagicLinks.Discovery.Authenticate.
@@ -62,15 +64,15 @@ type DiscoveryAuthenticateRequest struct {
 
 // DiscoveryAuthenticate redeems a discovery link for an intermediate session, consuming the
 // link and creating the intermediate session in one transaction.
-func (a *MagicLinks) DiscoveryAuthenticate(ctx context.Context, r DiscoveryAuthenticateRequest) (DiscoveryResult, error) {
+func (a *Service) DiscoveryAuthenticate(ctx context.Context, r DiscoveryAuthenticateRequest) (DiscoveryResult, error) {
 	var res DiscoveryResult
 	if r.DiscoveryMagicLinksToken == "" {
-		return res, badRequest(TypeBadRequest, "discovery_magic_links_token is required.")
+		return res, latchkey.BadRequest(latchkey.TypeBadRequest, "discovery_magic_links_token is required.")
 	}
 	hash := secret.Hash(r.DiscoveryMagicLinksToken)
 	t, err := a.Store.MagicToken(ctx, hash)
 	now := a.Clock.Now()
-	if errors.Is(err, ErrNotFound) || err == nil && (!now.Before(t.ExpiresAt) || t.Kind != TokenDiscovery) {
+	if errors.Is(err, latchkey.ErrNotFound) || err == nil && (!now.Before(t.ExpiresAt) || t.Kind != TokenDiscovery) {
 		return res, MagicLinkNotFound()
 	}
 	if err != nil {
@@ -79,10 +81,10 @@ func (a *MagicLinks) DiscoveryAuthenticate(ctx context.Context, r DiscoveryAuthe
 	if err := CheckPKCE(t.PKCEChallenge, r.PKCECodeVerifier); err != nil {
 		return res, err
 	}
-	factors := []AuthFactor{MagicLinkFactor(t.Email, now)}
+	factors := []latchkey.AuthFactor{latchkey.MagicLinkFactor(t.Email, now)}
 	token, istHash := secret.New()
-	ist := IntermediateSession{Hash: istHash, Email: t.Email, Factors: factors, CreatedAt: now, ExpiresAt: now.Add(IntermediateSessionLifetime)}
-	if err := a.redeem(ctx, Redemption{TokenHash: hash, Now: now, Intermediate: &ist}); err != nil {
+	ist := authn.IntermediateSession{Hash: istHash, Email: t.Email, Factors: factors, CreatedAt: now, ExpiresAt: now.Add(authn.IntermediateSessionLifetime)}
+	if err := a.redeem(ctx, authn.Redemption{TokenHash: hash, Now: now, Intermediate: &ist}); err != nil {
 		return res, err
 	}
 	orgs, err := a.Auth.Discover(ctx, t.Email, factors)

@@ -1,17 +1,18 @@
-package latchkey
+package authn
 
 import (
 	"context"
 	"time"
 
+	latchkey "github.com/latchkey/latchkey/shared"
 	"github.com/latchkey/latchkey/shared/secret"
 )
 
 // AuthResult is a completed (or MFA-pending) authentication.
-type AuthResult struct {
+type Result struct {
 	PrimaryRequired     []string
-	Member              Member
-	Organization        Organization
+	Member              latchkey.Member
+	Organization        latchkey.Organization
 	Session             *Session
 	SessionToken        string
 	SessionJWT          string
@@ -34,14 +35,14 @@ type ExchangeRequest struct {
 
 // enter admits the email that factors proved into r.OrganizationID and, if the policy is
 // met, writes the session (consuming istHash, when given, in the same transaction).
-func (a *Authn) Enter(ctx context.Context, r ExchangeRequest, factors []AuthFactor, istHash string) (AuthResult, error) {
-	var res AuthResult
+func (a *Service) Enter(ctx context.Context, r ExchangeRequest, factors []latchkey.AuthFactor, istHash string) (Result, error) {
+	var res Result
 	if r.OrganizationID == "" {
-		return res, badRequest(TypeBadRequest, "organization_id is required.")
+		return res, latchkey.BadRequest(latchkey.TypeBadRequest, "organization_id is required.")
 	}
-	email, _, ok := ProvenEmail(factors)
+	email, _, ok := latchkey.ProvenEmail(factors)
 	if !ok {
-		return res, NoProvenEmail()
+		return res, latchkey.NoProvenEmail()
 	}
 	duration, err := SessionDuration(r.SessionDurationMinutes)
 	if err != nil {
@@ -50,11 +51,11 @@ func (a *Authn) Enter(ctx context.Context, r ExchangeRequest, factors []AuthFact
 	if err := ValidateCustomClaims(r.SessionCustomClaims); err != nil {
 		return res, err
 	}
-	m, org, found, err := MemberByEmail(ctx, a.Store, r.OrganizationID, email)
+	m, org, found, err := latchkey.MemberByEmail(ctx, a.Store, r.OrganizationID, email)
 	if err != nil {
 		return res, err
 	}
-	var mp *Member
+	var mp *latchkey.Member
 	if found {
 		mp = &m
 	}
@@ -75,22 +76,22 @@ func (a *Authn) Enter(ctx context.Context, r ExchangeRequest, factors []AuthFact
 	next := m
 	switch {
 	case !found:
-		next, err = NewMember(a.IDs.New("member"), org.OrganizationID, MemberPatch{EmailAddress: &email}, now)
+		next, err = latchkey.NewMember(a.IDs.New("member"), org.OrganizationID, latchkey.MemberPatch{EmailAddress: &email}, now)
 		if err != nil {
 			return res, err
 		}
 		next.EmailAddressVerified = true
 		red.MemberCreate = true
-	case m.Status != StatusActive || !m.EmailAddressVerified:
-		next.Status, next.EmailAddressVerified, next.UpdatedAt = StatusActive, true, now
+	case m.Status != latchkey.StatusActive || !m.EmailAddressVerified:
+		next.Status, next.EmailAddressVerified, next.UpdatedAt = latchkey.StatusActive, true, now
 		red.MemberChanged = true
 	}
 	return a.StartSession(ctx, red, next, org, factors, duration, r.SessionCustomClaims)
 }
 
 // startSession writes the redemption with a new session for next and returns the result.
-func (a *Authn) StartSession(ctx context.Context, red Redemption, next Member, org Organization, factors []AuthFactor, duration time.Duration, claims map[string]any) (AuthResult, error) {
-	var res AuthResult
+func (a *Service) StartSession(ctx context.Context, red Redemption, next latchkey.Member, org latchkey.Organization, factors []latchkey.AuthFactor, duration time.Duration, claims map[string]any) (Result, error) {
+	var res Result
 	now := red.Now
 	red.MemberNext = next
 	presented := next.Presented(org)
@@ -107,33 +108,33 @@ func (a *Authn) StartSession(ctx context.Context, red Redemption, next Member, o
 	sess.TokenHash = secret.Hash(token)
 	red.Session, red.SessionTTL = &sess, sess.ExpiresAt
 	err = a.Store.Redeem(ctx, red)
-	switch conflictOn(err) {
+	switch latchkey.ConflictOn(err) {
 	case "":
 		if err != nil {
 			return res, err
 		}
-	case ConflictExists:
+	case latchkey.ConflictExists:
 		if red.IntermediateHash != "" {
 			return res, IntermediateSessionNotFound()
 		}
 		if red.Spent != nil {
 			return res, red.Spent
 		}
-		return res, concurrentUpdate()
-	case ConflictSlug:
-		return res, slugUsed()
-	case ConflictExternalID:
-		return res, duplicateOrgExternalID()
-	case ConflictOrganization:
-		return res, OrganizationNotFound()
-	case ConflictEmail:
+		return res, latchkey.ConcurrentUpdate()
+	case latchkey.ConflictSlug:
+		return res, latchkey.SlugUsed()
+	case latchkey.ConflictExternalID:
+		return res, latchkey.DuplicateOrgExternalID()
+	case latchkey.ConflictOrganization:
+		return res, latchkey.OrganizationNotFound()
+	case latchkey.ConflictEmail:
 		if red.EmailUpdate != "" {
 			// Another member took the new address after the update started.
-			return res, duplicateEmail()
+			return res, latchkey.DuplicateEmail()
 		}
 		return res, a.EmailTaken(ctx, org.OrganizationID, next.EmailAddress)
 	default:
-		return res, concurrentUpdate()
+		return res, latchkey.ConcurrentUpdate()
 	}
 	jwt, err := a.JWT.Issue(ctx, sess, now)
 	if err != nil {
@@ -147,11 +148,11 @@ func (a *Authn) StartSession(ctx context.Context, red Redemption, next Member, o
 // emailTaken explains why a new member could not take an address that no member has as its
 // current one: another member retired it (it stays theirs until unlinked), or someone signed up
 // with it a moment ago and needs a login, not a new member. The read happens only then.
-func (a *Authn) EmailTaken(ctx context.Context, orgID, email string) error {
+func (a *Service) EmailTaken(ctx context.Context, orgID, email string) error {
 	if _, retired, err := a.Store.EmailHolder(ctx, orgID, email); err == nil && retired {
-		return duplicateEmail()
+		return latchkey.DuplicateEmail()
 	}
-	return concurrentUpdate()
+	return latchkey.ConcurrentUpdate()
 }
 
 // ExchangeSession moves a person from their session's organization to another organization
@@ -159,16 +160,16 @@ func (a *Authn) EmailTaken(ctx context.Context, orgID, email string) error {
 // satisfy that organization's policy. Otherwise it returns an intermediate session and what is
 // missing. The original session is left as it is. The member's current email_address plays no
 // part: its organization may have changed it to anyone's.
-func (a *Authn) ExchangeSession(ctx context.Context, r ExchangeRequest) (AuthResult, error) {
+func (a *Service) ExchangeSession(ctx context.Context, r ExchangeRequest) (Result, error) {
 	s, _, _, err := a.Lookup(ctx, r.SessionToken, r.SessionJWT)
 	if err != nil {
-		return AuthResult{}, err
+		return Result{}, err
 	}
 	res, err := a.Enter(ctx, r, s.AuthenticationFactors, "")
 	if err != nil || res.MemberAuthenticated {
 		return res, err
 	}
-	email, _, _ := ProvenEmail(s.AuthenticationFactors)
+	email, _, _ := latchkey.ProvenEmail(s.AuthenticationFactors)
 	token, hash := secret.New()
 	now := a.Clock.Now()
 	ist := IntermediateSession{Hash: hash, Email: email, OrganizationID: res.Organization.OrganizationID,

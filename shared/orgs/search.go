@@ -1,10 +1,12 @@
-package latchkey
+package orgs
 
 import (
 	"net/http"
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	latchkey "github.com/latchkey/latchkey/shared"
 )
 
 // SearchQuery is Stytch's search query: {"operator": "AND"|"OR", "operands": [{filter_name,
@@ -76,38 +78,38 @@ func parseQuery(q *SearchQuery, kinds map[string]filterKind, prefix string) (Que
 	case "OR":
 		out.Or = true
 	default:
-		return out, badRequest("invalid_search_operator", "query.operator must be AND or OR.")
+		return out, latchkey.BadRequest("invalid_search_operator", "query.operator must be AND or OR.")
 	}
 	if len(q.Operands) > 20 {
-		return out, badRequest(prefix+"_too_many_operands", "A query may have at most 20 operands.")
+		return out, latchkey.BadRequest(prefix+"_too_many_operands", "A query may have at most 20 operands.")
 	}
 	for _, op := range q.Operands {
 		name, _ := op["filter_name"].(string)
 		kind, ok := kinds[name]
 		if !ok {
-			return out, badRequest(prefix+"_filter_name_not_recognized", "filter_name %q is not recognized.", name)
+			return out, latchkey.BadRequest(prefix+"_filter_name_not_recognized", "filter_name %q is not recognized.", name)
 		}
 		raw, present := op["filter_value"]
 		if !present || raw == nil {
-			return out, badRequest(prefix+"_missing_filter_value", "filter %q needs a filter_value.", name)
+			return out, latchkey.BadRequest(prefix+"_missing_filter_value", "filter %q needs a filter_value.", name)
 		}
 		f := Filter{Name: name}
 		switch kind {
 		case stringList:
 			list, ok := raw.([]any)
 			if !ok || len(list) == 0 || len(list) > MaxFilterValues {
-				return out, badRequest(prefix+"_expected_array_of_strings",
+				return out, latchkey.BadRequest(prefix+"_expected_array_of_strings",
 					"filter %q expects an array of 1 to %d strings.", name, MaxFilterValues)
 			}
 			for _, v := range list {
 				s, ok := v.(string)
 				if !ok {
-					return out, badRequest(prefix+"_expected_array_of_strings", "filter %q expects an array of strings.", name)
+					return out, latchkey.BadRequest(prefix+"_expected_array_of_strings", "filter %q expects an array of strings.", name)
 				}
 				if caseInsensitive[name] {
 					s = strings.ToLower(strings.TrimSpace(s))
 				}
-				if KeyTooLong(s) {
+				if latchkey.KeyTooLong(s) {
 					continue // longer than any stored value: it matches nothing, and is no key
 				}
 				f.Strings = append(f.Strings, s)
@@ -115,22 +117,22 @@ func parseQuery(q *SearchQuery, kinds map[string]filterKind, prefix string) (Que
 		case fuzzyText:
 			s, ok := raw.(string)
 			if !ok {
-				return out, badRequest(prefix+"_expected_string", "filter %q expects a string.", name)
+				return out, latchkey.BadRequest(prefix+"_expected_string", "filter %q expects a string.", name)
 			}
 			if f.Text = strings.ToLower(strings.TrimSpace(s)); utf8.RuneCountInString(f.Text) < 3 {
-				return out, badRequest(prefix+"_fuzzy_too_short", "filter %q needs at least 3 characters.", name)
+				return out, latchkey.BadRequest(prefix+"_fuzzy_too_short", "filter %q needs at least 3 characters.", name)
 			}
 		case boolean:
 			b, ok := raw.(bool)
 			if !ok {
-				return out, badRequest(prefix+"_expected_boolean", "filter %q expects true or false.", name)
+				return out, latchkey.BadRequest(prefix+"_expected_boolean", "filter %q expects true or false.", name)
 			}
 			f.Bool = b
 		}
 		if name == "statuses" {
 			for _, s := range f.Strings {
-				if !slices.Contains([]string{StatusActive, StatusInvited, StatusPending, StatusDeleted}, s) {
-					return out, Errorf(http.StatusBadRequest, "search_invalid_status_filter", "%q is not a member status.", s)
+				if !slices.Contains([]string{latchkey.StatusActive, latchkey.StatusInvited, latchkey.StatusPending, latchkey.StatusDeleted}, s) {
+					return out, latchkey.Errorf(http.StatusBadRequest, "search_invalid_status_filter", "%q is not a member status.", s)
 				}
 			}
 		}
@@ -173,7 +175,7 @@ func (q Query) Has(name string) bool {
 
 // OrganizationMatches evaluates one organization filter. emailOrgs holds, for member_emails,
 // the ids of organizations that have an active member with one of the emails.
-func OrganizationMatches(f Filter, o Organization, emailOrgs map[string]bool) bool {
+func OrganizationMatches(f Filter, o latchkey.Organization, emailOrgs map[string]bool) bool {
 	switch f.Name {
 	case "organization_ids":
 		return slices.Contains(f.Strings, o.OrganizationID)
@@ -196,7 +198,7 @@ func OrganizationMatches(f Filter, o Organization, emailOrgs map[string]bool) bo
 }
 
 // MemberMatches evaluates one member filter.
-func MemberMatches(f Filter, m Member) bool {
+func MemberMatches(f Filter, m latchkey.Member) bool {
 	switch f.Name {
 	case "member_ids":
 		return slices.Contains(f.Strings, m.MemberID)
@@ -210,7 +212,7 @@ func MemberMatches(f Filter, m Member) bool {
 		return m.IsBreakglass == f.Bool
 	case "member_roles":
 		return slices.ContainsFunc(m.DirectRoles, func(r string) bool { return slices.Contains(f.Strings, r) }) ||
-			slices.Contains(f.Strings, RoleMember)
+			slices.Contains(f.Strings, latchkey.RoleMember)
 	case "member_external_ids":
 		return m.ExternalID != "" && slices.Contains(f.Strings, m.ExternalID)
 	case "member_mfa_phone_numbers":

@@ -1,4 +1,4 @@
-package latchkey
+package authn
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"time"
 
+	latchkey "github.com/latchkey/latchkey/shared"
 	"github.com/latchkey/latchkey/shared/secret"
 )
 
@@ -16,7 +17,7 @@ type IntermediateSession struct {
 	Email          string
 	OrganizationID string
 	MemberID       string
-	Factors        []AuthFactor
+	Factors        []latchkey.AuthFactor
 	CreatedAt      time.Time
 	ExpiresAt      time.Time
 }
@@ -26,16 +27,16 @@ type IntermediateSession struct {
 const IntermediateSessionLifetime = 10 * time.Minute
 
 // IntermediateSessionNotFound covers unknown, used and expired intermediate sessions.
-func IntermediateSessionNotFound() *Error {
-	return Errorf(http.StatusNotFound, "intermediate_session_not_found", "Intermediate session could not be found: it is invalid, expired or already used.")
+func IntermediateSessionNotFound() *latchkey.Error {
+	return latchkey.Errorf(http.StatusNotFound, "intermediate_session_not_found", "Intermediate session could not be found: it is invalid, expired or already used.")
 }
 
-func (a *Authn) Intermediate(ctx context.Context, token string) (IntermediateSession, error) {
+func (a *Service) Intermediate(ctx context.Context, token string) (IntermediateSession, error) {
 	if token == "" {
-		return IntermediateSession{}, badRequest(TypeBadRequest, "intermediate_session_token is required.")
+		return IntermediateSession{}, latchkey.BadRequest(latchkey.TypeBadRequest, "intermediate_session_token is required.")
 	}
 	ist, err := a.Store.IntermediateSession(ctx, secret.Hash(token))
-	if errors.Is(err, ErrNotFound) || err == nil && !a.Clock.Now().Before(ist.ExpiresAt) {
+	if errors.Is(err, latchkey.ErrNotFound) || err == nil && !a.Clock.Now().Before(ist.ExpiresAt) {
 		return ist, IntermediateSessionNotFound()
 	}
 	return ist, err

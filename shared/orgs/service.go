@@ -1,0 +1,253 @@
+package orgs
+
+import (
+	"context"
+	"errors"
+
+	latchkey "github.com/latchkey/latchkey/shared"
+	"github.com/latchkey/latchkey/shared/authn"
+)
+
+// Service holds the organization and member rules over a Store.
+type Service struct {
+	Store Store
+	Clock latchkey.Clock
+	IDs   latchkey.IDs
+	// Sessions revokes a deleted member's sessions.
+	Sessions *authn.Service
+}
+
+// CreateOrganization creates an organization with Stytch's defaults overlaid by p.
+func (s *Service) CreateOrganization(ctx context.Context, p latchkey.OrganizationPatch) (latchkey.Organization, error) {
+	o := p.Apply(latchkey.NewOrganization(s.IDs.New("organization"), s.Clock.Now()))
+	if err := latchkey.ValidateOrganization(o); err != nil {
+		return o, err
+	}
+	err := s.Store.CreateOrganization(ctx, o)
+	switch latchkey.ConflictOn(err) {
+	case "":
+	case latchkey.ConflictSlug:
+		return o, latchkey.SlugUsed()
+	case latchkey.ConflictExternalID:
+		return o, latchkey.DuplicateOrgExternalID()
+	default:
+		return o, latchkey.Internal(err)
+	}
+	if err != nil {
+		return o, err
+	}
+	o.Version = 1
+	return o, nil
+}
+
+// Organization finds an organization by id or, when the value is not id-shaped, by slug.
+func (s *Service) Organization(ctx context.Context, idOrSlug string) (latchkey.Organization, error) {
+	id := idOrSlug
+	if !latchkey.LooksLike("organization", idOrSlug) {
+		var err error
+		if id, err = s.Store.OrganizationIDBySlug(ctx, latchkey.NormalizeSlug(idOrSlug)); err != nil {
+			return latchkey.Organization{}, latchkey.OrgErr(err)
+		}
+	}
+	o, err := s.Store.Organization(ctx, id)
+	return o, latchkey.OrgErr(err)
+}
+
+// UpdateOrganization applies a partial update, retrying if another writer got in between.
+func (s *Service) UpdateOrganization(ctx context.Context, id string, p latchkey.OrganizationPatch) (latchkey.Organization, error) {
+	for attempt := range latchkey.MaxAttempts {
+		latchkey.Backoff(ctx, attempt)
+		prev, err := s.Store.Organization(ctx, id)
+		if err != nil {
+			return prev, latchkey.OrgErr(err)
+		}
+		next := p.Apply(prev)
+		next.UpdatedAt = s.Clock.Now()
+		if err := latchkey.ValidateOrganization(next); err != nil {
+			return prev, err
+		}
+		err = s.Store.ReplaceOrganization(ctx, prev, next)
+		switch latchkey.ConflictOn(err) {
+		case "":
+			if err != nil {
+				return prev, err
+			}
+			next.Version = prev.Version + 1
+			return next, nil
+		case latchkey.ConflictVersion:
+			continue
+		case latchkey.ConflictSlug:
+			return prev, latchkey.SlugUsed()
+		case latchkey.ConflictExternalID:
+			return prev, latchkey.DuplicateOrgExternalID()
+		default:
+			return prev, latchkey.Internal(err)
+		}
+	}
+	return latchkey.Organization{}, latchkey.ConcurrentUpdate()
+}
+
+// DeleteOrganization removes the organization and everything stored under it.
+func (s *Service) DeleteOrganization(ctx context.Context, id string) error {
+	o, err := s.Store.Organization(ctx, id)
+	if err != nil {
+		return latchkey.OrgErr(err)
+	}
+	return latchkey.OrgErr(s.Store.DeleteOrganization(ctx, o))
+}
+
+// CreateMember adds a member to an organization; the email must be new to it.
+func (s *Service) CreateMember(ctx context.Context, orgID string, p latchkey.MemberPatch) (latchkey.Member, latchkey.Organization, error) {
+	org, err := s.Store.Organization(ctx, orgID)
+	if err != nil {
+		return latchkey.Member{}, org, latchkey.OrgErr(err)
+	}
+	m, err := latchkey.NewMember(s.IDs.New("member"), org.OrganizationID, p, s.Clock.Now())
+	if err != nil {
+		return m, org, err
+	}
+	err = s.Store.CreateMember(ctx, m)
+	switch latchkey.ConflictOn(err) {
+	case "":
+	case latchkey.ConflictEmail:
+		return m, org, latchkey.DuplicateEmail()
+	case latchkey.ConflictExternalID:
+		return m, org, latchkey.DuplicateMemberExternalID()
+	case latchkey.ConflictOrganization:
+		return m, org, latchkey.OrganizationNotFound()
+	default:
+		return m, org, latchkey.Internal(err)
+	}
+	if err != nil {
+		return m, org, err
+	}
+	m.Version = 1
+	return m.Presented(org), org, nil
+}
+
+// Member returns a live (not deleted) member of orgID by member id or, if memberID is empty,
+// by email.
+func (s *Service) Member(ctx context.Context, orgID, memberID, email string) (latchkey.Member, latchkey.Organization, error) {
+	if memberID == "" {
+		if email == "" {
+			return latchkey.Member{}, latchkey.Organization{}, latchkey.BadRequest(latchkey.TypeBadRequest, "Either member_id or email_address is required.")
+		}
+		e, err := latchkey.NormalizeEmail(email)
+		if err != nil {
+			return latchkey.Member{}, latchkey.Organization{}, err
+		}
+		if memberID, err = s.Store.MemberIDByEmail(ctx, orgID, e); err != nil {
+			return latchkey.Member{}, latchkey.Organization{}, latchkey.MemberLookupErr(ctx, s.Store, orgID, err)
+		}
+	}
+	m, org, err := latchkey.LiveMember(ctx, s.Store, orgID, memberID)
+	return m.Presented(org), org, err
+}
+
+// DangerouslyGetMember finds a member by id alone, across organizations.
+func (s *Service) DangerouslyGetMember(ctx context.Context, memberID string, includeDeleted bool) (latchkey.Member, latchkey.Organization, error) {
+	m, err := s.Store.MemberByID(ctx, memberID)
+	if errors.Is(err, latchkey.ErrNotFound) || err == nil && m.Status == latchkey.StatusDeleted && !includeDeleted {
+		return m, latchkey.Organization{}, latchkey.MemberNotFound()
+	}
+	if err != nil {
+		return m, latchkey.Organization{}, err
+	}
+	org, err := s.Store.Organization(ctx, m.OrganizationID)
+	if err != nil {
+		return m, org, latchkey.OrgErr(err)
+	}
+	return m.Presented(org), org, nil
+}
+
+// UpdateMember applies a partial update to a live member.
+func (s *Service) UpdateMember(ctx context.Context, orgID, memberID string, p latchkey.MemberPatch) (latchkey.Member, latchkey.Organization, error) {
+	return s.changeMember(ctx, orgID, memberID, func(m latchkey.Member) (latchkey.Member, error) {
+		if m.Status == latchkey.StatusDeleted {
+			return m, latchkey.MemberNotFound()
+		}
+		next, err := p.Apply(m)
+		if err != nil {
+			return m, err
+		}
+		next = latchkey.Settle(m, next, p.UnlinkEmail, s.Clock.Now())
+		return next, next.Validate()
+	})
+}
+
+// UnlinkRetiredEmailRequest is the body of Members.UnlinkRetiredEmail.
+type UnlinkRetiredEmailRequest struct {
+	EmailID      string `json:"email_id"`
+	EmailAddress string `json:"email_address"`
+}
+
+// UnlinkRetiredEmail releases one of a member's retired addresses, so another member of the
+// organization may use it.
+func (s *Service) UnlinkRetiredEmail(ctx context.Context, orgID, memberID string, r UnlinkRetiredEmailRequest) (latchkey.Member, latchkey.Organization, error) {
+	return s.changeMember(ctx, orgID, memberID, func(m latchkey.Member) (latchkey.Member, error) {
+		if m.Status == latchkey.StatusDeleted {
+			return m, latchkey.MemberNotFound()
+		}
+		return m.UnlinkRetiredEmail(r.EmailID, r.EmailAddress)
+	})
+}
+
+// DeleteMember marks a member deleted and frees its email and external id for reuse.
+func (s *Service) DeleteMember(ctx context.Context, orgID, memberID string) error {
+	_, _, err := s.changeMember(ctx, orgID, memberID, func(m latchkey.Member) (latchkey.Member, error) {
+		if m.Status == latchkey.StatusDeleted {
+			return m, latchkey.MemberNotFound()
+		}
+		next := m
+		next.Status = latchkey.StatusDeleted
+		return latchkey.Settle(m, next, false, s.Clock.Now()), nil
+	})
+	if err != nil {
+		return err
+	}
+	return s.Sessions.Revoke(ctx, authn.RevokeRequest{MemberID: memberID})
+}
+
+// ReactivateMember brings a deleted member back as active, if its email is still free.
+func (s *Service) ReactivateMember(ctx context.Context, orgID, memberID string) (latchkey.Member, latchkey.Organization, error) {
+	return s.changeMember(ctx, orgID, memberID, func(m latchkey.Member) (latchkey.Member, error) {
+		if m.Status != latchkey.StatusDeleted {
+			return m, latchkey.BadRequest("no_deleted_member_found_for_reactivation", "Only a deleted member can be reactivated.")
+		}
+		m.Status = latchkey.StatusActive
+		return m, nil
+	})
+}
+
+func (s *Service) changeMember(ctx context.Context, orgID, memberID string, change func(latchkey.Member) (latchkey.Member, error)) (latchkey.Member, latchkey.Organization, error) {
+	for attempt := range latchkey.MaxAttempts {
+		latchkey.Backoff(ctx, attempt)
+		prev, org, err := latchkey.MemberAndOrg(ctx, s.Store, orgID, memberID)
+		if err != nil {
+			return prev, org, err
+		}
+		next, err := change(prev)
+		if err != nil {
+			return prev, org, err
+		}
+		next.UpdatedAt = s.Clock.Now()
+		err = s.Store.ReplaceMember(ctx, prev, next)
+		switch latchkey.ConflictOn(err) {
+		case "":
+			if err != nil {
+				return prev, org, err
+			}
+			next.Version = prev.Version + 1
+			return next.Presented(org), org, nil
+		case latchkey.ConflictVersion:
+			continue
+		case latchkey.ConflictEmail:
+			return prev, org, latchkey.DuplicateEmail()
+		case latchkey.ConflictExternalID:
+			return prev, org, latchkey.DuplicateMemberExternalID()
+		default:
+			return prev, org, latchkey.Internal(err)
+		}
+	}
+	return latchkey.Member{}, latchkey.Organization{}, latchkey.ConcurrentUpdate()
+}
