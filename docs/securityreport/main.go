@@ -25,7 +25,7 @@ var suites = []struct{ dir, pattern string }{
 	{"shared/api", "^(TestNoSecretsAtRest|TestIsolationMatrix|TestTenantIsolation|TestEveryPrivateRouteNeedsCredentials|TestConcurrentRedemption|TestConcurrentSlugCreation|TestConcurrentMemberUpdatesLoseNothing|TestRouteAndBodyErrors|TestRequestLogLine|TestMagicLinkExpiry|TestPKCE|TestSendRateLimit|TestSessionRevoke|TestDeletingAMemberEndsItsSessions|TestIntermediateSessionExchange|TestSessionExchange|TestSCIMBearerAndIsolation|TestSCIMTokenRotation|TestSCIMTokenAtRest|TestSCIMConcurrentGroupAndUserWrites|TestSCIMUniquenessAndBadInput|TestEmailChangeTakeoverThroughSCIM|TestEmailChangeTakeoverThroughMembersUpdate|TestExchangeUsesTheProvenEmailAfterARename|TestRetiredEmailAddresses|TestDeletionEndsOutstandingLinks|TestStartEmailUpdate|TestRetiredEmailBlocksJIT|TestBadInputMatrix|TestEmailNFCIsOneMember|TestInvisibleCharacterEmailsRefused|TestControlCharactersInNamesRefused|TestOrganizationNameNeverSplitsAnEmailHeader|TestDocumentsAtTheLimitsAreStored)$"},
 	{"shared/app", "^Test"},
 	{"shared/store", "^TestCleanupSparesExtendedSessions$"},
-	{"shared", "^(TestDomainDependencies|TestSettle|FuzzEmailChanges)$"},
+	{"shared", "^(TestDomainDependencies|TestLayers|TestSettle|FuzzEmailChanges)$"},
 }
 
 type result struct {
