@@ -21,11 +21,65 @@ type EmailFactor struct {
 	EmailAddress string `json:"email_address"`
 }
 
-// MagicLinkFactor is the factor a redeemed email magic link proves.
-func MagicLinkFactor(email string, now time.Time) AuthFactor {
-	return AuthFactor{Type: "magic_link", DeliveryMethod: "email", LastAuthenticatedAt: now, CreatedAt: now, UpdatedAt: now,
-		EmailFactor: &EmailFactor{EmailID: EmailID(email), EmailAddress: email}}
+// FactorKind is one way of proving who one is, as Stytch records it in a session's
+// authentication_factors. Factors are data: a new way in adds a row to factorKinds, and the
+// policy (which allowed_auth_methods a factor satisfies, whether it is a second factor) and
+// the factor's shape follow from the row, with no code path of its own.
+type FactorKind struct {
+	Type           string // authentication_factors[].type
+	DeliveryMethod string // authentication_factors[].delivery_method
+	// Method is the allowed_auth_methods value a primary factor satisfies; "" for a second
+	// factor.
+	Method string
+	// ProvesEmail marks factors that prove an address: they carry an email_factor, and that
+	// address is the person's identity across organizations.
+	ProvesEmail bool
 }
+
+// The factors Latchkey records. Second factors (Method "") satisfy an MFA policy.
+var (
+	FactorMagicLink = FactorKind{Type: "magic_link", DeliveryMethod: "email", Method: MethodMagicLink, ProvesEmail: true}
+	FactorSMSOTP    = FactorKind{Type: "otp", DeliveryMethod: "sms"}
+	FactorTOTP      = FactorKind{Type: "totp", DeliveryMethod: "authenticator_app"}
+
+	factorKinds = []FactorKind{FactorMagicLink, FactorSMSOTP, FactorTOTP}
+)
+
+// KindOf finds the row a recorded factor belongs to.
+func KindOf(f AuthFactor) (FactorKind, bool) {
+	for _, k := range factorKinds {
+		if k.Type == f.Type && k.DeliveryMethod == f.DeliveryMethod {
+			return k, true
+		}
+	}
+	return FactorKind{}, false
+}
+
+// Second tells whether the kind is a second factor, which an MFA policy asks for.
+func (k FactorKind) Second() bool { return k.Method == "" }
+
+// Proved is the factor of this kind proved at now, for the address email when the kind
+// proves one.
+func (k FactorKind) Proved(email string, now time.Time) AuthFactor {
+	f := AuthFactor{Type: k.Type, DeliveryMethod: k.DeliveryMethod, LastAuthenticatedAt: now, CreatedAt: now, UpdatedAt: now}
+	if k.ProvesEmail {
+		f.EmailFactor = &EmailFactor{EmailID: EmailID(email), EmailAddress: email}
+	}
+	return f
+}
+
+// Record writes on the member what proving this factor establishes, so that the same person
+// coming back by another way lands on the same member: for an email factor, that the
+// member's address is verified. Later kinds add their registrations here.
+func (k FactorKind) Record(m Member, f AuthFactor) Member {
+	if k.ProvesEmail && f.EmailFactor != nil && f.EmailFactor.EmailAddress == m.EmailAddress {
+		m.EmailAddressVerified = true
+	}
+	return m
+}
+
+// MagicLinkFactor is the factor a redeemed email magic link proves.
+func MagicLinkFactor(email string, now time.Time) AuthFactor { return FactorMagicLink.Proved(email, now) }
 
 // ProvenEmail is the address the most recent of factors proved, and when. It is the person's
 // identity for every decision that crosses an organization boundary: a member's current

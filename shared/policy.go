@@ -59,7 +59,10 @@ func (o Organization) RequiresMFA(factors []AuthFactor) bool {
 	if o.MFAPolicy != MFARequiredAll {
 		return false
 	}
-	return !slices.ContainsFunc(factors, func(f AuthFactor) bool { return f.Type == "otp" || f.Type == "totp" })
+	return !slices.ContainsFunc(factors, func(f AuthFactor) bool {
+		k, ok := KindOf(f)
+		return ok && k.Second()
+	})
 }
 
 // Membership types in discovery, as Stytch names them.
@@ -69,9 +72,6 @@ const (
 	MembershipInvited  = "invited_member"
 	MembershipEligible = "eligible_to_join_by_email_domain"
 )
-
-// factorMethods maps an authentication factor to the auth method it proves.
-var factorMethods = map[string]string{"magic_link": MethodMagicLink, "email_otp": "email_otp", "password": "password", "sso": "sso"}
 
 // Admission is how a person with a verified email and some factors may enter an organization.
 type Admission struct {
@@ -115,7 +115,8 @@ func (o Organization) Admit(m *Member, factors []AuthFactor) (Admission, error) 
 	}
 	if o.AuthMethods == Restricted && !(m != nil && m.IsBreakglass) {
 		ok := slices.ContainsFunc(factors, func(f AuthFactor) bool {
-			return slices.Contains(o.AllowedAuthMethods, factorMethods[f.Type])
+			k, ok := KindOf(f)
+			return ok && k.Method != "" && slices.Contains(o.AllowedAuthMethods, k.Method)
 		})
 		if !ok {
 			a.PrimaryRequired = slices.Clone(o.AllowedAuthMethods)

@@ -68,7 +68,7 @@ func (s *Server) exchangeIntermediateSession(r *http.Request) (stamper, error) {
 		return nil, err
 	}
 	setOrg(r, req.OrganizationID)
-	res, err := s.Discovery.ExchangeIntermediateSession(r.Context(), req)
+	res, err := s.Sessions.ExchangeIntermediateSession(r.Context(), req)
 	if err != nil {
 		return nil, err
 	}

@@ -8,7 +8,7 @@ import (
 	"github.com/latchkey/latchkey/shared/secret"
 )
 
-// AuthResult is a completed (or MFA-pending) authentication.
+// Result is a completed (or MFA-pending) authentication.
 type Result struct {
 	PrimaryRequired     []string
 	Member              latchkey.Member
@@ -33,64 +33,170 @@ type ExchangeRequest struct {
 	TelemetryID              string         `json:"telemetry_id"`
 }
 
-// enter admits the email that factors proved into r.OrganizationID and, if the policy is
-// met, writes the session (consuming istHash, when given, in the same transaction).
-func (a *Service) Enter(ctx context.Context, r ExchangeRequest, factors []latchkey.AuthFactor, istHash string) (Result, error) {
-	var res Result
-	if r.OrganizationID == "" {
-		return res, latchkey.BadRequest(latchkey.TypeBadRequest, "organization_id is required.")
+// Attempt is a proof of identity arriving at the one door: what the person proved, where they
+// are going, and what the proof consumes. Every way in builds one and calls Login.
+type Attempt struct {
+	// OrganizationID is where the person is going. With none of it, NewOrganization and Member,
+	// the attempt is discovery: the proof becomes an intermediate session, in no organization.
+	OrganizationID string
+	// NewOrganization is created by the attempt, with the person as its first member
+	// (stytch_admin).
+	NewOrganization *latchkey.Organization
+	// Member is the member the proof was issued to (a magic link names one), read with its
+	// Organization; when nil the member is found by the proven email, or provisioned.
+	Member       *latchkey.Member
+	Organization latchkey.Organization
+	// Factors are what the person has proved, including the factor of this attempt. The email
+	// they prove (latchkey.ProvenEmail) is who the person is.
+	Factors []latchkey.AuthFactor
+	// What the attempt consumes, in the same transaction as what it writes: an emailed token
+	// (Spent answers its reuse) or an intermediate session.
+	TokenHash        string
+	Spent            error
+	IntermediateHash string
+	// EmailUpdate makes the proven email the member's new, verified address.
+	EmailUpdate bool
+	// Duration and Claims are the session's, already validated (SessionOptions).
+	Duration time.Duration
+	Claims   map[string]any
+}
+
+// SessionOptions validates session_duration_minutes and session_custom_claims.
+func SessionOptions(minutes int, claims map[string]any) (time.Duration, error) {
+	d, err := SessionDuration(minutes)
+	if err != nil {
+		return 0, err
 	}
-	email, _, ok := latchkey.ProvenEmail(factors)
+	return d, ValidateCustomClaims(claims)
+}
+
+// Login is the one function every way in ends in. It admits the proven email into the
+// organization (latchkey.Organization.Admit), finds the member by that email or provisions it
+// where the organization allows, records the factor on the member (so the same person by
+// another way lands on the same member), decides whether a second factor is owed, and answers
+// a session or an intermediate session with what is still required. Nothing is written until
+// the end, and then in one transaction with what the attempt consumes.
+func (a *Service) Login(ctx context.Context, at Attempt) (Result, error) {
+	var res Result
+	email, _, ok := latchkey.ProvenEmail(at.Factors)
 	if !ok {
 		return res, latchkey.NoProvenEmail()
 	}
-	duration, err := SessionDuration(r.SessionDurationMinutes)
-	if err != nil {
-		return res, err
-	}
-	if err := ValidateCustomClaims(r.SessionCustomClaims); err != nil {
-		return res, err
-	}
-	m, org, found, err := latchkey.MemberByEmail(ctx, a.Store, r.OrganizationID, email)
-	if err != nil {
-		return res, err
-	}
-	var mp *latchkey.Member
-	if found {
-		mp = &m
-	}
-	adm, err := org.Admit(mp, factors)
-	if err != nil {
-		return res, err
-	}
-	res.Organization = org
-	if found {
-		res.Member = m.Presented(org)
-	}
-	if !adm.Authenticated() {
-		res.PrimaryRequired, res.MFARequired = adm.PrimaryRequired, adm.MFARequired
-		return res, nil
-	}
 	now := a.Clock.Now()
-	red := Redemption{IntermediateHash: istHash, Now: now, MemberPrev: m}
-	next := m
+	red := Redemption{TokenHash: at.TokenHash, Spent: at.Spent, IntermediateHash: at.IntermediateHash, Now: now}
+	if at.EmailUpdate {
+		red.EmailUpdate = email
+	}
+	if at.OrganizationID == "" && at.NewOrganization == nil && at.Member == nil {
+		return a.hold(ctx, red, email, latchkey.Organization{}, latchkey.Member{}, at.Factors)
+	}
+
+	var m, next latchkey.Member
+	var org latchkey.Organization
+	found := false
 	switch {
-	case !found:
-		next, err = latchkey.NewMember(a.IDs.New("member"), org.OrganizationID, latchkey.MemberPatch{EmailAddress: &email}, now)
-		if err != nil {
+	case at.NewOrganization != nil:
+		org = *at.NewOrganization
+		red.NewOrganization = &org
+	case at.Member != nil:
+		m, org, found = *at.Member, at.Organization, true
+	default:
+		var err error
+		if m, org, found, err = latchkey.MemberByEmail(ctx, a.Store, at.OrganizationID, email); err != nil {
 			return res, err
 		}
-		next.EmailAddressVerified = true
+	}
+	if found {
+		next = m
+		if at.EmailUpdate {
+			// The proof is of the member's new address: it becomes current, the old one retired.
+			next.EmailAddress = email
+			next = latchkey.Settle(m, next, false, now)
+		}
+	} else {
+		patch := latchkey.MemberPatch{EmailAddress: &email}
+		if at.NewOrganization != nil {
+			admin := []string{latchkey.RoleAdmin}
+			patch.Roles = &admin
+		}
+		var err error
+		if next, err = latchkey.NewMember(a.IDs.New("member"), org.OrganizationID, patch, now); err != nil {
+			return res, err
+		}
 		red.MemberCreate = true
-	case m.Status != latchkey.StatusActive || !m.EmailAddressVerified:
-		next.Status, next.EmailAddressVerified, next.UpdatedAt = latchkey.StatusActive, true, now
+	}
+
+	adm := latchkey.Admission{Membership: latchkey.MembershipActive}
+	if at.NewOrganization == nil {
+		// The founder of a new organization needs no admission; everyone else does.
+		var mp *latchkey.Member
+		if found {
+			admitted := next
+			mp = &admitted
+		}
+		var err error
+		if adm, err = org.Admit(mp, at.Factors); err != nil {
+			return res, err
+		}
+	}
+
+	for _, f := range at.Factors {
+		if k, ok := latchkey.KindOf(f); ok {
+			next = k.Record(next, f)
+		}
+	}
+	if next.Status != latchkey.StatusActive {
+		next.Status = latchkey.StatusActive // proving the factor accepts an invite or a signup
+	}
+	if found && (next.Status != m.Status || next.EmailAddressVerified != m.EmailAddressVerified || next.EmailAddress != m.EmailAddress) {
+		next.UpdatedAt = now
 		red.MemberChanged = true
 	}
-	return a.StartSession(ctx, red, next, org, factors, duration, r.SessionCustomClaims)
+	red.MemberPrev = m
+
+	if !adm.Authenticated() {
+		if at.TokenHash == "" {
+			// Nothing new was proved: the member stays as it is until the requirement is met.
+			red.MemberPrev, red.MemberCreate, red.MemberChanged = latchkey.Member{}, false, false
+			next = m
+		}
+		held, err := a.hold(ctx, red, email, org, next, at.Factors)
+		held.Organization, held.PrimaryRequired, held.MFARequired = org, adm.PrimaryRequired, adm.MFARequired
+		if next.MemberID != "" {
+			held.Member = next.Presented(org)
+		}
+		return held, err
+	}
+	return a.startSession(ctx, red, next, org, at.Factors, at.Duration, at.Claims)
+}
+
+// hold keeps what was proved in an intermediate session, for discovery or until the
+// organization's requirements are met. A presented intermediate session is kept as it is;
+// otherwise a new one is written, with what red consumes and changes. Its token is in the
+// result.
+func (a *Service) hold(ctx context.Context, red Redemption, email string, org latchkey.Organization, m latchkey.Member, factors []latchkey.AuthFactor) (Result, error) {
+	var res Result
+	if red.IntermediateHash != "" {
+		return res, nil // the caller answers with the intermediate session it was given
+	}
+	token, hash := secret.New()
+	red.MemberNext = m
+	red.Intermediate = &IntermediateSession{Hash: hash, Email: email, OrganizationID: org.OrganizationID, MemberID: m.MemberID,
+		Factors: factors, CreatedAt: red.Now, ExpiresAt: red.Now.Add(IntermediateSessionLifetime)}
+	if red.TokenHash == "" && !red.MemberCreate && !red.MemberChanged {
+		// A session exchange: only the intermediate session is new.
+		if err := a.Store.PutIntermediateSession(ctx, *red.Intermediate); err != nil {
+			return res, err
+		}
+	} else if err := a.write(ctx, red, org.OrganizationID); err != nil {
+		return res, err
+	}
+	res.IntermediateToken = token
+	return res, nil
 }
 
 // startSession writes the redemption with a new session for next and returns the result.
-func (a *Service) StartSession(ctx context.Context, red Redemption, next latchkey.Member, org latchkey.Organization, factors []latchkey.AuthFactor, duration time.Duration, claims map[string]any) (Result, error) {
+func (a *Service) startSession(ctx context.Context, red Redemption, next latchkey.Member, org latchkey.Organization, factors []latchkey.AuthFactor, duration time.Duration, claims map[string]any) (Result, error) {
 	var res Result
 	now := red.Now
 	red.MemberNext = next
@@ -107,34 +213,8 @@ func (a *Service) StartSession(ctx context.Context, red Redemption, next latchke
 	}
 	sess.TokenHash = secret.Hash(token)
 	red.Session, red.SessionTTL = &sess, sess.ExpiresAt
-	err = a.Store.Redeem(ctx, red)
-	switch latchkey.ConflictOn(err) {
-	case "":
-		if err != nil {
-			return res, err
-		}
-	case latchkey.ConflictExists:
-		if red.IntermediateHash != "" {
-			return res, IntermediateSessionNotFound()
-		}
-		if red.Spent != nil {
-			return res, red.Spent
-		}
-		return res, latchkey.ConcurrentUpdate()
-	case latchkey.ConflictSlug:
-		return res, latchkey.SlugUsed()
-	case latchkey.ConflictExternalID:
-		return res, latchkey.DuplicateOrgExternalID()
-	case latchkey.ConflictOrganization:
-		return res, latchkey.OrganizationNotFound()
-	case latchkey.ConflictEmail:
-		if red.EmailUpdate != "" {
-			// Another member took the new address after the update started.
-			return res, latchkey.DuplicateEmail()
-		}
-		return res, a.EmailTaken(ctx, org.OrganizationID, next.EmailAddress)
-	default:
-		return res, latchkey.ConcurrentUpdate()
+	if err := a.write(ctx, red, org.OrganizationID); err != nil {
+		return res, err
 	}
 	jwt, err := a.JWT.Issue(ctx, sess, now)
 	if err != nil {
@@ -145,7 +225,38 @@ func (a *Service) StartSession(ctx context.Context, red Redemption, next latchke
 	return res, nil
 }
 
-// emailTaken explains why a new member could not take an address that no member has as its
+// write commits a redemption, turning a failed condition into the error the client sees.
+func (a *Service) write(ctx context.Context, red Redemption, orgID string) error {
+	err := a.Store.Redeem(ctx, red)
+	switch latchkey.ConflictOn(err) {
+	case "":
+		return err
+	case latchkey.ConflictExists:
+		if red.IntermediateHash != "" {
+			return IntermediateSessionNotFound()
+		}
+		if red.Spent != nil {
+			return red.Spent
+		}
+		return latchkey.ConcurrentUpdate()
+	case latchkey.ConflictSlug:
+		return latchkey.SlugUsed()
+	case latchkey.ConflictExternalID:
+		return latchkey.DuplicateOrgExternalID()
+	case latchkey.ConflictOrganization:
+		return latchkey.OrganizationNotFound()
+	case latchkey.ConflictEmail:
+		if red.EmailUpdate != "" {
+			// Another member took the new address after the update started.
+			return latchkey.DuplicateEmail()
+		}
+		return a.EmailTaken(ctx, orgID, red.MemberNext.EmailAddress)
+	default:
+		return latchkey.ConcurrentUpdate()
+	}
+}
+
+// EmailTaken explains why a new member could not take an address that no member has as its
 // current one: another member retired it (it stays theirs until unlinked), or someone signed up
 // with it a moment ago and needs a login, not a new member. The read happens only then.
 func (a *Service) EmailTaken(ctx context.Context, orgID, email string) error {
@@ -165,18 +276,42 @@ func (a *Service) ExchangeSession(ctx context.Context, r ExchangeRequest) (Resul
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := a.Enter(ctx, r, s.AuthenticationFactors, "")
-	if err != nil || res.MemberAuthenticated {
-		return res, err
+	at, err := a.exchange(r, s.AuthenticationFactors)
+	if err != nil {
+		return Result{}, err
 	}
-	email, _, _ := latchkey.ProvenEmail(s.AuthenticationFactors)
-	token, hash := secret.New()
-	now := a.Clock.Now()
-	ist := IntermediateSession{Hash: hash, Email: email, OrganizationID: res.Organization.OrganizationID,
-		MemberID: res.Member.MemberID, Factors: s.AuthenticationFactors, CreatedAt: now, ExpiresAt: now.Add(IntermediateSessionLifetime)}
-	if err := a.Store.PutIntermediateSession(ctx, ist); err != nil {
-		return res, err
+	return a.Login(ctx, at)
+}
+
+// exchange is the attempt of an exchange into r.OrganizationID on the strength of factors.
+func (a *Service) exchange(r ExchangeRequest, factors []latchkey.AuthFactor) (Attempt, error) {
+	if r.OrganizationID == "" {
+		return Attempt{}, latchkey.BadRequest(latchkey.TypeBadRequest, "organization_id is required.")
 	}
-	res.IntermediateToken = token
-	return res, nil
+	if _, _, ok := latchkey.ProvenEmail(factors); !ok {
+		return Attempt{}, latchkey.NoProvenEmail()
+	}
+	d, err := SessionOptions(r.SessionDurationMinutes, r.SessionCustomClaims)
+	return Attempt{OrganizationID: r.OrganizationID, Factors: factors, Duration: d, Claims: r.SessionCustomClaims}, err
+}
+
+// ExchangeIntermediateSession turns an intermediate session into a session in the chosen
+// organization, creating the member if the email may join by domain. If the organization
+// needs more than the intermediate session proves, nothing is written and the response says
+// what is missing, with the same intermediate session.
+func (a *Service) ExchangeIntermediateSession(ctx context.Context, r ExchangeRequest) (Result, error) {
+	ist, err := a.Intermediate(ctx, r.IntermediateSessionToken)
+	if err != nil {
+		return Result{}, err
+	}
+	at, err := a.exchange(r, ist.Factors)
+	if err != nil {
+		return Result{}, err
+	}
+	at.IntermediateHash = secret.Hash(r.IntermediateSessionToken)
+	res, err := a.Login(ctx, at)
+	if err == nil && !res.MemberAuthenticated {
+		res.IntermediateToken = r.IntermediateSessionToken
+	}
+	return res, err
 }

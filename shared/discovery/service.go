@@ -62,22 +62,6 @@ func (a *Service) DiscoveredOrganizations(ctx context.Context, r ListRequest) (L
 	return out, err
 }
 
-// ExchangeIntermediateSession turns an intermediate session into a session in the chosen
-// organization, creating the member if the email may join by domain. If the organization
-// needs more than the intermediate session proves, nothing is written and the response says
-// what is missing.
-func (a *Service) ExchangeIntermediateSession(ctx context.Context, r authn.ExchangeRequest) (authn.Result, error) {
-	ist, err := a.Auth.Intermediate(ctx, r.IntermediateSessionToken)
-	if err != nil {
-		return authn.Result{}, err
-	}
-	res, err := a.Auth.Enter(ctx, r, ist.Factors, secret.Hash(r.IntermediateSessionToken))
-	if err == nil && !res.MemberAuthenticated {
-		res.IntermediateToken = r.IntermediateSessionToken
-	}
-	return res, err
-}
-
 // DiscoveryCreateRequest is the body of Discovery.Organizations.Create.
 type CreateRequest struct {
 	latchkey.OrganizationPatch
@@ -107,16 +91,6 @@ func (a *Service) CreateOrganizationFromDiscovery(ctx context.Context, r CreateR
 		return authn.Result{}, err
 	}
 	org.Version = 1
-	admin := []string{latchkey.RoleAdmin}
-	email, _, ok := latchkey.ProvenEmail(ist.Factors)
-	if !ok {
-		return authn.Result{}, latchkey.NoProvenEmail()
-	}
-	m, err := latchkey.NewMember(a.IDs.New("member"), org.OrganizationID, latchkey.MemberPatch{EmailAddress: &email, Roles: &admin}, now)
-	if err != nil {
-		return authn.Result{}, err
-	}
-	m.EmailAddressVerified = true
-	red := authn.Redemption{IntermediateHash: secret.Hash(r.IntermediateSessionToken), Now: now, NewOrganization: &org, MemberCreate: true}
-	return a.Auth.StartSession(ctx, red, m, org, ist.Factors, duration, r.SessionCustomClaims)
+	return a.Auth.Login(ctx, authn.Attempt{NewOrganization: &org, Factors: ist.Factors,
+		IntermediateHash: secret.Hash(r.IntermediateSessionToken), Duration: duration, Claims: r.SessionCustomClaims})
 }

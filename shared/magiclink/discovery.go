@@ -81,12 +81,11 @@ func (a *Service) DiscoveryAuthenticate(ctx context.Context, r DiscoveryAuthenti
 	if err := CheckPKCE(t.PKCEChallenge, r.PKCECodeVerifier); err != nil {
 		return res, err
 	}
-	factors := []latchkey.AuthFactor{latchkey.MagicLinkFactor(t.Email, now)}
-	token, istHash := secret.New()
-	ist := authn.IntermediateSession{Hash: istHash, Email: t.Email, Factors: factors, CreatedAt: now, ExpiresAt: now.Add(authn.IntermediateSessionLifetime)}
-	if err := a.redeem(ctx, authn.Redemption{TokenHash: hash, Now: now, Intermediate: &ist}); err != nil {
+	factors := []latchkey.AuthFactor{latchkey.FactorMagicLink.Proved(t.Email, now)}
+	held, err := a.Auth.Login(ctx, authn.Attempt{Factors: factors, TokenHash: hash, Spent: MagicLinkNotFound()})
+	if err != nil {
 		return res, err
 	}
 	orgs, err := a.Auth.Discover(ctx, t.Email, factors)
-	return DiscoveryResult{IntermediateToken: token, Email: t.Email, Organizations: orgs}, err
+	return DiscoveryResult{IntermediateToken: held.IntermediateToken, Email: t.Email, Organizations: orgs}, err
 }

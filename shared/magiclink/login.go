@@ -253,41 +253,15 @@ func (a *Service) Authenticate(ctx context.Context, r AuthenticateRequest) (auth
 		existing = &s
 	}
 
-	next := prev
-	if t.Kind == TokenEmailUpdate {
-		// The new address is proven by this very link: it becomes current and verified, and
-		// the old one is retired as with any change of address.
-		next.EmailAddress = t.Email
-		next = latchkey.Settle(prev, next, false, now)
-	}
-	changed := next.EmailAddress != prev.EmailAddress || prev.Status != latchkey.StatusActive || !prev.EmailAddressVerified
-	if changed {
-		next.Status, next.EmailAddressVerified, next.UpdatedAt = latchkey.StatusActive, true, now
-	}
-	presented := next.Presented(org)
-	factors := []latchkey.AuthFactor{latchkey.MagicLinkFactor(next.EmailAddress, now)}
+	// The link proves the address it was sent to (an email update's is the member's new one).
+	factors := []latchkey.AuthFactor{latchkey.FactorMagicLink.Proved(t.Email, now)}
 	if existing != nil {
 		factors = latchkey.AddFactor(existing.AuthenticationFactors, factors[0])
 	}
-	red := authn.Redemption{TokenHash: hash, Now: now, MemberPrev: prev, MemberNext: next, MemberChanged: changed, Spent: MagicLinkNotFound()}
-	if t.Kind == TokenEmailUpdate {
-		red.EmailUpdate = t.Email
-	}
-	res.Member, res.Organization = presented, org
-
-	if org.RequiresMFA(factors) {
-		ist, istHash := secret.New()
-		red.Intermediate = &authn.IntermediateSession{Hash: istHash, Email: next.EmailAddress, OrganizationID: org.OrganizationID,
-			MemberID: next.MemberID, Factors: factors, CreatedAt: now, ExpiresAt: now.Add(authn.IntermediateSessionLifetime)}
-		if err := a.redeem(ctx, red); err != nil {
-			return res, err
-		}
-		res.IntermediateToken, res.MFARequired = ist, true
-		return res, nil
-	}
-
-	out, err := a.Auth.StartSession(ctx, red, next, org, factors, duration, r.SessionCustomClaims)
-	if err == nil && existing != nil {
+	out, err := a.Auth.Login(ctx, authn.Attempt{Member: &prev, Organization: org, Factors: factors,
+		TokenHash: hash, Spent: MagicLinkNotFound(), EmailUpdate: t.Kind == TokenEmailUpdate,
+		Duration: duration, Claims: r.SessionCustomClaims})
+	if err == nil && out.MemberAuthenticated && existing != nil {
 		// The factor now lives on the new session; the old one is superseded.
 		_ = a.Store.DeleteSessions(ctx, []authn.Session{*existing})
 	}

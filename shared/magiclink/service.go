@@ -108,17 +108,3 @@ func plural(n int, unit string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, unit)
 }
-
-func (a *Service) redeem(ctx context.Context, r authn.Redemption) error {
-	err := a.Store.Redeem(ctx, r)
-	switch latchkey.ConflictOn(err) {
-	case "":
-		return err
-	case latchkey.ConflictExists:
-		return MagicLinkNotFound()
-	case latchkey.ConflictEmail:
-		return latchkey.DuplicateEmail()
-	default:
-		return latchkey.ConcurrentUpdate()
-	}
-}
