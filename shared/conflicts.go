@@ -8,11 +8,11 @@ import (
 	"time"
 )
 
-// maxAttempts bounds read-modify-write retries when another writer changed the item between
+// MaxAttempts bounds read-modify-write retries when another writer changed the item between
 // our read and our conditional write.
 const MaxAttempts = 5
 
-// backoff waits a little before retrying a conflicting write, jittered so that writers that
+// Backoff waits a little before retrying a conflicting write, jittered so that writers that
 // collided once do not collide again in lockstep.
 func Backoff(ctx context.Context, attempt int) {
 	if attempt == 0 {

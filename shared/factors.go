@@ -79,7 +79,9 @@ func (k FactorKind) Record(m Member, f AuthFactor) Member {
 }
 
 // MagicLinkFactor is the factor a redeemed email magic link proves.
-func MagicLinkFactor(email string, now time.Time) AuthFactor { return FactorMagicLink.Proved(email, now) }
+func MagicLinkFactor(email string, now time.Time) AuthFactor {
+	return FactorMagicLink.Proved(email, now)
+}
 
 // ProvenEmail is the address the most recent of factors proved, and when. It is the person's
 // identity for every decision that crosses an organization boundary: a member's current

@@ -52,7 +52,7 @@ func Requirements(adm latchkey.Admission, m *latchkey.Member) (*PrimaryRequired,
 	return p, f
 }
 
-// discover lists the organizations the email that factors proved may enter: those where it
+// Discover lists the organizations the email that factors proved may enter: those where it
 // has a live membership (gsi1 by email) and those that let its domain join (the domain
 // index), each with what the factors still lack. Three round trips, whatever the table holds.
 func (a *Service) Discover(ctx context.Context, email string, factors []latchkey.AuthFactor) ([]DiscoveredOrganization, error) {

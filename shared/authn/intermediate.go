@@ -31,6 +31,7 @@ func IntermediateSessionNotFound() *latchkey.Error {
 	return latchkey.Errorf(http.StatusNotFound, "intermediate_session_not_found", "Intermediate session could not be found: it is invalid, expired or already used.")
 }
 
+// Intermediate finds a live, unused intermediate session by its token.
 func (a *Service) Intermediate(ctx context.Context, token string) (IntermediateSession, error) {
 	if token == "" {
 		return IntermediateSession{}, latchkey.BadRequest(latchkey.TypeBadRequest, "intermediate_session_token is required.")

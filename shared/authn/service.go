@@ -9,7 +9,7 @@ import (
 	"github.com/latchkey/latchkey/shared/secret"
 )
 
-// session resolves a session token or JWT to a live session with its member and organization.
+// Lookup resolves a session token or JWT to a live session with its member and organization.
 func (a *Service) Lookup(ctx context.Context, token, jwt string) (Session, latchkey.Member, latchkey.Organization, error) {
 	var hash, orgID, memberID string
 	switch {

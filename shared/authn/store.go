@@ -7,7 +7,7 @@ import (
 	latchkey "github.com/latchkey/latchkey/shared"
 )
 
-// Authn is the one door: every way in ends in its pipeline (Enter, StartSession), and it
+// Service is the one door: every way in ends in its pipeline (Enter, StartSession), and it
 // keeps member sessions and intermediate sessions.
 type Service struct {
 	Store Store
@@ -16,7 +16,7 @@ type Service struct {
 	JWT   SessionJWTs
 }
 
-// AuthnStore is what the pipeline and sessions need persisted.
+// Store is what the pipeline and sessions need persisted.
 type Store interface {
 	latchkey.Directory
 	Organizations(ctx context.Context, ids []string) ([]latchkey.Organization, error)

@@ -16,14 +16,14 @@ type Service struct {
 	IDs   latchkey.IDs
 }
 
-// DiscoveryListRequest is the body of Discovery.Organizations.List.
+// ListRequest is the body of Discovery.Organizations.List.
 type ListRequest struct {
 	IntermediateSessionToken string `json:"intermediate_session_token"`
 	SessionToken             string `json:"session_token"`
 	SessionJWT               string `json:"session_jwt"`
 }
 
-// DiscoveryList is where a person may go, and the organization their intermediate session is
+// List is where a person may go, and the organization their intermediate session is
 // tied to, if any (an MFA step or an exchange that needs more factors).
 type List struct {
 	Email         string
@@ -62,7 +62,7 @@ func (a *Service) DiscoveredOrganizations(ctx context.Context, r ListRequest) (L
 	return out, err
 }
 
-// DiscoveryCreateRequest is the body of Discovery.Organizations.Create.
+// CreateRequest is the body of Discovery.Organizations.Create.
 type CreateRequest struct {
 	latchkey.OrganizationPatch
 	IntermediateSessionToken string         `json:"intermediate_session_token"`

@@ -12,7 +12,7 @@ import (
 	"github.com/latchkey/latchkey/shared/secret"
 )
 
-// MagicLinks runs email magic links: login or signup, invites, discovery links and email
+// Service runs email magic links: login or signup, invites, discovery links and email
 // updates. Every link it redeems ends in the authentication pipeline.
 type Service struct {
 	Auth      *authn.Service
@@ -26,7 +26,7 @@ type Service struct {
 	OrgSendsPerHour   int
 }
 
-// MagicLinkStore is what magic links need persisted: emailed tokens, rate counters, and the
+// Store is what magic links need persisted: emailed tokens, rate counters, and the
 // members an invite or a signup creates, besides what the pipeline needs.
 type Store interface {
 	authn.Store

@@ -19,7 +19,7 @@ const (
 	TokenEmailUpdate = "email_update"
 )
 
-// MagicToken is an emailed single-use token, stored by the hash of its value.
+// Token is an emailed single-use token, stored by the hash of its value.
 type Token struct {
 	Hash           string
 	Kind           string

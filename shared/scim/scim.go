@@ -1,7 +1,8 @@
-// Package scim speaks SCIM 2.0 (RFC 7643, RFC 7644) for Latchkey's provisioning: User and
-// Group resources as identity providers send and expect them, filters, PATCH operations and
-// the discovery documents. It is pure protocol: what a resource means for a member or a group
-// is decided by the domain (latchkey.SCIM); the HTTP handlers are in shared/api.
+// Package scim is Latchkey's SCIM provisioning: connections in Stytch's shape (bearer tokens,
+// rotation, group role assignments), what an identity provider's Users and Groups mean for
+// members (Service), and SCIM 2.0 itself (RFC 7643, RFC 7644): resources as identity providers
+// send and expect them, filters, PATCH operations and the discovery documents. The HTTP
+// handlers are in shared/api.
 //
 // Identity providers bend the RFC in known ways (Okta, Microsoft Entra ID); each bend is
 // accepted per request, where it is recognised, never through a process-wide switch.

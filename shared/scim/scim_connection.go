@@ -31,7 +31,7 @@ type Service struct {
 	BaseURL string
 }
 
-// SCIMConnection is an organization's SCIM connection. Only hashes of its bearer tokens are
+// Connection is an organization's SCIM connection. Only hashes of its bearer tokens are
 // kept; the tokens themselves are shown once, when issued.
 type Connection struct {
 	OrganizationID   string
@@ -50,14 +50,14 @@ type Connection struct {
 	Version           int
 }
 
-// SCIMConnectionPatch is the body of SCIM.Connection.Update; nil means absent.
+// ConnectionPatch is the body of SCIM.Connection.Update; nil means absent.
 type ConnectionPatch struct {
 	DisplayName      *string                   `json:"display_name"`
 	IdentityProvider *string                   `json:"identity_provider"`
 	GroupRoles       *[]latchkey.SCIMGroupRole `json:"scim_group_implicit_role_assignments"`
 }
 
-// SCIMConnectionActive is the only status a stored connection has; deleting removes it.
+// ConnectionActive is the only status a stored connection has; deleting removes it.
 const ConnectionActive = "active"
 
 // IdentityProviderEntra is Microsoft Entra ID, whose base URL carries Microsoft's flag for
@@ -87,7 +87,7 @@ func (c Connection) Summary() latchkey.SCIMConnectionSummary {
 // the whole token is stored; the organization id in it is no secret.
 const scimTokenBytes = 16 + 32
 
-// NewSCIMToken returns a bearer token for a connection of the organization, and its hash.
+// NewToken returns a bearer token for a connection of the organization, and its hash.
 func NewToken(orgID string) (token, hash string, err error) {
 	ou, err := latchkey.UUIDOf(orgID)
 	if err != nil {
@@ -100,7 +100,7 @@ func NewToken(orgID string) (token, hash string, err error) {
 	return token, secret.Hash(token), nil
 }
 
-// ParseSCIMToken recovers the organization a bearer token belongs to.
+// ParseToken recovers the organization a bearer token belongs to.
 func ParseToken(i latchkey.IDs, token string) (orgID string, ok bool) {
 	b, err := base64.RawURLEncoding.DecodeString(token)
 	if err != nil || len(b) != scimTokenBytes {

@@ -41,7 +41,7 @@ type SCIMGroup struct {
 	Version        int
 }
 
-// SCIMGroupInput is what a SCIM Group resource sets on a group.
+// GroupInput is what a SCIM Group resource sets on a group.
 type GroupInput struct {
 	DisplayName string
 	ExternalID  string

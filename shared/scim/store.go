@@ -6,7 +6,7 @@ import (
 	latchkey "github.com/latchkey/latchkey/shared"
 )
 
-// SCIMStore persists SCIM connections and groups, and the SCIM side of members (the userName
+// Store persists SCIM connections and groups, and the SCIM side of members (the userName
 // guard, group membership). Every method is keyed by the organization, so a connection can
 // only ever reach its own organization's items.
 type Store interface {
