@@ -299,4 +299,7 @@ func (s *Store) Hit(ctx context.Context, counters []latchkey.RateCounter, now ti
 	return err
 }
 
-var _ magiclink.Store = (*Store)(nil)
+var (
+	_ authn.Store     = (*Store)(nil)
+	_ magiclink.Store = (*Store)(nil)
+)

@@ -41,4 +41,12 @@
 // SCIMActiveConnection: presenting a member, roles included, stays one read.
 //
 // Every request-path read is a GetItem, BatchGetItem or Query on a key; nothing scans.
+//
+// The domain is split by capability (shared/authn, shared/magiclink, shared/discovery,
+// shared/orgs, shared/scim), and each capability declares the store interface it needs, all
+// embedding latchkey.Directory (the organization and member reads). *Store implements every
+// one of them (the assertions are next to the methods); files here follow the items they hold:
+// organizations.go and members.go (directory and administration), auth.go (emailed tokens,
+// intermediate sessions, sessions, the one Redeem transaction of authn.Login, rate counters),
+// scim.go, project.go (secrets and signing keys), cleanup.go.
 package store
