@@ -1,7 +1,7 @@
 // Package latchkey is the core model of Latchkey: organizations, members, the factors a
 // person proves, the policy that admits them (Organization.Admit), errors, ids, email
 // normalization and input validation. It imports nothing of Latchkey but leaf libraries
-// (secret, freemail) and nothing of AWS or HTTP.
+// (secret, freemail), and nothing of AWS.
 //
 // Above it, in layers that a test (TestLayers) keeps apart:
 //   - authn: the one door. Every way in ends in authn.Login; it also keeps member sessions and

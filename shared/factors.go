@@ -78,11 +78,6 @@ func (k FactorKind) Record(m Member, f AuthFactor) Member {
 	return m
 }
 
-// MagicLinkFactor is the factor a redeemed email magic link proves.
-func MagicLinkFactor(email string, now time.Time) AuthFactor {
-	return FactorMagicLink.Proved(email, now)
-}
-
 // ProvenEmail is the address the most recent of factors proved, and when. It is the person's
 // identity for every decision that crosses an organization boundary: a member's current
 // email_address is only what its organization says, and may never have been proven.

@@ -151,8 +151,8 @@ func (p MemberPatch) Apply(m Member) (Member, error) {
 		if err != nil {
 			return m, err
 		}
-		// What a new address means (unverified, the old one retired) is settled by
-		// ChangeEmail, which needs the member as it was.
+		// What a new address means (unverified, the old one retired) is settled by Settle,
+		// which needs the member as it was.
 		m.EmailAddress = e
 	}
 	set(&m.Name, trimmed(p.Name))

@@ -13,6 +13,10 @@ import (
 // as Stytch documents for Members.Update, so that an organization cannot hand one of its
 // members someone else's identity by typing their address.
 
+// MaxRetiredEmails bounds a member's retired addresses (Stytch documents no bound): each is a
+// guard item that deleting the member releases in the same transaction as the member.
+const MaxRetiredEmails = 20
+
 // RetiredEmail is an address a member used before its current one. No other member of the
 // organization may take it until it is unlinked; the member itself may switch back to it.
 type RetiredEmail struct {
@@ -48,7 +52,10 @@ func (m Member) HeldEmails() []string {
 //     back to a retired address takes it out of the retired list;
 //   - a new address or a deletion ends every emailed token issued before, so a link sent to
 //     the old address, or before the member was deleted, never works afterwards;
-//   - a deleted member keeps no retired addresses, so deleting releases all it held.
+//   - a member keeps at most MaxRetiredEmails retired addresses: retiring one more releases
+//     the oldest, so the write that releases them all (a deletion) stays one transaction;
+//   - a deleted member keeps no retired addresses, so deleting releases all it held, and an
+//     address it had while deleted (renamed by its identity provider) was never held at all.
 func Settle(prev, next Member, unlink bool, now time.Time) Member {
 	if next.EmailAddress != prev.EmailAddress && prev.EmailAddress != "" {
 		next.EmailAddressVerified = false
@@ -56,14 +63,19 @@ func Settle(prev, next Member, unlink bool, now time.Time) Member {
 		next.RetiredEmailAddresses = slices.DeleteFunc(slices.Clone(prev.RetiredEmailAddresses), func(r RetiredEmail) bool {
 			return r.EmailAddress == next.EmailAddress || r.EmailAddress == prev.EmailAddress
 		})
-		if !unlink {
+		if !unlink && prev.Status != StatusDeleted {
 			next.RetiredEmailAddresses = append(next.RetiredEmailAddresses, RetiredEmail{EmailID(prev.EmailAddress), prev.EmailAddress})
+		}
+		if n := len(next.RetiredEmailAddresses); n > MaxRetiredEmails {
+			next.RetiredEmailAddresses = next.RetiredEmailAddresses[n-MaxRetiredEmails:]
 		}
 		next.TokensValidAfter = now
 	}
-	if next.Status == StatusDeleted && prev.Status != StatusDeleted {
+	if next.Status == StatusDeleted {
 		next.RetiredEmailAddresses = nil
-		next.TokensValidAfter = now
+		if prev.Status != StatusDeleted {
+			next.TokensValidAfter = now
+		}
 	}
 	if len(next.RetiredEmailAddresses) == 0 {
 		next.RetiredEmailAddresses = nil

@@ -1,6 +1,7 @@
 package latchkey
 
 import (
+	"fmt"
 	"reflect"
 	"slices"
 	"testing"
@@ -49,6 +50,22 @@ func TestSettle(t *testing.T) {
 		{"deletion ends tokens and releases retired addresses", func(m *Member) { m.RetiredEmailAddresses = retired("old@acme.com") },
 			func(m *Member) { m.Status = StatusDeleted }, false,
 			func(m *Member) { m.Status, m.TokensValidAfter, m.RetiredEmailAddresses = StatusDeleted, later, nil }},
+		{"a deleted member renamed (by SCIM) retires nothing", func(m *Member) { m.Status = StatusDeleted },
+			func(m *Member) { m.EmailAddress = "new@acme.com" }, false,
+			func(m *Member) {
+				m.EmailAddress, m.EmailAddressVerified, m.MemberPasswordID = "new@acme.com", false, ""
+				m.TokensValidAfter = later
+			}},
+		{"at most MaxRetiredEmails are kept, the oldest released first", func(m *Member) {
+			for i := range MaxRetiredEmails {
+				m.RetiredEmailAddresses = append(m.RetiredEmailAddresses, retired(fmt.Sprintf("old%d@acme.com", i))...)
+			}
+		}, func(m *Member) { m.EmailAddress = "new@acme.com" }, false,
+			func(m *Member) {
+				m.EmailAddress, m.EmailAddressVerified, m.MemberPasswordID = "new@acme.com", false, ""
+				m.RetiredEmailAddresses = append(m.RetiredEmailAddresses[1:len(m.RetiredEmailAddresses):len(m.RetiredEmailAddresses)], retired("bob@acme.com")...)
+				m.TokensValidAfter = later
+			}},
 		{"reactivation changes nothing else", func(m *Member) { m.Status = StatusDeleted },
 			func(m *Member) { m.Status = StatusActive }, false,
 			func(m *Member) { m.Status = StatusActive }},
@@ -116,8 +133,8 @@ func TestProvenEmail(t *testing.T) {
 	if _, _, ok := ProvenEmail(nil); ok {
 		t.Fatal("no factors prove an email")
 	}
-	a := MagicLinkFactor("a@acme.com", testNow)
-	b := MagicLinkFactor("b@acme.com", testNow.Add(time.Minute))
+	a := FactorMagicLink.Proved("a@acme.com", testNow)
+	b := FactorMagicLink.Proved("b@acme.com", testNow.Add(time.Minute))
 	b.Type = "email_otp"
 	if e, at, ok := ProvenEmail([]AuthFactor{b, a}); !ok || e != "b@acme.com" || !at.Equal(testNow.Add(time.Minute)) {
 		t.Fatalf("ProvenEmail = %q %v %v, want the most recent", e, at, ok)
@@ -148,10 +165,7 @@ func FuzzEmailChanges(f *testing.F) {
 			prev := m
 			e := emails[int(op&0x03)]
 			switch op >> 4 % 8 {
-			case 0, 1, 2, 3: // Members.Update email_address, unlink_email on odd kinds
-				if m.Status == StatusDeleted {
-					continue
-				}
+			case 0, 1, 2, 3: // an email change (by SCIM even while deleted), unlink_email on odd kinds
 				next := m
 				next.EmailAddress = e
 				m = Settle(prev, next, op>>4%2 == 1, now)
@@ -182,12 +196,18 @@ func FuzzEmailChanges(f *testing.F) {
 			if slices.ContainsFunc(m.RetiredEmailAddresses, func(r RetiredEmail) bool { return r.EmailAddress == m.EmailAddress }) {
 				t.Fatalf("after op %#x: the current address is retired: %+v", op, m)
 			}
+			if len(m.RetiredEmailAddresses) > MaxRetiredEmails {
+				t.Fatalf("after op %#x: %d retired addresses", op, len(m.RetiredEmailAddresses))
+			}
 			if m.Status == StatusDeleted && (len(held) != 0 || len(m.RetiredEmailAddresses) != 0) {
 				t.Fatalf("after op %#x: a deleted member holds %v", op, held)
 			}
 			changed := m.EmailAddress != prev.EmailAddress
 			if changed && m.EmailAddressVerified {
 				t.Fatalf("after op %#x: a new address is verified", op)
+			}
+			if prev.Status == StatusDeleted && m.Status != StatusDeleted && len(m.RetiredEmailAddresses) != 0 {
+				t.Fatalf("after op %#x: a reactivated member claims addresses it released: %v", op, m.RetiredEmailAddresses)
 			}
 			if (changed || m.Status == StatusDeleted && prev.Status != StatusDeleted) && m.Accepts(issued) {
 				t.Fatalf("after op %#x: a token issued before the change is still accepted", op)

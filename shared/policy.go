@@ -1,7 +1,6 @@
 package latchkey
 
 import (
-	"errors"
 	"net/http"
 	"slices"
 )
@@ -97,8 +96,9 @@ func (o Organization) Admit(m *Member, factors []AuthFactor) (Admission, error) 
 		return a, NoProvenEmail()
 	}
 	if m != nil && m.EmailAddress != email {
-		// Callers find m by the proven email; anything else is a bug that must not admit.
-		return a, Internal(errors.New("admit: the member was not found by the proven email"))
+		// Callers find m by the proven email; it changed address between the two reads of that
+		// lookup. Never admit on another address: the client retries.
+		return a, ConcurrentUpdate()
 	}
 	switch {
 	case m != nil && m.Status == StatusActive:

@@ -7,6 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
+	latchkey "github.com/latchkey/latchkey/shared"
 	"github.com/latchkey/latchkey/shared/app/apptest"
 )
 
@@ -283,4 +284,54 @@ func TestRetiredEmailBlocksJIT(t *testing.T) {
 	apptest.ExpectOK(t, auth)
 	ex := env.Do(t, "POST", "/v1/b2b/sessions/exchange", map[string]any{"session_token": auth.Str("session_token"), "organization_id": org})
 	apptest.ExpectError(t, ex, http.StatusConflict, "duplicate_member_email")
+}
+
+// A user renamed by its identity provider while deactivated held no address then, so when it
+// is reactivated it claims only its current one: another member who took its old address keeps
+// it, and the reactivation succeeds.
+func TestSCIMRenameWhileDeactivatedReleasesTheOldAddress(t *testing.T) {
+	org := createOrg(t, map[string]any{}).Str("organization.organization_id")
+	c := scimConnect(t, org, "okta")
+	old := "lin-" + uuid.NewString()[:8] + "@acme.com"
+	u := c.do(t, "POST", "/Users", oktaUser(old, "Lin", "L", "00ulin", true))
+	expectSCIM(t, u, http.StatusCreated)
+	id := u.Str("id")
+	patch := func(value map[string]any) scimResponse {
+		return c.do(t, "PATCH", "/Users/"+id, map[string]any{"schemas": []string{"urn:ietf:params:scim:api:messages:2.0:PatchOp"},
+			"Operations": []any{map[string]any{"op": "replace", "value": value}}})
+	}
+	expectSCIM(t, patch(map[string]any{"active": false}), http.StatusOK)
+	renamed := "lin.new-" + uuid.NewString()[:8] + "@acme.com"
+	expectSCIM(t, patch(map[string]any{"userName": renamed, "emails": []any{map[string]any{"primary": true, "value": renamed}}}), http.StatusOK)
+	taker := createMember(t, org, map[string]any{"email_address": old}).Str("member_id")
+	expectSCIM(t, patch(map[string]any{"active": true}), http.StatusOK)
+	m := getMember(t, org, id, "")
+	if m.Str("member.email_address") != renamed || m.Str("member.status") != "active" {
+		t.Fatalf("reactivated: %s", m.Raw)
+	}
+	if r, _ := m.Get("member.retired_email_addresses").([]any); len(r) != 0 {
+		t.Fatalf("a member reactivated after a rename claims its released address: %s", m.Raw)
+	}
+	if got := getMember(t, org, "", old); got.Str("member_id") != taker {
+		t.Fatalf("the old address moved away from the member who took it: %s", got.Raw)
+	}
+}
+
+// A member keeps at most MaxRetiredEmails retired addresses, releasing the oldest, so a member
+// with a long history of addresses can still be deleted in one transaction.
+func TestManyEmailChangesThenDelete(t *testing.T) {
+	org := createOrg(t, map[string]any{}).Str("organization.organization_id")
+	first := newEmail()
+	id := createMember(t, org, map[string]any{"email_address": first}).Str("member_id")
+	var last apptest.Response
+	for range 25 {
+		last = env.Do(t, "PUT", "/v1/b2b/organizations/"+org+"/members/"+id, map[string]any{"email_address": newEmail()})
+		apptest.ExpectOK(t, last)
+	}
+	if r, _ := last.Get("member.retired_email_addresses").([]any); len(r) != latchkey.MaxRetiredEmails {
+		t.Fatalf("retired addresses: %d, want %d", len(r), latchkey.MaxRetiredEmails)
+	}
+	// The oldest were released: the first address is free again.
+	createMember(t, org, map[string]any{"email_address": first})
+	apptest.ExpectOK(t, env.Do(t, "DELETE", "/v1/b2b/organizations/"+org+"/members/"+id, nil))
 }

@@ -208,3 +208,30 @@ func tokensFor(t *testing.T, email string) int {
 	}
 	return n
 }
+
+// When SES fails, start_email_update leaves neither a usable link nor a reservation: another
+// member may start an update to the same address at once.
+func TestMailFailureReleasesEmailUpdateReservation(t *testing.T) {
+	dead, _ := net.Listen("tcp", "127.0.0.1:0")
+	deadURL := "http://" + dead.Addr().String()
+	dead.Close()
+	f, _ := faulty(t, func(c *app.Config) { c.SESEndpoint = deadURL })
+	org := createOrg(t, env)
+	verified := func() string {
+		email := "upd-" + uuid.NewString()[:8] + "@acme.com"
+		id := env.Do(t, "POST", "/v1/b2b/organizations/"+org+"/members", map[string]any{"email_address": email}).Str("member_id")
+		apptest.ExpectOK(t, env.Do(t, "POST", "/v1/b2b/magic_links/email/login_or_signup", map[string]any{"organization_id": org, "email_address": email}))
+		apptest.ExpectOK(t, env.Do(t, "POST", "/v1/b2b/magic_links/authenticate", map[string]any{"magic_links_token": env.LastEmail(t, email).Token()}))
+		return id
+	}
+	a, b := verified(), verified()
+	target := "wanted-" + uuid.NewString()[:8] + "@acme.com"
+	start := func(e *apptest.Env, member string) apptest.Response {
+		return e.Do(t, "POST", "/v1/b2b/organizations/"+org+"/members/"+member+"/start_email_update", map[string]any{"email_address": target})
+	}
+	apptest.ExpectError(t, start(f, a), http.StatusServiceUnavailable, "internal_server_error")
+	if n := tokensFor(t, target); n != 0 {
+		t.Fatalf("%d tokens left for an email update that was never sent", n)
+	}
+	apptest.ExpectOK(t, start(env, b))
+}

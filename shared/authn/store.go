@@ -7,8 +7,8 @@ import (
 	latchkey "github.com/latchkey/latchkey/shared"
 )
 
-// Service is the one door: every way in ends in its pipeline (Enter, StartSession), and it
-// keeps member sessions and intermediate sessions.
+// Service is the one door: every way in ends in its pipeline (Login), and it keeps member
+// sessions and intermediate sessions.
 type Service struct {
 	Store Store
 	Clock latchkey.Clock
@@ -38,7 +38,7 @@ type Store interface {
 	OrganizationIDsByDomain(ctx context.Context, domain string) ([]string, error)
 }
 
-// Redemption is everything a successful magic-link authentication writes.
+// Redemption is everything one attempt at the door writes, in one transaction.
 type Redemption struct {
 	TokenHash        string // the emailed token consumed (Spent answers its reuse), or
 	IntermediateHash string // the intermediate session consumed

@@ -78,11 +78,8 @@ func (a *Service) CreateOrganizationFromDiscovery(ctx context.Context, r CreateR
 	if err != nil {
 		return authn.Result{}, err
 	}
-	duration, err := authn.SessionDuration(r.SessionDurationMinutes)
+	duration, err := authn.SessionOptions(r.SessionDurationMinutes, r.SessionCustomClaims)
 	if err != nil {
-		return authn.Result{}, err
-	}
-	if err := authn.ValidateCustomClaims(r.SessionCustomClaims); err != nil {
 		return authn.Result{}, err
 	}
 	now := a.Clock.Now()

@@ -211,11 +211,8 @@ func (a *Service) Authenticate(ctx context.Context, r AuthenticateRequest) (auth
 	if r.MagicLinksToken == "" {
 		return res, latchkey.BadRequest(latchkey.TypeBadRequest, "magic_links_token is required.")
 	}
-	duration, err := authn.SessionDuration(r.SessionDurationMinutes)
+	duration, err := authn.SessionOptions(r.SessionDurationMinutes, r.SessionCustomClaims)
 	if err != nil {
-		return res, err
-	}
-	if err := authn.ValidateCustomClaims(r.SessionCustomClaims); err != nil {
 		return res, err
 	}
 	hash := secret.Hash(r.MagicLinksToken)

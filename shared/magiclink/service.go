@@ -32,10 +32,12 @@ type Store interface {
 	authn.Store
 	PutMagicToken(ctx context.Context, t Token) error
 	// PutEmailUpdateToken stores an email-update token together with the reservation of its
-	// new address for the member, which fails (Conflict on email) while another member of the
-	// organization has an unexpired reservation of the same address.
+	// new address for the member, which fails (Conflict on email) while another member's
+	// email update to the same address is outstanding. Only email updates read reservations.
 	PutEmailUpdateToken(ctx context.Context, t Token) error
-	DeleteMagicToken(ctx context.Context, hash string) error
+	// DeleteMagicToken removes a token nobody received, and an email update's reservation
+	// with it.
+	DeleteMagicToken(ctx context.Context, t Token) error
 	MagicToken(ctx context.Context, hash string) (Token, error)
 	// Hit counts one event against each counter, refusing (ErrRateLimited) if any is at its
 	// limit for the current window; a refused hit counts nothing.
@@ -83,7 +85,7 @@ func (a *Service) sendToken(ctx context.Context, t Token, orgName, redirect, lin
 func (a *Service) mailToken(ctx context.Context, t Token, token, orgName, redirect, linkType string) error {
 	msg := LinkMessage(t.Kind, t.Email, orgName, LinkURL(redirect, linkType, token), humanDuration(t.ExpiresAt.Sub(t.CreatedAt)))
 	if err := a.Mail.Send(ctx, msg); err != nil {
-		if derr := a.Store.DeleteMagicToken(context.WithoutCancel(ctx), t.Hash); derr != nil {
+		if derr := a.Store.DeleteMagicToken(context.WithoutCancel(ctx), t); derr != nil {
 			return errors.Join(err, derr)
 		}
 		return err

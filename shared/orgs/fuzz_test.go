@@ -10,6 +10,7 @@ import (
 // requireClientError holds a fuzz target to the API's line: no input panics, and every
 // rejection is a 4xx *Error, which the API renders in Stytch's shape.
 func requireClientError(t *testing.T, err error) {
+	t.Helper()
 	if err != nil && !latchkey.IsClientError(err) {
 		t.Fatalf("not a 4xx *Error: %#v", err)
 	}

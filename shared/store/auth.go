@@ -73,8 +73,14 @@ func (s *Store) PutEmailUpdateToken(ctx context.Context, t magiclink.Token) erro
 	return s.run(ctx, w)
 }
 
-func (s *Store) DeleteMagicToken(ctx context.Context, hash string) error {
-	return wrap(s.table.Delete(AttrPK, tokenPK(hash)).Range(AttrSK, "TOKEN").Run(ctx))
+func (s *Store) DeleteMagicToken(ctx context.Context, t magiclink.Token) error {
+	w := &tx{}
+	w.delete(s.table.Delete(AttrPK, tokenPK(t.Hash)).Range(AttrSK, "TOKEN"), latchkey.ConflictExists)
+	if t.Kind == magiclink.TokenEmailUpdate {
+		w.delete(s.table.Delete(AttrPK, orgPK(t.OrganizationID)).Range(AttrSK, emailUpdateSK(t.Email)).
+			If("attribute_not_exists(pk) OR target = ?", t.MemberID), latchkey.ConflictEmail)
+	}
+	return s.run(ctx, w)
 }
 
 // MagicToken returns an unused token; a used one is ErrNotFound.
