@@ -45,7 +45,7 @@ func TestMain(m *testing.M) { apptest.Run(m, &env) }
 
 // placeholders is every {{name}} an event may hold.
 var placeholders = []string{
-	"basic_auth", "project_id", "organization_id", "member_id", "slug", "email", "invite_email", "new_email",
+	"basic_auth", "project_id", "organization_id", "member_id", "slug", "email", "invite_email", "new_email", "otp_code",
 	"magic_links_token", "session_token", "member_session_id",
 	"discovery_magic_links_token", "intermediate_session_token", "discovery_slug",
 	"connection_id", "scim_bearer", "scim_email", "scim_user_id", "scim_group_id",
@@ -884,6 +884,30 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 			}
 			if link := env.LastEmail(t, vars["invite_email"]).Link(); !strings.HasPrefix(link, "https://app.example.com/auth/invite?") {
 				t.Errorf("invite email link %q", link)
+			}
+		}},
+		// Ada logs in by an emailed code too: the same member, with an otp factor.
+		{"magiclinks/otp_login_or_signup", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"member_id": memberID, "member_created": false, "organization.organization_id": orgID})
+			if vars["otp_code"] = env.LastEmail(t, vars["email"]).Code(); vars["otp_code"] == "" {
+				t.Fatalf("no code in the email")
+			}
+		}},
+		{"magiclinks/otp_authenticate", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"member_id": memberID, "organization_id": orgID, "member_authenticated": true,
+				"member_session.authentication_factors.0.type":            "otp",
+				"member_session.authentication_factors.0.delivery_method": "email"})
+			expectError(t, run(t, "magiclinks/otp_authenticate"), http.StatusNotFound, "otp_code_not_found")
+		}},
+		{"magiclinks/otp_discovery_send", func(t *testing.T, r result) {
+			if vars["otp_code"] = env.LastEmail(t, vars["email"]).Code(); vars["otp_code"] == "" {
+				t.Fatalf("no code in the discovery email")
+			}
+		}},
+		{"magiclinks/otp_discovery_authenticate", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"email_address": vars["email"]})
+			if r.Body.Str("intermediate_session_token") == "" || discovered(t, r)[orgID] == nil {
+				t.Fatalf("discovery by code: %s", r)
 			}
 		}},
 		{"magiclinks/discovery_send", func(t *testing.T, r result) {

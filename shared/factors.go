@@ -39,10 +39,11 @@ type FactorKind struct {
 // The factors Latchkey records. Second factors (Method "") satisfy an MFA policy.
 var (
 	FactorMagicLink = FactorKind{Type: "magic_link", DeliveryMethod: "email", Method: MethodMagicLink, ProvesEmail: true}
+	FactorEmailOTP  = FactorKind{Type: "otp", DeliveryMethod: "email", Method: MethodEmailOTP, ProvesEmail: true}
 	FactorSMSOTP    = FactorKind{Type: "otp", DeliveryMethod: "sms"}
 	FactorTOTP      = FactorKind{Type: "totp", DeliveryMethod: "authenticator_app"}
 
-	factorKinds = []FactorKind{FactorMagicLink, FactorSMSOTP, FactorTOTP}
+	factorKinds = []FactorKind{FactorMagicLink, FactorEmailOTP, FactorSMSOTP, FactorTOTP}
 )
 
 // KindOf finds the row a recorded factor belongs to.

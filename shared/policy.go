@@ -10,7 +10,10 @@ import (
 // exchange, so every path enforces the same rules.
 
 // Authentication methods, as Stytch names them in allowed_auth_methods.
-const MethodMagicLink = "magic_link"
+const (
+	MethodMagicLink = "magic_link"
+	MethodEmailOTP  = "email_otp"
+)
 
 // CheckAuthMethod allows method unless the organization restricts methods and leaves it out.
 // Breakglass members may always log in, so an admin locked out by a policy change can recover.

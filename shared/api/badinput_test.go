@@ -244,6 +244,20 @@ var badInputs = map[string]routeInput{
 	"POST /v1/b2b/magic_links/discovery/authenticate": {body: func(f *badFixture) map[string]any {
 		return map[string]any{"discovery_magic_links_token": f.discoveryToken}
 	}, ids: []string{"discovery_magic_links_token"}},
+	// A code's try is counted before it is compared, so only the inputs refused before that
+	// are sent here; a wrong code is a 404 that counts a try (TestEmailOTPTries).
+	"POST /v1/b2b/otps/email/login_or_signup": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"organization_id": f.org, "email_address": f.email}
+	}, ids: []string{"organization_id"}, emails: []string{"email_address"}},
+	"POST /v1/b2b/otps/email/authenticate": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"organization_id": f.org, "email_address": f.email, "code": "000000"}
+	}, ids: []string{"organization_id"}, emails: []string{"email_address"}, docs: []string{"session_custom_claims"}},
+	"POST /v1/b2b/otps/email/discovery/send": {body: func(*badFixture) map[string]any {
+		return map[string]any{"email_address": newEmail()}
+	}, emails: []string{"email_address"}},
+	"POST /v1/b2b/otps/email/discovery/authenticate": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"email_address": f.email, "code": "000000"}
+	}, emails: []string{"email_address"}},
 	"POST /v1/b2b/discovery/organizations": {body: func(f *badFixture) map[string]any {
 		return map[string]any{"intermediate_session_token": f.ist}
 	}, ids: []string{"intermediate_session_token"}},

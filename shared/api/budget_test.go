@@ -30,6 +30,7 @@ func TestDynamoDBCallsPerRoute(t *testing.T) {
 	members := "/v1/b2b/organizations/" + orgID + "/members"
 	verified := createMember(t, orgID, map[string]any{}).Str("member_id")
 	verify(t, orgID, verified)
+	verifiedEmail := getMember(t, orgID, verified, "").Str("member.email_address")
 
 	cases := []struct {
 		name, method, path string
@@ -56,6 +57,8 @@ func TestDynamoDBCallsPerRoute(t *testing.T) {
 		{"reactivate member", "PUT", members + "/" + memberID + "/reactivate", nil, 2, "BatchGetItem:1,TransactWriteItems:1"},
 		{"search members by id", "POST", "/v1/b2b/organizations/members/search", map[string]any{"organization_ids": []string{orgID},
 			"query": map[string]any{"operands": []any{operand("member_ids", []string{memberID})}}}, 2, "BatchGetItem:2"},
+		// Guard, member and organization, the rate counters, the code.
+		{"email OTP login_or_signup", "POST", "/v1/b2b/otps/email/login_or_signup", map[string]any{"organization_id": orgID, "email_address": verifiedEmail}, 4, "BatchGetItem:1,GetItem:1,PutItem:1,TransactWriteItems:1"},
 		{"jwks (keys cached)", "GET", "/v1/b2b/sessions/jwks/" + env.ProjectID, nil, 0, ""},
 	}
 	for _, c := range cases {
@@ -213,4 +216,18 @@ func TestConcurrentMemberUpdatesLoseNothing(t *testing.T) {
 		t.Fatal("no update applied")
 	}
 	t.Logf("%d of %d concurrent updates applied, the rest were clean conflicts", n, len(updates))
+}
+
+// Redeeming an emailed code costs what a magic link does: the counted try that reads the
+// code, the member with its organization, and the one transaction.
+func TestEmailOTPAuthenticateBudget(t *testing.T) {
+	org, _, auth := login(t)
+	addr := auth.Str("member.email_address")
+	apptest.ExpectOK(t, otpSend(t, org, addr, nil))
+	r := otpAuthenticate(t, org, addr, env.LastEmail(t, addr).Code(), nil)
+	apptest.ExpectOK(t, r)
+	line := logLine(t, r)
+	if line["dynamodb_calls"] != float64(3) || line["dynamodb_ops"] != "BatchGetItem:1,TransactWriteItems:1,UpdateItem:1" {
+		t.Fatalf("want 3 calls (BatchGetItem:1,TransactWriteItems:1,UpdateItem:1), got %v (%v)", line["dynamodb_calls"], line["dynamodb_ops"])
+	}
 }

@@ -56,6 +56,8 @@ type authenticateResponse struct {
 	MemberDevice             *map[string]any        `json:"member_device"`
 }
 
+// authenticateBody renders an authentication; method_id names the email the newest factor
+// proved, as Stytch's does.
 func authenticateBody(res authn.Result) *authenticateResponse {
 	out := &authenticateResponse{
 		MemberID: res.Member.MemberID, OrganizationID: res.Organization.OrganizationID, Member: res.Member,
@@ -63,10 +65,8 @@ func authenticateBody(res authn.Result) *authenticateResponse {
 		MemberSession: res.Session, IntermediateSessionToken: res.IntermediateToken, MemberAuthenticated: res.MemberAuthenticated,
 	}
 	if res.Session != nil {
-		for _, f := range res.Session.AuthenticationFactors {
-			if f.Type == "magic_link" && f.EmailFactor != nil {
-				out.MethodID = f.EmailFactor.EmailID
-			}
+		if email, _, ok := latchkey.ProvenEmail(res.Session.AuthenticationFactors); ok {
+			out.MethodID = latchkey.EmailID(email)
 		}
 	}
 	var m *latchkey.Member

@@ -50,6 +50,13 @@ var Routes = []Route{
 	{"POST", "/v1/b2b/magic_links/email/discovery/send", FunctionMagicLinks, false, (*Server).discoverySend, nil},
 	{"POST", "/v1/b2b/magic_links/discovery/authenticate", FunctionMagicLinks, false, (*Server).discoveryAuthenticate, nil},
 
+	// Email one-time passcodes, served by the magic-links function: it holds the permission to
+	// send email.
+	{"POST", "/v1/b2b/otps/email/login_or_signup", FunctionMagicLinks, false, (*Server).otpLoginOrSignup, nil},
+	{"POST", "/v1/b2b/otps/email/authenticate", FunctionMagicLinks, false, (*Server).otpAuthenticate, nil},
+	{"POST", "/v1/b2b/otps/email/discovery/send", FunctionMagicLinks, false, (*Server).otpDiscoverySend, nil},
+	{"POST", "/v1/b2b/otps/email/discovery/authenticate", FunctionMagicLinks, false, (*Server).otpDiscoveryAuthenticate, nil},
+
 	{"POST", "/v1/b2b/discovery/organizations", FunctionDiscovery, false, (*Server).discoveryOrganizations, nil},
 	{"POST", "/v1/b2b/discovery/intermediate_sessions/exchange", FunctionDiscovery, false, (*Server).exchangeIntermediateSession, nil},
 	{"POST", "/v1/b2b/discovery/organizations/create", FunctionDiscovery, false, (*Server).createOrganizationFromDiscovery, nil},

@@ -16,6 +16,7 @@ import (
 	"github.com/latchkey/latchkey/shared/discovery"
 	"github.com/latchkey/latchkey/shared/magiclink"
 	"github.com/latchkey/latchkey/shared/orgs"
+	"github.com/latchkey/latchkey/shared/otp"
 	"github.com/latchkey/latchkey/shared/scim"
 	"github.com/latchkey/latchkey/shared/tokens"
 )
@@ -29,6 +30,7 @@ type Server struct {
 	Orgs       *orgs.Service
 	Sessions   *authn.Service
 	MagicLinks *magiclink.Service
+	OTPs       *otp.Service
 	Discovery  *discovery.Service
 	SCIM       *scim.Service
 	Keys       *tokens.KeySet

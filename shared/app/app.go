@@ -26,6 +26,7 @@ import (
 	"github.com/latchkey/latchkey/shared/magiclink"
 	"github.com/latchkey/latchkey/shared/mail"
 	"github.com/latchkey/latchkey/shared/orgs"
+	"github.com/latchkey/latchkey/shared/otp"
 	"github.com/latchkey/latchkey/shared/scim"
 	"github.com/latchkey/latchkey/shared/store"
 	"github.com/latchkey/latchkey/shared/tokens"
@@ -132,6 +133,8 @@ func Build(ctx context.Context, c Config, logOut io.Writer) (*App, error) {
 		clock = c.Clock
 	}
 	ids := latchkey.IDsForProject(c.ProjectID)
+	mailer := mail.NewSES(awsCfg, c.SESEndpoint, c.Sender)
+	limits := latchkey.SendLimits{PerEmail: max(c.EmailSendsPerHour, 1), PerOrg: max(c.OrgSendsPerHour, 1)}
 	keys := tokens.NewKeySet(st, clock.Now)
 	if err := keys.Ensure(ctx); err != nil {
 		return nil, err
@@ -149,11 +152,12 @@ func Build(ctx context.Context, c Config, logOut io.Writer) (*App, error) {
 		Sessions:  auth,
 		MagicLinks: &magiclink.Service{
 			Auth: auth, Store: st, Clock: clock, IDs: ids,
-			Mail:              mail.NewSES(awsCfg, c.SESEndpoint, c.Sender),
-			Redirects:         magiclink.Redirects{Patterns: c.RedirectURLs, Default: c.DefaultRedirectURL},
-			EmailSendsPerHour: max(c.EmailSendsPerHour, 1),
-			OrgSendsPerHour:   max(c.OrgSendsPerHour, 1),
+			Mail:      mailer,
+			Redirects: magiclink.Redirects{Patterns: c.RedirectURLs, Default: c.DefaultRedirectURL},
+			Limits:    limits,
 		},
+		OTPs: &otp.Service{Auth: auth, Store: st, Clock: clock, IDs: ids,
+			Mail: mailer, Limits: limits},
 		Discovery: &discovery.Service{Auth: auth, Clock: clock, IDs: ids},
 		SCIM:      &scim.Service{Sessions: auth, Store: st, Clock: clock, IDs: ids, BaseURL: baseURL},
 		Keys:      keys,

@@ -52,6 +52,7 @@ type Attempt struct {
 	// What the attempt consumes, in the same transaction as what it writes: an emailed token
 	// (Spent answers its reuse) or an intermediate session.
 	TokenHash        string
+	Code             *CodeRef
 	Spent            error
 	IntermediateHash string
 	// EmailUpdate makes the proven email the member's new, verified address.
@@ -83,7 +84,7 @@ func (a *Service) Login(ctx context.Context, at Attempt) (Result, error) {
 		return res, latchkey.NoProvenEmail()
 	}
 	now := a.Clock.Now()
-	red := Redemption{TokenHash: at.TokenHash, Spent: at.Spent, IntermediateHash: at.IntermediateHash, Now: now}
+	red := Redemption{TokenHash: at.TokenHash, Code: at.Code, Spent: at.Spent, IntermediateHash: at.IntermediateHash, Now: now}
 	if at.EmailUpdate {
 		red.EmailUpdate = email
 	}
@@ -155,7 +156,7 @@ func (a *Service) Login(ctx context.Context, at Attempt) (Result, error) {
 	red.MemberPrev = m
 
 	if !adm.Authenticated() {
-		if at.TokenHash == "" {
+		if !red.provesAnew() {
 			// Nothing new was proved: the member stays as it is until the requirement is met.
 			red.MemberPrev, red.MemberCreate, red.MemberChanged = latchkey.Member{}, false, false
 			next = m
@@ -183,7 +184,7 @@ func (a *Service) hold(ctx context.Context, red Redemption, email string, org la
 	red.MemberNext = m
 	red.Intermediate = &IntermediateSession{Hash: hash, Email: email, OrganizationID: org.OrganizationID, MemberID: m.MemberID,
 		Factors: factors, CreatedAt: red.Now, ExpiresAt: red.Now.Add(IntermediateSessionLifetime)}
-	if red.TokenHash == "" && !red.MemberCreate && !red.MemberChanged {
+	if !red.provesAnew() && !red.MemberCreate && !red.MemberChanged {
 		// A session exchange: only the intermediate session is new.
 		if err := a.Store.PutIntermediateSession(ctx, *red.Intermediate); err != nil {
 			return res, err
@@ -194,6 +195,10 @@ func (a *Service) hold(ctx context.Context, red Redemption, email string, org la
 	res.IntermediateToken = token
 	return res, nil
 }
+
+// provesAnew tells whether the redemption consumes a fresh proof (an emailed token or code),
+// rather than carrying factors proved before (a session or an intermediate session).
+func (r Redemption) provesAnew() bool { return r.TokenHash != "" || r.Code != nil }
 
 // startSession writes the redemption with a new session for next and returns the result.
 func (a *Service) startSession(ctx context.Context, red Redemption, next latchkey.Member, org latchkey.Organization, factors []latchkey.AuthFactor, duration time.Duration, claims map[string]any) (Result, error) {

@@ -38,6 +38,14 @@ type Store interface {
 	OrganizationIDsByDomain(ctx context.Context, domain string) ([]string, error)
 }
 
+// CodeRef names a one-time code item: the organization's (none for discovery) code for an
+// email, as it was when read.
+type CodeRef struct {
+	OrganizationID string
+	Email          string
+	Hash           string
+}
+
 // Redemption is everything one attempt at the door writes, in one transaction.
 type Redemption struct {
 	TokenHash        string // the emailed token consumed (Spent answers its reuse), or
@@ -55,7 +63,9 @@ type Redemption struct {
 	Session       *Session
 	SessionTTL    time.Time
 	Intermediate  *IntermediateSession
-	// Spent is the error for a TokenHash already used: each way in names its own.
+	// Code is a one-time code consumed instead: it still holds its hash, unused and unexpired.
+	Code *CodeRef
+	// Spent is the error for a TokenHash or Code already used: each way in names its own.
 	Spent error
 	// EmailUpdate, when set, is the new address a redeemed email-update link proved; its
 	// reservation is released in the same transaction.

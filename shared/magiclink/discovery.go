@@ -3,7 +3,6 @@ package magiclink
 import (
 	"context"
 	"errors"
-	"time"
 
 	latchkey "github.com/latchkey/latchkey/shared"
 	"github.com/latchkey/latchkey/shared/authn"
@@ -37,11 +36,7 @@ func (a *Service) DiscoverySend(ctx context.Context, r DiscoverySendRequest) err
 	if err != nil {
 		return err
 	}
-	err = a.Store.Hit(ctx, []latchkey.RateCounter{{Key: "email#" + email, Window: time.Hour, Limit: a.EmailSendsPerHour}}, a.Clock.Now())
-	if errors.Is(err, latchkey.ErrRateLimited) {
-		return tooManyRequests()
-	}
-	if err != nil {
+	if err := a.limit(ctx, "", email); err != nil {
 		return err
 	}
 	now := a.Clock.Now()

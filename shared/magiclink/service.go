@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	latchkey "github.com/latchkey/latchkey/shared"
@@ -21,9 +20,7 @@ type Service struct {
 	IDs       latchkey.IDs
 	Mail      latchkey.Mailer
 	Redirects Redirects
-	// Sends allowed per hour per email address and per organization.
-	EmailSendsPerHour int
-	OrgSendsPerHour   int
+	Limits    latchkey.SendLimits
 }
 
 // Store is what magic links need persisted: emailed tokens, rate counters, and the
@@ -39,26 +36,13 @@ type Store interface {
 	// with it.
 	DeleteMagicToken(ctx context.Context, t Token) error
 	MagicToken(ctx context.Context, hash string) (Token, error)
-	// Hit counts one event against each counter, refusing (ErrRateLimited) if any is at its
-	// limit for the current window; a refused hit counts nothing.
-	Hit(ctx context.Context, counters []latchkey.RateCounter, now time.Time) error
+	latchkey.Counter
 	CreateMember(ctx context.Context, m latchkey.Member) error
 	ReplaceMember(ctx context.Context, prev, next latchkey.Member) error
 }
 
-func tooManyRequests() *latchkey.Error {
-	return latchkey.Errorf(http.StatusTooManyRequests, "too_many_requests", "Too many emails have been requested. Please wait and try again.")
-}
-
 func (a *Service) limit(ctx context.Context, orgID, email string) error {
-	err := a.Store.Hit(ctx, []latchkey.RateCounter{
-		{Key: "email#" + email, Window: time.Hour, Limit: a.EmailSendsPerHour},
-		{Key: "org#" + orgID, Window: time.Hour, Limit: a.OrgSendsPerHour},
-	}, a.Clock.Now())
-	if errors.Is(err, latchkey.ErrRateLimited) {
-		return tooManyRequests()
-	}
-	return err
+	return a.Limits.Allow(ctx, a.Store, a.Clock.Now(), orgID, email)
 }
 
 // sendLink stores a fresh single-use token and emails its link. If the email cannot be sent

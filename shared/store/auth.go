@@ -164,6 +164,12 @@ func (s *Store) Redeem(ctx context.Context, r authn.Redemption) error {
 	if r.IntermediateHash != "" {
 		consume(istPK(r.IntermediateHash), "IST")
 	}
+	if c := r.Code; c != nil {
+		pk, sk := codeKey(c.OrganizationID, c.Email)
+		t.update(s.table.Update(AttrPK, pk).Range(AttrSK, sk).Set("used_at", r.Now).
+			If("attribute_exists(pk) AND attribute_not_exists(used_at) AND exp > ? AND CodeHash = ?", r.Now.Unix(), c.Hash),
+			latchkey.ConflictExists)
+	}
 	if r.NewOrganization != nil {
 		o := *r.NewOrganization
 		o.Version = 1

@@ -18,6 +18,8 @@
 //	SCIM membership  ORG#<org_id>        SCIMGROUP#<group_id>#MEMBER#<member_id>  sorts after its group
 //	group-name guard ORG#<org_id>        SCIMGROUPNAME#<lower(displayName)>  target=<group_id> unique displayName
 //	allowed domain   DOMAIN#<domain>     ORG#<org_id>        target=<org_id>   organizations by email_allowed_domains
+//	emailed code     ORG#<org_id>        CODE#<email>        kind, member, salted code hash, attempts, exp, used_at
+//	discovery code   DCODE#<email>       CODE                the same, for no organization   [gsi1: expiry bucket, both]
 //	emailed token    TOKEN#<sha256>      TOKEN               kind, org, member, email, exp, used_at  [gsi1: expiry bucket]
 //	intermediate     IST#<sha256>        IST                 email, factors, exp, used_at            [gsi1: expiry bucket]
 //	session          SESSION#<sha256>    SESSION             the member session, exp  [gsi1: expiry bucket]

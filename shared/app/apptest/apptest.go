@@ -154,6 +154,16 @@ func (m Email) Token() string {
 	return u.Query().Get("token")
 }
 
+// Code returns the one-time passcode in the email's text body.
+func (m Email) Code() string {
+	if c := codePattern.FindStringSubmatch(m.Body.Text); c != nil {
+		return c[1]
+	}
+	return ""
+}
+
+var codePattern = regexp.MustCompile(`Your code: ([0-9]{6})`)
+
 // Emails returns every message the SES emulator holds for an address, oldest first.
 func (e *Env) Emails(t testing.TB, to string) []Email {
 	t.Helper()

@@ -1,0 +1,42 @@
+package otp
+
+import (
+	"testing"
+	"time"
+)
+
+func TestNewCodeMatchesOnlyItself(t *testing.T) {
+	seen := map[string]bool{}
+	for range 200 {
+		code, salt, hash := NewCode()
+		if len(code) != 6 || code[0] < '0' || code[5] > '9' {
+			t.Fatalf("code %q is not six digits", code)
+		}
+		c := Code{Salt: salt, CodeHash: hash}
+		if !c.Matches(code) || c.Matches(code+"0") || c.Matches("") {
+			t.Fatalf("Matches is wrong for %q", code)
+		}
+		if seen[hash] {
+			t.Fatal("two codes share a hash: the salt is not random")
+		}
+		seen[hash] = true
+	}
+	// Equal digits under different salts hash differently.
+	a, b := Code{Salt: "s1", CodeHash: hashCode("s1", "123456")}, Code{Salt: "s2", CodeHash: hashCode("s2", "123456")}
+	if a.CodeHash == b.CodeHash || !a.Matches("123456") || !b.Matches("123456") || a.Matches("123457") {
+		t.Fatal("salted hashes")
+	}
+}
+
+func TestExpiry(t *testing.T) {
+	for _, tt := range []struct {
+		in   int
+		want time.Duration
+		ok   bool
+	}{{0, 10 * time.Minute, true}, {2, 2 * time.Minute, true}, {15, 15 * time.Minute, true}, {1, 0, false}, {16, 0, false}, {-3, 0, false}} {
+		got, err := Expiry("login_expiration_minutes", tt.in)
+		if (err == nil) != tt.ok || got != tt.want {
+			t.Errorf("Expiry(%d) = %v, %v", tt.in, got, err)
+		}
+	}
+}

@@ -1,0 +1,279 @@
+package otp
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"html"
+	"time"
+
+	latchkey "github.com/latchkey/latchkey/shared"
+	"github.com/latchkey/latchkey/shared/authn"
+)
+
+// Service runs email one-time passcodes, for organizations and for discovery.
+type Service struct {
+	Auth   *authn.Service
+	Store  Store
+	Clock  latchkey.Clock
+	IDs    latchkey.IDs
+	Mail   latchkey.Mailer
+	Limits latchkey.SendLimits
+}
+
+// LoginOrSignupRequest is the body of OTPs.Email.LoginOrSignup.
+type LoginOrSignupRequest struct {
+	OrganizationID          string `json:"organization_id"`
+	EmailAddress            string `json:"email_address"`
+	LoginTemplateID         string `json:"login_template_id"`
+	SignupTemplateID        string `json:"signup_template_id"`
+	Locale                  string `json:"locale"`
+	LoginExpirationMinutes  int    `json:"login_expiration_minutes"`
+	SignupExpirationMinutes int    `json:"signup_expiration_minutes"`
+}
+
+// LoginOrSignupResult is what the API returns.
+type LoginOrSignupResult struct {
+	Member        latchkey.Member
+	MemberCreated bool
+	Organization  latchkey.Organization
+}
+
+// LoginOrSignup mails a code to a member, or to a new person the organization lets join by
+// email domain (who becomes a pending member), as magic links' LoginOrSignup does. Every
+// refusal happens before anything is written or sent.
+func (s *Service) LoginOrSignup(ctx context.Context, r LoginOrSignupRequest) (LoginOrSignupResult, error) {
+	var res LoginOrSignupResult
+	email, err := latchkey.NormalizeEmail(r.EmailAddress)
+	if err != nil {
+		return res, err
+	}
+	loginTTL, err := Expiry("login_expiration_minutes", r.LoginExpirationMinutes)
+	if err != nil {
+		return res, err
+	}
+	signupTTL, err := Expiry("signup_expiration_minutes", r.SignupExpirationMinutes)
+	if err != nil {
+		return res, err
+	}
+	m, org, found, err := latchkey.MemberByEmail(ctx, s.Store, r.OrganizationID, email)
+	if err != nil {
+		return res, err
+	}
+	res.Organization = org
+	kind, ttl := KindLogin, loginTTL
+	if !found || m.Status != latchkey.StatusActive {
+		kind, ttl = KindSignup, signupTTL
+	}
+	var mp *latchkey.Member
+	if found {
+		mp = &m
+	}
+	if err := org.CheckAuthMethod(latchkey.MethodEmailOTP, mp); err != nil {
+		return res, err
+	}
+	if !found {
+		if err := org.CheckEmailJIT(email); err != nil {
+			return res, err
+		}
+	}
+	if err := s.Limits.Allow(ctx, s.Store, s.Clock.Now(), org.OrganizationID, email); err != nil {
+		return res, err
+	}
+	if !found {
+		m, err = latchkey.NewMember(s.IDs.New("member"), org.OrganizationID,
+			latchkey.MemberPatch{EmailAddress: &email, CreateMemberAsPending: true}, s.Clock.Now())
+		if err != nil {
+			return res, err
+		}
+		if err := s.Store.CreateMember(ctx, m); err != nil {
+			if latchkey.ConflictOn(err) == latchkey.ConflictEmail {
+				return res, s.Auth.EmailTaken(ctx, org.OrganizationID, email)
+			}
+			return res, latchkey.OrgErr(err)
+		}
+		m.Version = 1
+		res.MemberCreated = true
+	}
+	if err := s.send(ctx, Code{Kind: kind, OrganizationID: org.OrganizationID, MemberID: m.MemberID, Email: email}, org.OrganizationName, ttl); err != nil {
+		return res, err
+	}
+	res.Member = m.Presented(org)
+	return res, nil
+}
+
+// send stores a fresh code and mails it; if the mail cannot be sent the code is deleted, so
+// no usable code exists that nobody received.
+func (s *Service) send(ctx context.Context, c Code, orgName string, ttl time.Duration) error {
+	now := s.Clock.Now()
+	code, salt, hash := NewCode()
+	c.Salt, c.CodeHash, c.CreatedAt, c.ExpiresAt = salt, hash, now, now.Add(ttl)
+	if err := s.Store.PutCode(ctx, c); err != nil {
+		return err
+	}
+	if err := s.Mail.Send(ctx, message(c, orgName, code, ttl)); err != nil {
+		if derr := s.Store.DeleteCode(context.WithoutCancel(ctx), c); derr != nil {
+			return errors.Join(err, derr)
+		}
+		return err
+	}
+	return nil
+}
+
+// message is the email that carries a code. The code is in the body only, never the subject,
+// which mail clients show in notifications on a locked screen.
+func message(c Code, orgName, code string, ttl time.Duration) latchkey.Message {
+	subject, lead := "Your login code", "Use this code to log in and see your organizations."
+	switch c.Kind {
+	case KindLogin:
+		subject, lead = "Your login code for "+latchkey.HeaderSafe(orgName), "Use this code to log in to "+orgName+"."
+	case KindSignup:
+		subject, lead = "Your code for "+latchkey.HeaderSafe(orgName), "Use this code to finish creating your account in "+orgName+"."
+	}
+	minutes := int(ttl / time.Minute)
+	text := fmt.Sprintf("%s\n\nYour code: %s\n\nIt works once and expires in %d minutes. If you did not ask for it, ignore this email.\n", lead, code, minutes)
+	body := fmt.Sprintf(`<!doctype html><html><body style="font-family:sans-serif">
+<p>%s</p>
+<p style="font-size:24px;letter-spacing:4px"><strong>%s</strong></p>
+<p style="color:#6b7280">It works once and expires in %d minutes. If you did not ask for it, ignore this email.</p>
+</body></html>`, html.EscapeString(lead), code, minutes)
+	return latchkey.Message{To: c.Email, Subject: subject, Text: text, HTML: body}
+}
+
+// AuthenticateRequest is the body of OTPs.Email.Authenticate.
+type AuthenticateRequest struct {
+	OrganizationID           string         `json:"organization_id"`
+	EmailAddress             string         `json:"email_address"`
+	Code                     string         `json:"code"`
+	IntermediateSessionToken string         `json:"intermediate_session_token"`
+	SessionToken             string         `json:"session_token"`
+	SessionJWT               string         `json:"session_jwt"`
+	SessionDurationMinutes   int            `json:"session_duration_minutes"`
+	SessionCustomClaims      map[string]any `json:"session_custom_claims"`
+	Locale                   string         `json:"locale"`
+}
+
+// Authenticate redeems a code for a session (or an intermediate session, when the
+// organization wants more). The try is counted before the code is compared, and the code is
+// consumed in the same transaction that activates the member and writes the session, so it
+// works once however many tries arrive at once.
+func (s *Service) Authenticate(ctx context.Context, r AuthenticateRequest) (authn.Result, error) {
+	var res authn.Result
+	if r.OrganizationID == "" {
+		return res, latchkey.BadRequest(latchkey.TypeBadRequest, "organization_id is required.")
+	}
+	email, err := latchkey.NormalizeEmail(r.EmailAddress)
+	if err != nil {
+		return res, err
+	}
+	if r.Code == "" {
+		return res, latchkey.BadRequest(latchkey.TypeBadRequest, "code is required.")
+	}
+	duration, err := authn.SessionOptions(r.SessionDurationMinutes, r.SessionCustomClaims)
+	if err != nil {
+		return res, err
+	}
+	now := s.Clock.Now()
+	c, err := s.Store.TryCode(ctx, r.OrganizationID, email, now)
+	if errors.Is(err, latchkey.ErrNotFound) || err == nil && (c.Kind == KindDiscovery || !c.Matches(r.Code)) {
+		return res, NotFound()
+	}
+	if err != nil {
+		return res, err
+	}
+	prev, org, err := latchkey.MemberAndOrg(ctx, s.Store, c.OrganizationID, c.MemberID)
+	if err != nil || prev.Status == latchkey.StatusDeleted || !prev.Accepts(c.CreatedAt) || prev.EmailAddress != c.Email {
+		// The member was deleted or changed address since the code was sent.
+		return res, NotFound()
+	}
+	if err := org.CheckAuthMethod(latchkey.MethodEmailOTP, &prev); err != nil {
+		return res, err
+	}
+	factors := []latchkey.AuthFactor{latchkey.FactorEmailOTP.Proved(email, now)}
+	var existing *authn.Session
+	if r.SessionToken != "" || r.SessionJWT != "" {
+		sess, m, _, err := s.Auth.Lookup(ctx, r.SessionToken, r.SessionJWT)
+		if err != nil {
+			return res, err
+		}
+		if m.MemberID != prev.MemberID {
+			return res, latchkey.BadRequest("session_member_mismatch", "The session belongs to another member.")
+		}
+		existing = &sess
+		factors = latchkey.AddFactor(sess.AuthenticationFactors, factors[0])
+	}
+	out, err := s.Auth.Login(ctx, authn.Attempt{Member: &prev, Organization: org, Factors: factors,
+		Code: &authn.CodeRef{OrganizationID: c.OrganizationID, Email: c.Email, Hash: c.CodeHash}, Spent: NotFound(),
+		Duration: duration, Claims: r.SessionCustomClaims})
+	if err == nil && out.MemberAuthenticated && existing != nil {
+		// The factor now lives on the new session; the old one is superseded.
+		_ = s.Store.DeleteSessions(ctx, []authn.Session{*existing})
+	}
+	return out, err
+}
+
+// DiscoverySendRequest is the body of OTPs.Email.Discovery.Send.
+type DiscoverySendRequest struct {
+	EmailAddress               string `json:"email_address"`
+	LoginTemplateID            string `json:"login_template_id"`
+	Locale                     string `json:"locale"`
+	DiscoveryExpirationMinutes int    `json:"discovery_expiration_minutes"`
+}
+
+// DiscoverySend mails a code that proves the address, with no organization chosen.
+func (s *Service) DiscoverySend(ctx context.Context, r DiscoverySendRequest) error {
+	email, err := latchkey.NormalizeEmail(r.EmailAddress)
+	if err != nil {
+		return err
+	}
+	ttl, err := Expiry("discovery_expiration_minutes", r.DiscoveryExpirationMinutes)
+	if err != nil {
+		return err
+	}
+	if err := s.Limits.Allow(ctx, s.Store, s.Clock.Now(), "", email); err != nil {
+		return err
+	}
+	return s.send(ctx, Code{Kind: KindDiscovery, Email: email}, "", ttl)
+}
+
+// DiscoveryAuthenticateRequest is the body of OTPs.Email.Discovery.Authenticate.
+type DiscoveryAuthenticateRequest struct {
+	EmailAddress string `json:"email_address"`
+	Code         string `json:"code"`
+}
+
+// DiscoveryResult is a verified email, its intermediate session and where it may go.
+type DiscoveryResult struct {
+	IntermediateToken string
+	Email             string
+	Organizations     []authn.DiscoveredOrganization
+}
+
+// DiscoveryAuthenticate redeems a discovery code for an intermediate session and lists the
+// organizations the address may enter.
+func (s *Service) DiscoveryAuthenticate(ctx context.Context, r DiscoveryAuthenticateRequest) (DiscoveryResult, error) {
+	var res DiscoveryResult
+	email, err := latchkey.NormalizeEmail(r.EmailAddress)
+	if err != nil {
+		return res, err
+	}
+	if r.Code == "" {
+		return res, latchkey.BadRequest(latchkey.TypeBadRequest, "code is required.")
+	}
+	now := s.Clock.Now()
+	c, err := s.Store.TryCode(ctx, "", email, now)
+	if errors.Is(err, latchkey.ErrNotFound) || err == nil && !c.Matches(r.Code) {
+		return res, NotFound()
+	}
+	if err != nil {
+		return res, err
+	}
+	factors := []latchkey.AuthFactor{latchkey.FactorEmailOTP.Proved(email, now)}
+	held, err := s.Auth.Login(ctx, authn.Attempt{Factors: factors,
+		Code: &authn.CodeRef{Email: email, Hash: c.CodeHash}, Spent: NotFound()})
+	if err != nil {
+		return res, err
+	}
+	orgs, err := s.Auth.Discover(ctx, email, factors)
+	return DiscoveryResult{IntermediateToken: held.IntermediateToken, Email: email, Organizations: orgs}, err
+}
