@@ -3,6 +3,7 @@ package api_test
 import (
 	"net/http"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -215,7 +216,6 @@ func TestStartEmailUpdate(t *testing.T) {
 	apptest.ExpectError(t, start(path, old, nil), http.StatusBadRequest, "email_address_unchanged")
 	apptest.ExpectError(t, start(path, "nope", nil), http.StatusBadRequest, "invalid_email")
 	apptest.ExpectError(t, start(path, newEmail(), map[string]any{"delivery_method": "SMS"}), http.StatusBadRequest, "invalid_delivery_method")
-	apptest.ExpectError(t, start(path, newEmail(), map[string]any{"delivery_method": "EMAIL_OTP"}), http.StatusBadRequest, "email_otp_not_supported")
 	apptest.ExpectError(t, start(path, newEmail(), map[string]any{"login_redirect_url": "https://evil.example/cb"}), http.StatusBadRequest, "no_match_for_provided_magic_link_url")
 	// An unverified member cannot start one (a new member has never proven its address).
 	fresh := createMember(t, org, map[string]any{"email_address": newEmail()}).Str("member_id")
@@ -334,4 +334,44 @@ func TestManyEmailChangesThenDelete(t *testing.T) {
 	// The oldest were released: the first address is free again.
 	createMember(t, org, map[string]any{"email_address": first})
 	apptest.ExpectOK(t, env.Do(t, "DELETE", "/v1/b2b/organizations/"+org+"/members/"+id, nil))
+}
+
+// StartEmailUpdate by EMAIL_OTP mails a code to the new address; OTPs.Email.Authenticate with
+// the new address and that code makes it current and verified, as the link does. The code is
+// refused for the old address, and it works once.
+func TestStartEmailUpdateByCode(t *testing.T) {
+	org, id, auth := login(t)
+	old := auth.Str("member.email_address")
+	next := newEmail()
+	r := env.Do(t, "POST", "/v1/b2b/organizations/"+org+"/members/"+id+"/start_email_update",
+		map[string]any{"email_address": next, "delivery_method": "EMAIL_OTP"})
+	apptest.ExpectOK(t, r)
+	mail := env.LastEmail(t, next)
+	code := mail.Code()
+	if code == "" || !strings.Contains(mail.Subject, "Confirm your new email address") {
+		t.Fatalf("email update code email: %q %q", mail.Subject, mail.Body.Text)
+	}
+	if got := getMember(t, org, id, ""); got.Str("member.email_address") != old {
+		t.Fatalf("the address changed before the code was redeemed: %s", got.Raw)
+	}
+	apptest.ExpectError(t, otpAuthenticate(t, org, old, code, nil), http.StatusNotFound, "otp_code_not_found")
+	// Another member cannot start an update to the same address while the code is live.
+	other := createMember(t, org, map[string]any{"email_address": newEmail()}).Str("member_id")
+	verify(t, org, other)
+	apptest.ExpectError(t, env.Do(t, "POST", "/v1/b2b/organizations/"+org+"/members/"+other+"/start_email_update",
+		map[string]any{"email_address": next, "login_redirect_url": redirect}), http.StatusConflict, "email_update_in_progress")
+
+	a := otpAuthenticate(t, org, next, code, nil)
+	apptest.ExpectOK(t, a)
+	if a.Str("member_id") != id || a.Str("member.email_address") != next || a.Get("member.email_address_verified") != true ||
+		a.Str("member.retired_email_addresses.0.email_address") != old ||
+		a.Str("member_session.authentication_factors.0.email_factor.email_address") != next {
+		t.Fatalf("redeemed email update code: %s", a.Raw)
+	}
+	apptest.ExpectError(t, otpAuthenticate(t, org, next, code, nil), http.StatusNotFound, "otp_code_not_found")
+	// The reservation was released with the redemption.
+	third := createMember(t, org, map[string]any{"email_address": newEmail()}).Str("member_id")
+	verify(t, org, third)
+	apptest.ExpectError(t, env.Do(t, "POST", "/v1/b2b/organizations/"+org+"/members/"+third+"/start_email_update",
+		map[string]any{"email_address": next, "login_redirect_url": redirect}), http.StatusConflict, "duplicate_member_email")
 }

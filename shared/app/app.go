@@ -142,6 +142,7 @@ func Build(ctx context.Context, c Config, logOut io.Writer) (*App, error) {
 	// The one door first: every capability that lets a person in, or revokes a session, goes
 	// through it.
 	auth := &authn.Service{Store: st, Clock: clock, IDs: ids, JWT: tokens.SessionJWT{Keys: keys, ProjectID: c.ProjectID}}
+	codes := &otp.Service{Auth: auth, Store: st, Clock: clock, IDs: ids, Mail: mailer, Limits: limits}
 	baseURL := c.BaseURL
 	if baseURL == "" {
 		baseURL = DefaultBaseURL
@@ -151,13 +152,13 @@ func Build(ctx context.Context, c Config, logOut io.Writer) (*App, error) {
 		Orgs:      &orgs.Service{Store: st, Clock: clock, IDs: ids, Sessions: auth},
 		Sessions:  auth,
 		MagicLinks: &magiclink.Service{
-			Auth: auth, Store: st, Clock: clock, IDs: ids,
+			Codes: codes,
+			Auth:  auth, Store: st, Clock: clock, IDs: ids,
 			Mail:      mailer,
 			Redirects: magiclink.Redirects{Patterns: c.RedirectURLs, Default: c.DefaultRedirectURL},
 			Limits:    limits,
 		},
-		OTPs: &otp.Service{Auth: auth, Store: st, Clock: clock, IDs: ids,
-			Mail: mailer, Limits: limits},
+		OTPs:      codes,
 		Discovery: &discovery.Service{Auth: auth, Clock: clock, IDs: ids},
 		SCIM:      &scim.Service{Sessions: auth, Store: st, Clock: clock, IDs: ids, BaseURL: baseURL},
 		Keys:      keys,

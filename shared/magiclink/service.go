@@ -21,6 +21,8 @@ type Service struct {
 	Mail      latchkey.Mailer
 	Redirects Redirects
 	Limits    latchkey.SendLimits
+	// Codes sends email updates by code.
+	Codes EmailUpdateCodes
 }
 
 // Store is what magic links need persisted: emailed tokens, rate counters, and the

@@ -18,6 +18,8 @@ const (
 	KindLogin     = "login"
 	KindSignup    = "signup"
 	KindDiscovery = "discovery"
+	// KindEmailUpdate proves a member's new address (Members.StartEmailUpdate by EMAIL_OTP).
+	KindEmailUpdate = "email_update"
 )
 
 // Code is a mailed one-time code, stored by a salted hash of its digits. There is one per
@@ -86,12 +88,14 @@ func NotFound() *latchkey.Error {
 type Store interface {
 	authn.Store
 	latchkey.Counter
-	// PutCode stores c, replacing any earlier code for the same organization and email.
+	// PutCode stores c, replacing any earlier code for the same organization and email; an
+	// email update's code reserves its address for the member in the same write, and fails
+	// (Conflict on email) while another member's update holds it.
 	PutCode(ctx context.Context, c Code) error
 	// TryCode counts one try at the code and returns it; a used, expired or exhausted code is
 	// ErrNotFound.
 	TryCode(ctx context.Context, orgID, email string, now time.Time) (Code, error)
-	// DeleteCode removes a code nobody received.
+	// DeleteCode removes a code nobody received, and an email update's reservation with it.
 	DeleteCode(ctx context.Context, c Code) error
 	CreateMember(ctx context.Context, m latchkey.Member) error
 }

@@ -120,6 +120,13 @@ func (s *Service) send(ctx context.Context, c Code, orgName string, ttl time.Dur
 	return nil
 }
 
+// SendEmailUpdate mails a code to a member's new address (Members.StartEmailUpdate with
+// EMAIL_OTP, whose preconditions the caller has checked).
+func (s *Service) SendEmailUpdate(ctx context.Context, org latchkey.Organization, m latchkey.Member, email string, ttl time.Duration) error {
+	return s.send(ctx, Code{Kind: KindEmailUpdate, OrganizationID: org.OrganizationID, MemberID: m.MemberID, Email: email},
+		org.OrganizationName, ttl)
+}
+
 // message is the email that carries a code. The code is in the body only, never the subject,
 // which mail clients show in notifications on a locked screen.
 func message(c Code, orgName, code string, ttl time.Duration) latchkey.Message {
@@ -129,6 +136,8 @@ func message(c Code, orgName, code string, ttl time.Duration) latchkey.Message {
 		subject, lead = "Your login code for "+latchkey.HeaderSafe(orgName), "Use this code to log in to "+orgName+"."
 	case KindSignup:
 		subject, lead = "Your code for "+latchkey.HeaderSafe(orgName), "Use this code to finish creating your account in "+orgName+"."
+	case KindEmailUpdate:
+		subject, lead = "Confirm your new email address for "+latchkey.HeaderSafe(orgName), "Use this code to make this your email address in "+orgName+"."
 	}
 	minutes := int(ttl / time.Minute)
 	text := fmt.Sprintf("%s\n\nYour code: %s\n\nIt works once and expires in %d minutes. If you did not ask for it, ignore this email.\n", lead, code, minutes)
@@ -182,8 +191,11 @@ func (s *Service) Authenticate(ctx context.Context, r AuthenticateRequest) (auth
 		return res, err
 	}
 	prev, org, err := latchkey.MemberAndOrg(ctx, s.Store, c.OrganizationID, c.MemberID)
-	if err != nil || prev.Status == latchkey.StatusDeleted || !prev.Accepts(c.CreatedAt) || prev.EmailAddress != c.Email {
-		// The member was deleted or changed address since the code was sent.
+	update := c.Kind == KindEmailUpdate
+	if err != nil || prev.Status == latchkey.StatusDeleted || !prev.Accepts(c.CreatedAt) ||
+		!update && prev.EmailAddress != c.Email || update && prev.Status != latchkey.StatusActive {
+		// The member was deleted (even if reactivated since) or changed address after the code
+		// was sent.
 		return res, NotFound()
 	}
 	if err := org.CheckAuthMethod(latchkey.MethodEmailOTP, &prev); err != nil {
@@ -204,7 +216,7 @@ func (s *Service) Authenticate(ctx context.Context, r AuthenticateRequest) (auth
 	}
 	out, err := s.Auth.Login(ctx, authn.Attempt{Member: &prev, Organization: org, Factors: factors,
 		Code: &authn.CodeRef{OrganizationID: c.OrganizationID, Email: c.Email, Hash: c.CodeHash}, Spent: NotFound(),
-		Duration: duration, Claims: r.SessionCustomClaims})
+		EmailUpdate: update, Duration: duration, Claims: r.SessionCustomClaims})
 	if err == nil && out.MemberAuthenticated && existing != nil {
 		// The factor now lives on the new session; the old one is superseded.
 		_ = s.Store.DeleteSessions(ctx, []authn.Session{*existing})

@@ -64,21 +64,31 @@ func (s *Store) PutEmailUpdateToken(ctx context.Context, t magiclink.Token) erro
 	pk := tokenPK(t.Hash)
 	exp, bucket, bsk := expiryKeys(pk, t.ExpiresAt)
 	tok := tokenItem{keys: keys{PK: pk, SK: "TOKEN", GSI1PK: bucket, GSI1SK: bsk}, expiring: exp, Token: t}
-	rpk, rsk := orgPK(t.OrganizationID), emailUpdateSK(t.Email)
-	rexp, rbucket, rbsk := expiryKeys(rpk+"#"+rsk, t.ExpiresAt)
-	res := emailUpdate{keys{PK: rpk, SK: rsk, GSI1PK: rbucket, GSI1SK: rbsk}, rexp, t.MemberID}
 	w := &tx{}
 	w.put(s.table.Put(tok).If(notExists), latchkey.ConflictExists)
-	w.put(s.table.Put(res).If(emailUpdateFree, t.MemberID, t.CreatedAt.Unix()), latchkey.ConflictEmail)
+	s.reserveEmailUpdate(w, t.OrganizationID, t.Email, t.MemberID, t.CreatedAt, t.ExpiresAt)
 	return s.run(ctx, w)
+}
+
+// reserveEmailUpdate adds to w the reservation of email for memberID until exp.
+func (s *Store) reserveEmailUpdate(w *tx, orgID, email, memberID string, now, exp time.Time) {
+	pk, sk := orgPK(orgID), emailUpdateSK(email)
+	e, bucket, bsk := expiryKeys(pk+"#"+sk, exp)
+	w.put(s.table.Put(emailUpdate{keys{PK: pk, SK: sk, GSI1PK: bucket, GSI1SK: bsk}, e, memberID}).
+		If(emailUpdateFree, memberID, now.Unix()), latchkey.ConflictEmail)
+}
+
+// releaseEmailUpdate adds to w the release of memberID's reservation of email.
+func (s *Store) releaseEmailUpdate(w *tx, orgID, email, memberID string) {
+	w.delete(s.table.Delete(AttrPK, orgPK(orgID)).Range(AttrSK, emailUpdateSK(email)).
+		If("attribute_not_exists(pk) OR target = ?", memberID), latchkey.ConflictEmail)
 }
 
 func (s *Store) DeleteMagicToken(ctx context.Context, t magiclink.Token) error {
 	w := &tx{}
 	w.delete(s.table.Delete(AttrPK, tokenPK(t.Hash)).Range(AttrSK, "TOKEN"), latchkey.ConflictExists)
 	if t.Kind == magiclink.TokenEmailUpdate {
-		w.delete(s.table.Delete(AttrPK, orgPK(t.OrganizationID)).Range(AttrSK, emailUpdateSK(t.Email)).
-			If("attribute_not_exists(pk) OR target = ?", t.MemberID), latchkey.ConflictEmail)
+		s.releaseEmailUpdate(w, t.OrganizationID, t.Email, t.MemberID)
 	}
 	return s.run(ctx, w)
 }

@@ -33,7 +33,12 @@ func codeKey(orgID, email string) (pk, sk string) {
 func (s *Store) PutCode(ctx context.Context, c otp.Code) error {
 	pk, sk := codeKey(c.OrganizationID, c.Email)
 	exp, bucket, bsk := expiryKeys(pk+"#"+sk, c.ExpiresAt)
-	return wrap(s.table.Put(codeItem{keys: keys{PK: pk, SK: sk, GSI1PK: bucket, GSI1SK: bsk}, expiring: exp, Code: c}).Run(ctx))
+	w := &tx{}
+	w.put(s.table.Put(codeItem{keys: keys{PK: pk, SK: sk, GSI1PK: bucket, GSI1SK: bsk}, expiring: exp, Code: c}), latchkey.ConflictExists)
+	if c.Kind == otp.KindEmailUpdate {
+		s.reserveEmailUpdate(w, c.OrganizationID, c.Email, c.MemberID, c.CreatedAt, c.ExpiresAt)
+	}
+	return s.run(ctx, w)
 }
 
 // TryCode counts one try at the code for the organization and email and returns it, in one
@@ -54,7 +59,16 @@ func (s *Store) TryCode(ctx context.Context, orgID, email string, now time.Time)
 // DeleteCode removes a code nobody received.
 func (s *Store) DeleteCode(ctx context.Context, c otp.Code) error {
 	pk, sk := codeKey(c.OrganizationID, c.Email)
-	return wrap(s.table.Delete(AttrPK, pk).Range(AttrSK, sk).If("CodeHash = ?", c.CodeHash).Run(ctx))
+	w := &tx{}
+	w.delete(s.table.Delete(AttrPK, pk).Range(AttrSK, sk).If("CodeHash = ?", c.CodeHash), latchkey.ConflictExists)
+	if c.Kind == otp.KindEmailUpdate {
+		s.releaseEmailUpdate(w, c.OrganizationID, c.Email, c.MemberID)
+	}
+	err := s.run(ctx, w)
+	if _, ok := err.(*latchkey.Conflict); ok {
+		return nil // replaced by a newer code, or already gone: nothing of ours to delete
+	}
+	return err
 }
 
 var _ otp.Store = (*Store)(nil)
