@@ -20,6 +20,8 @@ type Service struct {
 type Store interface {
 	latchkey.Directory
 	Organizations(ctx context.Context, ids []string) ([]latchkey.Organization, error)
+	// CreateMember writes a new member with its guards, in one transaction.
+	CreateMember(ctx context.Context, m latchkey.Member) error
 	// EmailHolder finds the member holding the address, current or retired.
 	EmailHolder(ctx context.Context, orgID, email string) (memberID string, retired bool, err error)
 	// Redeem consumes a token (if it is still unused and unexpired at now), writes the member

@@ -51,11 +51,12 @@ func (a *Service) LoginOrSignup(ctx context.Context, r LoginOrSignupRequest) (Lo
 	if err != nil {
 		return res, err
 	}
-	m, org, found, err := latchkey.MemberByEmail(ctx, a.Store, r.OrganizationID, email)
+	rcpt, err := a.Auth.Recipient(ctx, r.OrganizationID, email, latchkey.MethodMagicLink)
+	res.Organization = rcpt.Organization
 	if err != nil {
 		return res, err
 	}
-	res.Organization = org
+	m, org, found := rcpt.Member, rcpt.Organization, rcpt.Found
 
 	kind, redirectField, redirect, ttl := TokenLogin, "login_redirect_url", r.LoginRedirectURL, loginTTL
 	switch {
@@ -64,18 +65,6 @@ func (a *Service) LoginOrSignup(ctx context.Context, r LoginOrSignupRequest) (Lo
 	case !found || m.Status == latchkey.StatusPending:
 		kind, redirectField, redirect, ttl = TokenSignup, "signup_redirect_url", r.SignupRedirectURL, signupTTL
 	}
-	var mp *latchkey.Member
-	if found {
-		mp = &m
-	}
-	if err := org.CheckAuthMethod(latchkey.MethodMagicLink, mp); err != nil {
-		return res, err
-	}
-	if !found {
-		if err := org.CheckEmailJIT(email); err != nil {
-			return res, err
-		}
-	}
 	link, err := a.Redirects.Resolve(redirectField, redirect)
 	if err != nil {
 		return res, err
@@ -83,19 +72,8 @@ func (a *Service) LoginOrSignup(ctx context.Context, r LoginOrSignupRequest) (Lo
 	if err := a.limit(ctx, org.OrganizationID, email); err != nil {
 		return res, err
 	}
-	if !found {
-		m, err = latchkey.NewMember(a.IDs.New("member"), org.OrganizationID, latchkey.MemberPatch{EmailAddress: &email, CreateMemberAsPending: true}, a.Clock.Now())
-		if err != nil {
-			return res, err
-		}
-		if err := a.Store.CreateMember(ctx, m); err != nil {
-			if latchkey.ConflictOn(err) == latchkey.ConflictEmail {
-				return res, a.Auth.EmailTaken(ctx, org.OrganizationID, email)
-			}
-			return res, latchkey.OrgErr(err)
-		}
-		m.Version = 1
-		res.MemberCreated = true
+	if m, res.MemberCreated, err = a.Auth.Enroll(ctx, rcpt); err != nil {
+		return res, err
 	}
 	if err := a.sendLink(ctx, kind, org, m, link, r.PKCECodeChallenge, ttl); err != nil {
 		return res, err

@@ -39,7 +39,6 @@ type Store interface {
 	DeleteMagicToken(ctx context.Context, t Token) error
 	MagicToken(ctx context.Context, hash string) (Token, error)
 	latchkey.Counter
-	CreateMember(ctx context.Context, m latchkey.Member) error
 	ReplaceMember(ctx context.Context, prev, next latchkey.Member) error
 }
 

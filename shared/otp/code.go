@@ -97,5 +97,4 @@ type Store interface {
 	TryCode(ctx context.Context, orgID, email string, now time.Time) (Code, error)
 	// DeleteCode removes a code nobody received, and an email update's reservation with it.
 	DeleteCode(ctx context.Context, c Code) error
-	CreateMember(ctx context.Context, m latchkey.Member) error
 }

@@ -56,45 +56,24 @@ func (s *Service) LoginOrSignup(ctx context.Context, r LoginOrSignupRequest) (Lo
 	if err != nil {
 		return res, err
 	}
-	m, org, found, err := latchkey.MemberByEmail(ctx, s.Store, r.OrganizationID, email)
+	rcpt, err := s.Auth.Recipient(ctx, r.OrganizationID, email, latchkey.MethodEmailOTP)
+	res.Organization = rcpt.Organization
 	if err != nil {
 		return res, err
 	}
-	res.Organization = org
+	org := rcpt.Organization
 	kind, ttl := KindLogin, loginTTL
-	if !found || m.Status != latchkey.StatusActive {
+	if !rcpt.Found || rcpt.Member.Status != latchkey.StatusActive {
 		kind, ttl = KindSignup, signupTTL
-	}
-	var mp *latchkey.Member
-	if found {
-		mp = &m
-	}
-	if err := org.CheckAuthMethod(latchkey.MethodEmailOTP, mp); err != nil {
-		return res, err
-	}
-	if !found {
-		if err := org.CheckEmailJIT(email); err != nil {
-			return res, err
-		}
 	}
 	if err := s.Limits.Allow(ctx, s.Store, s.Clock.Now(), org.OrganizationID, email); err != nil {
 		return res, err
 	}
-	if !found {
-		m, err = latchkey.NewMember(s.IDs.New("member"), org.OrganizationID,
-			latchkey.MemberPatch{EmailAddress: &email, CreateMemberAsPending: true}, s.Clock.Now())
-		if err != nil {
-			return res, err
-		}
-		if err := s.Store.CreateMember(ctx, m); err != nil {
-			if latchkey.ConflictOn(err) == latchkey.ConflictEmail {
-				return res, s.Auth.EmailTaken(ctx, org.OrganizationID, email)
-			}
-			return res, latchkey.OrgErr(err)
-		}
-		m.Version = 1
-		res.MemberCreated = true
+	m, created, err := s.Auth.Enroll(ctx, rcpt)
+	if err != nil {
+		return res, err
 	}
+	res.MemberCreated = created
 	if err := s.send(ctx, Code{Kind: kind, OrganizationID: org.OrganizationID, MemberID: m.MemberID, Email: email}, org.OrganizationName, ttl); err != nil {
 		return res, err
 	}
