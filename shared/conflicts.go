@@ -84,6 +84,8 @@ type RateCounter struct {
 	Key    string
 	Window time.Duration
 	Limit  int
+	// CheckOnly refuses when the counter is at its limit without counting this event.
+	CheckOnly bool
 }
 
 // ErrRateLimited is returned by Hit.

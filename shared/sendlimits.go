@@ -22,13 +22,13 @@ type Counter interface {
 }
 
 // Allow counts one send to email (and, when orgID is set, for the organization), or refuses
-// it with 429 too_many_requests.
-func (l SendLimits) Allow(ctx context.Context, c Counter, now time.Time, orgID, email string) error {
+// it with 429 too_many_requests. Extra counters are checked (or counted) in the same write.
+func (l SendLimits) Allow(ctx context.Context, c Counter, now time.Time, orgID, email string, extra ...RateCounter) error {
 	counters := []RateCounter{{Key: "email#" + email, Window: time.Hour, Limit: l.PerEmail}}
 	if orgID != "" {
 		counters = append(counters, RateCounter{Key: "org#" + orgID, Window: time.Hour, Limit: l.PerOrg})
 	}
-	err := c.Hit(ctx, counters, now)
+	err := c.Hit(ctx, append(counters, extra...), now)
 	if errors.Is(err, ErrRateLimited) {
 		return Errorf(http.StatusTooManyRequests, "too_many_requests", "Too many emails have been requested. Please wait and try again.")
 	}

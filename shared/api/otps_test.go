@@ -207,3 +207,27 @@ func TestStytchGoEmailOTP(t *testing.T) {
 		t.Fatalf("Discovery.Authenticate: %+v %v", d, err)
 	}
 }
+
+// Wrong tries are bounded per address across codes: after ten failures in a day no new code
+// is sent to the address, in any organization, so fresh codes do not bring fresh guesses. A
+// malformed code is a 400 that counts no try.
+func TestEmailOTPDailyFailures(t *testing.T) {
+	org, domain := domainOrg(t, nil)
+	addr := "guessed-" + newEmail()[5:13] + "@" + domain
+	apptest.ExpectOK(t, otpSend(t, org, addr, nil))
+	code := env.LastEmail(t, addr).Code()
+	apptest.ExpectError(t, otpAuthenticate(t, org, addr, "12 34", nil), http.StatusBadRequest, "invalid_code")
+	apptest.ExpectOK(t, otpAuthenticate(t, org, addr, code, nil)) // the malformed code burnt nothing
+	for range 2 {
+		apptest.ExpectOK(t, otpSend(t, org, addr, nil))
+		code := env.LastEmail(t, addr).Code()
+		for range 5 {
+			apptest.ExpectError(t, otpAuthenticate(t, org, addr, wrong(code), nil), http.StatusNotFound, "otp_code_not_found")
+		}
+	}
+	apptest.ExpectError(t, otpSend(t, org, addr, nil), http.StatusTooManyRequests, "too_many_requests")
+	apptest.ExpectError(t, env.Do(t, "POST", "/v1/b2b/otps/email/discovery/send", map[string]any{"email_address": addr}),
+		http.StatusTooManyRequests, "too_many_requests")
+	// Magic links, which cannot be guessed, still go out.
+	apptest.ExpectOK(t, loginOrSignup(t, org, addr, nil))
+}

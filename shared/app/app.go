@@ -142,7 +142,7 @@ func Build(ctx context.Context, c Config, logOut io.Writer) (*App, error) {
 	// The one door first: every capability that lets a person in, or revokes a session, goes
 	// through it.
 	auth := &authn.Service{Store: st, Clock: clock, IDs: ids, JWT: tokens.SessionJWT{Keys: keys, ProjectID: c.ProjectID}}
-	codes := &otp.Service{Auth: auth, Store: st, Clock: clock, IDs: ids, Mail: mailer, Limits: limits}
+	codes := &otp.Service{Auth: auth, Store: st, Clock: clock, Mail: mailer, Limits: limits}
 	baseURL := c.BaseURL
 	if baseURL == "" {
 		baseURL = DefaultBaseURL

@@ -50,7 +50,7 @@ type Attempt struct {
 	// they prove (latchkey.ProvenEmail) is who the person is.
 	Factors []latchkey.AuthFactor
 	// What the attempt consumes, in the same transaction as what it writes: an emailed token
-	// (Spent answers its reuse) or an intermediate session.
+	// or code (Spent answers its reuse), or an intermediate session.
 	TokenHash        string
 	Code             *CodeRef
 	Spent            error

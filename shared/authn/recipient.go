@@ -18,7 +18,7 @@ type Recipient struct {
 
 // Recipient finds who a proof sent by method to email in the organization goes to, refusing,
 // before anything is written or sent, a method the organization does not allow or a person who
-// may not sign up. Every way in that mails a proof starts here.
+// may not sign up. The login-or-signup of every way in that mails a proof starts here.
 func (a *Service) Recipient(ctx context.Context, orgID, email, method string) (Recipient, error) {
 	m, org, found, err := latchkey.MemberByEmail(ctx, a.Store, orgID, email)
 	r := Recipient{Email: email, Member: m, Organization: org, Found: found}

@@ -24,7 +24,8 @@ type Store interface {
 	CreateMember(ctx context.Context, m latchkey.Member) error
 	// EmailHolder finds the member holding the address, current or retired.
 	EmailHolder(ctx context.Context, orgID, email string) (memberID string, retired bool, err error)
-	// Redeem consumes a token (if it is still unused and unexpired at now), writes the member
+	// Redeem consumes a token, code or intermediate session (if it is still unused and
+	// unexpired at now), writes the member
 	// change and creates the session or intermediate session, all in one transaction.
 	Redeem(ctx context.Context, r Redemption) error
 	// SessionBundle reads a session by token hash with its member and organization in one
@@ -69,7 +70,7 @@ type Redemption struct {
 	Code *CodeRef
 	// Spent is the error for a TokenHash or Code already used: each way in names its own.
 	Spent error
-	// EmailUpdate, when set, is the new address a redeemed email-update link proved; its
+	// EmailUpdate, when set, is the new address a redeemed email-update link or code proved; its
 	// reservation is released in the same transaction.
 	EmailUpdate string
 }

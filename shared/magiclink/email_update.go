@@ -41,6 +41,9 @@ func (a *Service) StartEmailUpdate(ctx context.Context, orgID, memberID string, 
 	switch r.DeliveryMethod {
 	case "", "EMAIL_MAGIC_LINK":
 	case "EMAIL_OTP":
+		if a.Codes == nil {
+			return latchkey.Member{}, latchkey.Organization{}, latchkey.BadRequest("email_otp_not_supported", "delivery_method EMAIL_OTP is not configured.")
+		}
 		byCode = true
 	default:
 		return latchkey.Member{}, latchkey.Organization{}, latchkey.BadRequest("invalid_delivery_method", "delivery_method must be EMAIL_MAGIC_LINK or EMAIL_OTP.")

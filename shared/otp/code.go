@@ -44,7 +44,29 @@ const (
 	MaxMinutes     = 15
 	MaxAttempts    = 5
 	digits         = 6
+	// MaxDailyFailures bounds wrong tries per address per day, across all its codes, in every
+	// organization: a code proves the address everywhere, and a fresh code would otherwise
+	// bring five fresh tries. Once reached, no code is sent to the address until the day ends.
+	MaxDailyFailures = 10
 )
+
+// failures is the per-address, per-day ledger of wrong tries.
+func failures(email string, checkOnly bool) latchkey.RateCounter {
+	return latchkey.RateCounter{Key: "otpfail#" + email, Window: 24 * time.Hour, Limit: MaxDailyFailures, CheckOnly: checkOnly}
+}
+
+// WellFormed tells whether code has the shape of a code: exactly six digits.
+func WellFormed(code string) bool {
+	if len(code) != digits {
+		return false
+	}
+	for _, c := range code {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
+}
 
 // Expiry validates an *_expiration_minutes value (0 means the default).
 func Expiry(field string, minutes int) (time.Duration, error) {
@@ -74,7 +96,11 @@ func hashCode(salt, code string) string { return secret.Hash(salt + ":" + code) 
 
 // Matches compares code with c's hash in constant time.
 func (c Code) Matches(code string) bool {
-	return len(code) == digits && secret.Equal(hashCode(c.Salt, code), c.CodeHash)
+	return WellFormed(code) && secret.Equal(hashCode(c.Salt, code), c.CodeHash)
+}
+
+func malformed() *latchkey.Error {
+	return latchkey.BadRequest("invalid_code", "code must be six digits.")
 }
 
 // NotFound covers unknown, wrong, used, expired and exhausted codes alike, so a caller learns

@@ -1,17 +1,32 @@
 package otp
 
 import (
+	"regexp"
 	"testing"
 	"time"
 )
 
+var sixDigits = regexp.MustCompile(`^[0-9]{6}$`)
+
+func TestWellFormed(t *testing.T) {
+	for code, want := range map[string]bool{"123456": true, "000000": true, "12345": false, "1234567": false, "12 345": false, "12345a": false, "١٢٣٤٥٦": false, "": false} {
+		if WellFormed(code) != want {
+			t.Errorf("WellFormed(%q) != %v", code, want)
+		}
+	}
+}
+
 func TestNewCodeMatchesOnlyItself(t *testing.T) {
-	seen := map[string]bool{}
+	seen, salts := map[string]bool{}, map[string]bool{}
 	for range 200 {
 		code, salt, hash := NewCode()
-		if len(code) != 6 || code[0] < '0' || code[5] > '9' {
+		if !sixDigits.MatchString(code) || !WellFormed(code) {
 			t.Fatalf("code %q is not six digits", code)
 		}
+		if salts[salt] {
+			t.Fatal("two codes share a salt")
+		}
+		salts[salt] = true
 		c := Code{Salt: salt, CodeHash: hash}
 		if !c.Matches(code) || c.Matches(code+"0") || c.Matches("") {
 			t.Fatalf("Matches is wrong for %q", code)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"html"
+	"net/http"
 	"time"
 
 	latchkey "github.com/latchkey/latchkey/shared"
@@ -16,7 +17,6 @@ type Service struct {
 	Auth   *authn.Service
 	Store  Store
 	Clock  latchkey.Clock
-	IDs    latchkey.IDs
 	Mail   latchkey.Mailer
 	Limits latchkey.SendLimits
 }
@@ -66,7 +66,7 @@ func (s *Service) LoginOrSignup(ctx context.Context, r LoginOrSignupRequest) (Lo
 	if !rcpt.Found || rcpt.Member.Status != latchkey.StatusActive {
 		kind, ttl = KindSignup, signupTTL
 	}
-	if err := s.Limits.Allow(ctx, s.Store, s.Clock.Now(), org.OrganizationID, email); err != nil {
+	if err := s.Limits.Allow(ctx, s.Store, s.Clock.Now(), org.OrganizationID, email, failures(email, true)); err != nil {
 		return res, err
 	}
 	m, created, err := s.Auth.Enroll(ctx, rcpt)
@@ -100,8 +100,15 @@ func (s *Service) send(ctx context.Context, c Code, orgName string, ttl time.Dur
 }
 
 // SendEmailUpdate mails a code to a member's new address (Members.StartEmailUpdate with
-// EMAIL_OTP, whose preconditions the caller has checked).
+// EMAIL_OTP, whose other preconditions the caller has checked). An address with too many
+// wrong tries today gets no code.
 func (s *Service) SendEmailUpdate(ctx context.Context, org latchkey.Organization, m latchkey.Member, email string, ttl time.Duration) error {
+	if err := s.Store.Hit(ctx, []latchkey.RateCounter{failures(email, true)}, s.Clock.Now()); err != nil {
+		if errors.Is(err, latchkey.ErrRateLimited) {
+			return tooManyFailures()
+		}
+		return err
+	}
 	return s.send(ctx, Code{Kind: KindEmailUpdate, OrganizationID: org.OrganizationID, MemberID: m.MemberID, Email: email},
 		org.OrganizationName, ttl)
 }
@@ -154,18 +161,15 @@ func (s *Service) Authenticate(ctx context.Context, r AuthenticateRequest) (auth
 	if err != nil {
 		return res, err
 	}
-	if r.Code == "" {
-		return res, latchkey.BadRequest(latchkey.TypeBadRequest, "code is required.")
+	if !WellFormed(r.Code) {
+		return res, malformed()
 	}
 	duration, err := authn.SessionOptions(r.SessionDurationMinutes, r.SessionCustomClaims)
 	if err != nil {
 		return res, err
 	}
 	now := s.Clock.Now()
-	c, err := s.Store.TryCode(ctx, r.OrganizationID, email, now)
-	if errors.Is(err, latchkey.ErrNotFound) || err == nil && (c.Kind == KindDiscovery || !c.Matches(r.Code)) {
-		return res, NotFound()
-	}
+	c, err := s.try(ctx, r.OrganizationID, email, r.Code, now)
 	if err != nil {
 		return res, err
 	}
@@ -221,7 +225,7 @@ func (s *Service) DiscoverySend(ctx context.Context, r DiscoverySendRequest) err
 	if err != nil {
 		return err
 	}
-	if err := s.Limits.Allow(ctx, s.Store, s.Clock.Now(), "", email); err != nil {
+	if err := s.Limits.Allow(ctx, s.Store, s.Clock.Now(), "", email, failures(email, true)); err != nil {
 		return err
 	}
 	return s.send(ctx, Code{Kind: KindDiscovery, Email: email}, "", ttl)
@@ -248,14 +252,11 @@ func (s *Service) DiscoveryAuthenticate(ctx context.Context, r DiscoveryAuthenti
 	if err != nil {
 		return res, err
 	}
-	if r.Code == "" {
-		return res, latchkey.BadRequest(latchkey.TypeBadRequest, "code is required.")
+	if !WellFormed(r.Code) {
+		return res, malformed()
 	}
 	now := s.Clock.Now()
-	c, err := s.Store.TryCode(ctx, "", email, now)
-	if errors.Is(err, latchkey.ErrNotFound) || err == nil && !c.Matches(r.Code) {
-		return res, NotFound()
-	}
+	c, err := s.try(ctx, "", email, r.Code, now)
 	if err != nil {
 		return res, err
 	}
@@ -267,4 +268,28 @@ func (s *Service) DiscoveryAuthenticate(ctx context.Context, r DiscoveryAuthenti
 	}
 	orgs, err := s.Auth.Discover(ctx, email, factors)
 	return DiscoveryResult{IntermediateToken: held.IntermediateToken, Email: email, Organizations: orgs}, err
+}
+
+// try counts a try at the code for the organization (or discovery) and email and returns it if
+// code is right. A wrong code also counts against the address's daily failures.
+func (s *Service) try(ctx context.Context, orgID, email, code string, now time.Time) (Code, error) {
+	c, err := s.Store.TryCode(ctx, orgID, email, now)
+	if errors.Is(err, latchkey.ErrNotFound) {
+		return c, NotFound()
+	}
+	if err != nil {
+		return c, err
+	}
+	if !c.Matches(code) {
+		if err := s.Store.Hit(ctx, []latchkey.RateCounter{failures(email, false)}, now); err != nil && !errors.Is(err, latchkey.ErrRateLimited) {
+			return c, err
+		}
+		return c, NotFound()
+	}
+	return c, nil
+}
+
+func tooManyFailures() *latchkey.Error {
+	return latchkey.Errorf(http.StatusTooManyRequests, "too_many_requests",
+		"Too many wrong codes were tried for this email address today. Please try again tomorrow.")
 }

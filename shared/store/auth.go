@@ -159,7 +159,7 @@ func (s *Store) PutIntermediateSession(ctx context.Context, ist authn.Intermedia
 }
 
 // Redeem is the single transaction that turns proof of identity into a session: it consumes
-// the magic-link token or intermediate session only if it is unused and unexpired (so of two
+// the emailed token, the code or the intermediate session only if it is unused and unexpired (so of two
 // concurrent redemptions exactly one commits), creates the organization if asked, creates or
 // updates the member, and writes the session or a new intermediate session.
 func (s *Store) Redeem(ctx context.Context, r authn.Redemption) error {
@@ -311,6 +311,10 @@ func (s *Store) Hit(ctx context.Context, counters []latchkey.RateCounter, now ti
 	for _, c := range counters {
 		start := now.Truncate(c.Window)
 		pk := fmt.Sprintf("RATE#%s#%d", c.Key, start.Unix())
+		if c.CheckOnly {
+			t.check(s.table.Check(AttrPK, pk).Range(AttrSK, "RATE").If("attribute_not_exists(hits) OR hits < ?", c.Limit), "rate")
+			continue
+		}
 		t.update(s.table.Update(AttrPK, pk).Range(AttrSK, "RATE").Add("hits", 1).Set(AttrTTL, start.Add(c.Window).Unix()).
 			If("attribute_not_exists(hits) OR hits < ?", c.Limit), "rate")
 	}

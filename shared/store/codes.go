@@ -37,6 +37,10 @@ func (s *Store) PutCode(ctx context.Context, c otp.Code) error {
 	w.put(s.table.Put(codeItem{keys: keys{PK: pk, SK: sk, GSI1PK: bucket, GSI1SK: bsk}, expiring: exp, Code: c}), latchkey.ConflictExists)
 	if c.Kind == otp.KindEmailUpdate {
 		s.reserveEmailUpdate(w, c.OrganizationID, c.Email, c.MemberID, c.CreatedAt, c.ExpiresAt)
+		// The caller read that nobody holds the address; checking it here too means an update
+		// code never replaces the code of a member who took the address meanwhile.
+		g := emailGuard(c.OrganizationID, c.Email, c.MemberID)
+		w.check(s.table.Check(AttrPK, g.PK).Range(AttrSK, g.SK).If("attribute_not_exists(pk) OR target = ?", c.MemberID), latchkey.ConflictEmail)
 	}
 	return s.run(ctx, w)
 }
