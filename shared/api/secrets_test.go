@@ -14,8 +14,8 @@ import (
 	"github.com/latchkey/latchkey/shared/store"
 )
 
-// After every kind of secret has been handed out, no item in the table holds one in the
-// clear. The signing key is the one designed exception: it is stored (as PKCS#8 PEM) only in
+// After every kind of secret has been handed out (one-time codes included), no item in the
+// table holds one in the clear. The signing key is the one designed exception: it is stored (as PKCS#8 PEM) only in
 // the project's KEY# items, so every Lambda instance signs with the same key.
 func TestNoSecretsAtRest(t *testing.T) {
 	secrets := map[string]string{"project secret": env.Secret}
@@ -34,6 +34,11 @@ func TestNoSecretsAtRest(t *testing.T) {
 	secrets["invite link"] = env.LastEmail(t, invitee).Token()
 	d := discover(t, newEmail())
 	secrets["intermediate session"] = d.Str("intermediate_session_token")
+
+	// An unredeemed one-time code: six digits could occur anywhere by chance, so only its own
+	// item is searched for them.
+	apptest.ExpectOK(t, otpSend(t, org, email, nil))
+	code, codeSK, codeSeen := env.LastEmail(t, email).Code(), "CODE#"+email, false
 
 	for name, s := range secrets {
 		if len(s) < 20 {
@@ -57,6 +62,12 @@ func TestNoSecretsAtRest(t *testing.T) {
 					t.Errorf("item %s/%s holds the %s in the clear", str(it["pk"]), str(it["sk"]), name)
 				}
 			}
+			if str(it["sk"]) == codeSK {
+				codeSeen = true
+				if code == "" || strings.Contains(text, code) {
+					t.Errorf("the one-time code item %s/%s holds the code %q in the clear", str(it["pk"]), codeSK, code)
+				}
+			}
 			if strings.Contains(text, "PRIVATE KEY") {
 				if !strings.HasPrefix(str(it["sk"]), "KEY#") || str(it["pk"]) != "PROJECT" {
 					t.Errorf("private key material in %s/%s", str(it["pk"]), str(it["sk"]))
@@ -68,6 +79,9 @@ func TestNoSecretsAtRest(t *testing.T) {
 			break
 		}
 		start = out.LastEvaluatedKey
+	}
+	if !codeSeen {
+		t.Fatal("the scan did not see the one-time code's item")
 	}
 	if items < 20 || keys != 1 {
 		t.Fatalf("scanned %d items, %d signing keys: the scan did not see the table", items, keys)
