@@ -57,6 +57,9 @@ func TestDynamoDBCallsPerRoute(t *testing.T) {
 		{"reactivate member", "PUT", members + "/" + memberID + "/reactivate", nil, 2, "BatchGetItem:1,TransactWriteItems:1"},
 		{"search members by id", "POST", "/v1/b2b/organizations/members/search", map[string]any{"organization_ids": []string{orgID},
 			"query": map[string]any{"operands": []any{operand("member_ids", []string{memberID})}}}, 2, "BatchGetItem:2"},
+		// The same, then the address's daily failures, then code, reservation and guard check.
+		{"start email update by code", "POST", members + "/" + verified + "/start_email_update", map[string]any{"email_address": newEmail(),
+			"delivery_method": "EMAIL_OTP"}, 5, "BatchGetItem:1,GetItem:1,TransactWriteItems:3"},
 		// Guard, member and organization, the rate counters, the code.
 		{"email OTP login_or_signup", "POST", "/v1/b2b/otps/email/login_or_signup", map[string]any{"organization_id": orgID, "email_address": verifiedEmail}, 4, "BatchGetItem:1,GetItem:1,PutItem:1,TransactWriteItems:1"},
 		{"jwks (keys cached)", "GET", "/v1/b2b/sessions/jwks/" + env.ProjectID, nil, 0, ""},
