@@ -38,6 +38,14 @@ func (a *Service) Recipient(ctx context.Context, orgID, email, method string) (R
 	return r, nil
 }
 
+// Sent is what a login-or-signup answers: the recipient, as a member, and whether the send
+// created it.
+type Sent struct {
+	Member        latchkey.Member
+	MemberCreated bool
+	Organization  latchkey.Organization
+}
+
 // Enroll makes a recipient who is no member yet a pending member, who becomes active when the
 // proof is redeemed. It reports whether it created the member.
 func (a *Service) Enroll(ctx context.Context, r Recipient) (latchkey.Member, bool, error) {

@@ -25,11 +25,7 @@ type LoginOrSignupRequest struct {
 }
 
 // LoginOrSignupResult is what the API returns.
-type LoginOrSignupResult struct {
-	Member        latchkey.Member
-	MemberCreated bool
-	Organization  latchkey.Organization
-}
+type LoginOrSignupResult = authn.Sent
 
 // LoginOrSignup emails a login link to a member, or a signup link to a new person the
 // organization lets join by email domain. Every refusal happens before anything is written or

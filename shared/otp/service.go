@@ -33,11 +33,7 @@ type LoginOrSignupRequest struct {
 }
 
 // LoginOrSignupResult is what the API returns.
-type LoginOrSignupResult struct {
-	Member        latchkey.Member
-	MemberCreated bool
-	Organization  latchkey.Organization
-}
+type LoginOrSignupResult = authn.Sent
 
 // LoginOrSignup mails a code to a member, or to a new person the organization lets join by
 // email domain (who becomes a pending member), as magic links' LoginOrSignup does. Every
