@@ -22,6 +22,8 @@ var layers = map[string]int{
 	"shared/secret":    0, // leaf libraries: no Latchkey imports at all
 	"shared/callcount": 0,
 	"shared/freemail":  0,
+	"shared/pwhash":    0,
+	"shared/strength":  0,
 	"shared":           1, // the core model: organization, member, factors, policy, errors
 	"shared/authn":     2, // the pipeline, member sessions, intermediate sessions
 	"shared/magiclink": 3, // the ways in, and the capabilities beside them
