@@ -12,7 +12,8 @@ export JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION ?= 20
 FUZZ_TARGETS := ./shared:FuzzOrganizationPatch ./shared:FuzzMemberPatch ./shared:FuzzNormalizeEmail \
 	./shared:FuzzEmailChanges ./shared:FuzzValidateDocument ./shared:FuzzNames ./shared:FuzzEmailCharacters \
 	./shared/authn:FuzzSessionToken ./shared/magiclink:FuzzRedirectAndPKCE ./shared/magiclink:FuzzAuthRequests \
-	./shared/orgs:FuzzSearchRequest ./shared/api:FuzzDecode ./shared/scim:FuzzParseFilter ./shared/scim:FuzzApplyPatch
+	./shared/orgs:FuzzSearchRequest ./shared/api:FuzzDecode ./shared/scim:FuzzParseFilter ./shared/scim:FuzzApplyPatch \
+	./shared/pwhash:FuzzImport ./shared/strength:FuzzZxcvbn
 FUZZTIME ?= 20s
 
 # The public mailbox list compiled into every Lambda is a copy of one pinned npm package's list.

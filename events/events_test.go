@@ -49,6 +49,7 @@ var placeholders = []string{
 	"magic_links_token", "session_token", "member_session_id",
 	"discovery_magic_links_token", "intermediate_session_token", "discovery_slug",
 	"connection_id", "scim_bearer", "scim_email", "scim_user_id", "scim_group_id",
+	"password", "new_password", "password_email", "password_reset_token", "member_password_id", "migrate_email",
 }
 
 // scheduledFunctions are the functions (functions/<name>) an EventBridge schedule invokes
@@ -626,6 +627,10 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 		"invite_email":   "grace-" + tag + "@acme.example.com",
 		"new_email":      "ada.king-" + tag + "@acme.example.com",
 		"scim_email":     "margaret-" + tag + "@acme.example.com",
+		"migrate_email":  "charles-" + tag + "@acme.example.com",
+		// Strong enough for zxcvbn (score 3 or more), and safe to paste into JSON.
+		"password":     "violet-anchor-Quarry-47-lantern",
+		"new_password": "copper-Meadow-thistle-92-harbor",
 	}
 	// founderEmail is a colleague of Ada's at acme.example.com, who is no member of Acme: they
 	// create Acme Labs through discovery, then join Acme by email domain.
@@ -723,6 +728,7 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 	// The whole life of an organization, each call made by replaying its event. Each step may
 	// record values (ids, tokens) that later events' placeholders need.
 	var orgID, memberID, sessionID, sessionToken string
+	var passwordSession string                     // Ada's latest session from a password login
 	var labsID, founderID, founderLabsToken string // Acme Labs, created through discovery
 	steps := []struct {
 		event string
@@ -1108,6 +1114,170 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 		{"organizations/unlink_retired_email", func(t *testing.T, r result) {
 			want(t, r, map[string]any{"member_id": memberID, "organization_id": orgID, "member.email_address": vars["new_email"],
 				"member.retired_email_addresses": []any{}})
+			vars["password_email"] = vars["new_email"] // Ada's address from now on, which her password goes with
+		}},
+		// Passwords: Ada sets her first password from an emailed link, logs in with it, changes
+		// it, and sets it again from a fresh session; a member is imported with a phpass hash,
+		// and that password is deleted. Passwords are organization-scoped (the default), so the
+		// cross-organization calls are refused.
+		{"passwords/strength_check", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"valid_password": true, "strength_policy": "zxcvbn", "breached_password": false,
+				"luds_feedback": nil})
+			if score, _ := r.Body.Get("score").(float64); score < 3 {
+				t.Errorf("score %v for a strong password: %s", score, r)
+			}
+			weak := runWith(t, "passwords/strength_check", map[string]string{"password": "password123"})
+			expectOK(t, weak)
+			want(t, weak, map[string]any{"valid_password": false})
+			if s, _ := weak.Body.Get("zxcvbn_feedback.suggestions").([]any); len(s) == 0 {
+				t.Errorf("no suggestions for a weak password: %s", weak)
+			}
+		}},
+		{"passwords/reset_start", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"member_id": memberID, "member.email_address": vars["password_email"],
+				"member.member_password_id": ""})
+			if r.Body.Str("member_email_id") == "" {
+				t.Errorf("no member_email_id: %s", r)
+			}
+			mail := env.LastEmail(t, vars["password_email"])
+			prefix := "https://app.example.com/auth/reset-password?slug=" + vars["slug"] + "&stytch_token_type=multi_tenant_passwords&token="
+			if !strings.HasPrefix(mail.Link(), prefix) || mail.Token() == "" {
+				t.Fatalf("reset email link %q, want %s...", mail.Link(), prefix)
+			}
+			if mail.Subject != "Set your password for Acme Corporation EU" {
+				t.Errorf("a member without a password is asked to set one: subject %q", mail.Subject)
+			}
+			vars["password_reset_token"] = mail.Token()
+		}},
+		{"passwords/reset", func(t *testing.T, r result) {
+			want(t, r, map[string]any{
+				"member_id":                                    memberID,
+				"organization_id":                              orgID,
+				"member_authenticated":                         true,
+				"member.email_address":                         vars["password_email"],
+				"member.email_address_verified":                true,
+				"member_session.member_id":                     memberID,
+				"member_session.custom_claims.tier":            "gold",
+				"member_session.authentication_factors.0.type": "password",
+				"member_session.authentication_factors.0.email_factor.email_address": vars["password_email"],
+				"intermediate_session_token":                                         "",
+			})
+			vars["member_password_id"] = r.Body.Str("member.member_password_id")
+			if !strings.HasPrefix(vars["member_password_id"], "member-password-") || r.Body.Str("session_token") == "" {
+				t.Fatalf("no password or session: %s", r)
+			}
+			if r.Body.Str("member_email_id") == "" {
+				t.Errorf("no member_email_id: %s", r)
+			}
+			// The link works once.
+			expectError(t, run(t, "passwords/reset"), http.StatusUnauthorized, "unable_to_auth_password_reset_token")
+			m := run(t, "organizations/get_member")
+			want(t, m, map[string]any{"member.member_password_id": vars["member_password_id"]})
+		}},
+		{"passwords/authenticate", func(t *testing.T, r result) {
+			want(t, r, map[string]any{
+				"member_id":                         memberID,
+				"organization_id":                   orgID,
+				"member_authenticated":              true,
+				"member.member_password_id":         vars["member_password_id"],
+				"member_session.member_id":          memberID,
+				"member_session.organization_id":    orgID,
+				"member_session.custom_claims.tier": "gold",
+				"intermediate_session_token":        "",
+			})
+			factors, _ := r.Body.Get("member_session.authentication_factors").([]any)
+			if len(factors) != 1 || field(factors[0], "type") != "password" || field(factors[0], "delivery_method") != "knowledge" {
+				t.Errorf("authentication_factors %v, want the password", factors)
+			}
+			if passwordSession = r.Body.Str("session_token"); passwordSession == "" || strings.Count(r.Body.Str("session_jwt"), ".") != 2 {
+				t.Fatalf("no session: %s", r)
+			}
+			wrong := runWith(t, "passwords/authenticate", map[string]string{"password": vars["new_password"]})
+			expectError(t, wrong, http.StatusUnauthorized, "unauthorized_credentials")
+		}},
+		{"passwords/existing_password_reset", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"member_id": memberID, "organization_id": orgID, "member_authenticated": true,
+				"member_session.authentication_factors.0.type": "password"})
+			token := r.Body.Str("session_token")
+			if token == "" || token == passwordSession {
+				t.Fatalf("no new session: %s", r)
+			}
+			// The member's other sessions end: the login's among them.
+			gone := runWith(t, "sessions/authenticate_session", map[string]string{"session_token": passwordSession})
+			expectError(t, gone, http.StatusNotFound, "session_not_found")
+			expectError(t, run(t, "passwords/authenticate"), http.StatusUnauthorized, "unauthorized_credentials")
+			expectOK(t, runWith(t, "passwords/authenticate", map[string]string{"password": vars["new_password"]}))
+			// The session just made proved Ada's address a moment ago: it may set the password.
+			vars["session_token"] = token
+		}},
+		{"passwords/session_reset", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"member_id": memberID, "organization_id": orgID, "member_authenticated": true,
+				"member_session.member_id": memberID})
+			token := r.Body.Str("session_token")
+			if token == "" || token == vars["session_token"] {
+				t.Fatalf("no new session: %s", r)
+			}
+			factors, _ := r.Body.Get("member_session.authentication_factors").([]any)
+			if !slices.ContainsFunc(factors, func(f any) bool { return field(f, "type") == "password" }) {
+				t.Errorf("authentication_factors %v lack the password", factors)
+			}
+			// Every other session ends, the presented one included.
+			expectError(t, run(t, "sessions/authenticate_session"), http.StatusNotFound, "session_not_found")
+			expectOK(t, runWith(t, "sessions/authenticate_session", map[string]string{"session_token": token}))
+			// The password is the one set here again, not the one it replaced.
+			expectError(t, runWith(t, "passwords/authenticate", map[string]string{"password": vars["new_password"]}),
+				http.StatusUnauthorized, "unauthorized_credentials")
+			a := run(t, "passwords/authenticate")
+			expectOK(t, a)
+			vars["session_token"] = a.Body.Str("session_token")
+		}},
+		{"passwords/require_reset", func(t *testing.T, r result) {
+			expectError(t, r, http.StatusBadRequest, "cross_org_passwords_not_enabled")
+			expectOK(t, run(t, "passwords/authenticate")) // the password is untouched
+		}},
+		{"passwords/discovery_authenticate", func(t *testing.T, r result) {
+			expectError(t, r, http.StatusBadRequest, "cross_org_passwords_not_enabled")
+		}},
+		{"passwords/discovery_reset_start", func(t *testing.T, r result) {
+			expectError(t, r, http.StatusBadRequest, "cross_org_passwords_not_enabled")
+		}},
+		{"passwords/discovery_reset", func(t *testing.T, r result) {
+			expectError(t, r, http.StatusBadRequest, "cross_org_passwords_not_enabled")
+		}},
+		{"passwords/migrate", func(t *testing.T, r result) {
+			imported := r.Body.Str("member_id")
+			if imported == "" || imported == memberID {
+				t.Fatalf("no new member: %s", r)
+			}
+			want(t, r, map[string]any{
+				"member_created":                     true,
+				"member.member_id":                   imported,
+				"member.organization_id":             orgID,
+				"member.email_address":               vars["migrate_email"],
+				"member.email_address_verified":      true,
+				"member.name":                        "Charles Babbage",
+				"member.status":                      "active",
+				"member.trusted_metadata.department": "engineering",
+				"organization.organization_id":       orgID,
+			})
+			vars["member_password_id"] = r.Body.Str("member.member_password_id")
+			if !strings.HasPrefix(vars["member_password_id"], "member-password-") {
+				t.Fatalf("no member_password_id: %s", r)
+			}
+			// The imported hash logs in with the password it was made from.
+			with := map[string]string{"password_email": vars["migrate_email"], "password": "test12345"}
+			a := runWith(t, "passwords/authenticate", with)
+			expectOK(t, a)
+			want(t, a, map[string]any{"member_id": imported, "member_authenticated": true})
+			expectError(t, run(t, "passwords/migrate"), http.StatusBadRequest, "password_already_exists")
+		}},
+		{"passwords/delete_password", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"member.email_address": vars["migrate_email"], "member.member_password_id": "",
+				"organization.organization_id": orgID})
+			expectError(t, run(t, "passwords/delete_password"), http.StatusNotFound, "member_password_not_found")
+			with := map[string]string{"password_email": vars["migrate_email"], "password": "test12345"}
+			expectError(t, runWith(t, "passwords/authenticate", with), http.StatusUnauthorized, "unauthorized_credentials")
+			expectOK(t, run(t, "passwords/authenticate")) // Ada's is another password
 		}},
 		// SCIM: the organization connects its identity provider, which provisions a user and a
 		// group; the group gives Ada a role; the bearer token is rotated; all is deprovisioned.
@@ -1284,6 +1454,13 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 		}},
 	}
 
+	// refused are the steps whose event is answered with an error, which they check: the
+	// cross-organization password calls, as passwords are organization-scoped by default.
+	refused := map[string]bool{
+		"passwords/require_reset": true, "passwords/discovery_authenticate": true,
+		"passwords/discovery_reset_start": true, "passwords/discovery_reset": true,
+	}
+
 	// Later, the hourly schedule fires: its events are replayed with the clock moved on, when the
 	// flow's sessions have expired, and the clock moved back after.
 	scheduledSteps := []struct {
@@ -1331,8 +1508,8 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 		for _, s := range steps {
 			if !t.Run(s.event, func(t *testing.T) {
 				r := run(t, s.event)
-				if !scimServer(files[s.event].routeKey()) {
-					expectOK(t, r) // the SCIM server's steps check their own status
+				if !scimServer(files[s.event].routeKey()) && !refused[s.event] {
+					expectOK(t, r) // the SCIM server's steps, and the refused ones, check their own status
 				}
 				s.check(t, r)
 			}) {

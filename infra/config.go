@@ -38,6 +38,11 @@ type Config struct {
 	DefaultRedirectURL string   // defaultRedirectUrl: LATCHKEY_DEFAULT_REDIRECT_URL
 	EmailSendsPerHour  int      // emailSendsPerHour; 0 = the function's default
 	OrgSendsPerHour    int      // orgSendsPerHour; 0 = the function's default
+	// PasswordScope (passwordScope) is LATCHKEY_PASSWORD_SCOPE: organization (default) or
+	// cross_organization. PasswordPolicy (passwordPolicy) is LATCHKEY_PASSWORD_POLICY: zxcvbn
+	// (default) or luds.
+	PasswordScope  string
+	PasswordPolicy string
 
 	DeletionProtection bool   // deletionProtection; default true (table also retained on stack delete)
 	LogRetentionDays   int    // logRetentionDays; default 30
@@ -102,6 +107,8 @@ func FromContext(node constructs.Node) (Config, error) {
 		DefaultRedirectURL:   ctx.str("defaultRedirectUrl", DefaultRedirectURL),
 		EmailSendsPerHour:    ctx.integer("emailSendsPerHour", 0),
 		OrgSendsPerHour:      ctx.integer("orgSendsPerHour", 0),
+		PasswordScope:        ctx.str("passwordScope", ""),
+		PasswordPolicy:       ctx.str("passwordPolicy", ""),
 		DeletionProtection:   ctx.boolean("deletionProtection", true),
 		LogRetentionDays:     ctx.integer("logRetentionDays", 30),
 		MemoryMB:             ctx.integer("memoryMb", 256),
@@ -197,6 +204,12 @@ func (c *Config) complete() error {
 		}
 		slices.Sort(days)
 		bad("logRetentionDays %d is not one CloudWatch Logs accepts: %v", c.LogRetentionDays, days)
+	}
+	if !slices.Contains([]string{"", "organization", "cross_organization"}, c.PasswordScope) {
+		bad("passwordScope %q: organization or cross_organization", c.PasswordScope)
+	}
+	if !slices.Contains([]string{"", "zxcvbn", "luds"}, c.PasswordPolicy) {
+		bad("passwordPolicy %q: zxcvbn or luds", c.PasswordPolicy)
 	}
 	if c.MemoryMB < 128 || c.MemoryMB > 10240 {
 		bad("memoryMb %d: 128-10240", c.MemoryMB)

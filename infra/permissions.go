@@ -14,7 +14,16 @@ type Access struct {
 	Table      []string // dynamodb:<action> on the table
 	IndexQuery []string // indexes dynamodb:Query may read
 	SendEmail  bool     // ses:SendEmail from the sender identity
+	// MemoryMB, when set, is the function's memory instead of the stack's memoryMb: Lambda
+	// gives CPU in proportion to memory, and a CPU-bound function needs more.
+	MemoryMB int
 }
+
+// PasswordsMemoryMB is one full vCPU (Lambda allots one at 1,769 MB). An argon2id hash with
+// pwhash.Params takes 62 ms on one core with x/crypto's portable code, which is what arm64
+// runs (its assembly is amd64-only; BenchmarkHash with -tags purego): under 100 ms with room
+// for a slower core. At 1,024 MB (0.58 vCPU) the same hash would take over 100 ms.
+const PasswordsMemoryMB = 1769
 
 // Every HTTP function loads (or on first start creates) the signing keys: Query + PutItem on
 // the table (shared/app.Build → tokens.KeySet.Ensure), and checks project secrets with GetItem.
@@ -61,6 +70,16 @@ var FunctionAccess = map[string]Access{
 		Table: union(startup, "BatchGetItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
 			"TransactWriteItems", "ConditionCheckItem"),
 		IndexQuery: allIndexes,
+	},
+	// Password logins and resets: members and sessions through store.Redeem's transaction,
+	// the email index (gsi1) for the member and gsi2 for a password by id, failure counters
+	// by UpdateItem, and reset emails.
+	api.FunctionPasswords: {
+		Table: union(startup, "BatchGetItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
+			"TransactWriteItems", "ConditionCheckItem"),
+		IndexQuery: allIndexes,
+		SendEmail:  true,
+		MemoryMB:   PasswordsMemoryMB,
 	},
 	// Cleanup walks the hourly expiry buckets on gsi1 and deletes what expired
 	// (store.DeleteExpired); it does not load signing keys.

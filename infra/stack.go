@@ -99,6 +99,12 @@ func NewStack(scope constructs.Construct, c Config, props *awscdk.StackProps) (*
 	if c.OrgSendsPerHour > 0 {
 		env["LATCHKEY_ORG_SENDS_PER_HOUR"] = jsii.String(strconv.Itoa(c.OrgSendsPerHour))
 	}
+	if c.PasswordScope != "" {
+		env["LATCHKEY_PASSWORD_SCOPE"] = jsii.String(c.PasswordScope)
+	}
+	if c.PasswordPolicy != "" {
+		env["LATCHKEY_PASSWORD_POLICY"] = jsii.String(c.PasswordPolicy)
+	}
 	for _, name := range Functions() {
 		fnEnv := env
 		timeout := awscdk.Duration_Seconds(jsii.Number(15))
@@ -280,20 +286,24 @@ func newFunction(stack awscdk.Stack, c Config, name, desc string, env map[string
 	}
 	if access.SendEmail {
 		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Sid:        jsii.String("SendMagicLinkEmail"),
+			Sid:        jsii.String("SendEmail"),
 			Actions:    jsii.Strings("ses:SendEmail"),
 			Resources:  &sender.arns,
 			Conditions: &map[string]any{"StringEquals": map[string]any{"ses:FromAddress": c.Sender}},
 		}))
 	}
 
+	memory := c.MemoryMB
+	if access.MemoryMB > 0 {
+		memory = access.MemoryMB
+	}
 	fn := awslambda.NewFunction(stack, jsii.String(id+"Function"), &awslambda.FunctionProps{
 		Description:  jsii.String(desc),
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
 		Architecture: awslambda.Architecture_ARM_64(),
 		Handler:      jsii.String("bootstrap"),
 		Code:         code,
-		MemorySize:   jsii.Number(float64(c.MemoryMB)),
+		MemorySize:   jsii.Number(float64(memory)),
 		Timeout:      timeout,
 		Environment:  &env,
 		Role:         role,

@@ -224,6 +224,13 @@ func TestOneFunctionPerRouteGroupPlusCleanup(t *testing.T) {
 		if p["Runtime"] != "provided.al2023" || p["Handler"] != "bootstrap" || !slices.Equal(p["Architectures"].([]any), []any{"arm64"}) {
 			t.Errorf("%s: runtime %v, handler %v, architectures %v; want provided.al2023, bootstrap, [arm64]", name, p["Runtime"], p["Handler"], p["Architectures"])
 		}
+		wantMemory := float64(256)
+		if name == api.FunctionPasswords {
+			wantMemory = infra.PasswordsMemoryMB // hashing is CPU-bound: one full vCPU
+		}
+		if p["MemorySize"] != wantMemory {
+			t.Errorf("%s: memory %v MB, want %v", name, p["MemorySize"], wantMemory)
+		}
 		env := p["Environment"].(map[string]any)["Variables"].(map[string]any)
 		if env["LATCHKEY_PROJECT_ID"] != testProjectID || ref(env["LATCHKEY_TABLE"]) == "" {
 			t.Errorf("%s: env %v lacks the project id or the table", name, env)
@@ -490,7 +497,7 @@ func TestNoWildcardIAM(t *testing.T) {
 }
 
 // Each role allows exactly its function's log group, its DynamoDB actions (Query on the
-// indexes it reads) and, for magic links only, SES SendEmail from the sender.
+// indexes it reads) and, for magic links and passwords only, SES SendEmail from the sender.
 func TestLeastPrivilegePerFunction(t *testing.T) {
 	fnIDs := full.functionIDs(t)
 	roleOf := map[string]string{} // role logical id → function
@@ -521,7 +528,7 @@ func TestLeastPrivilegePerFunction(t *testing.T) {
 			if st["Sid"] == "IndexQuery" {
 				indexResources[fn] = fmt.Sprint(st["Resource"])
 			}
-			if st["Sid"] == "SendMagicLinkEmail" {
+			if st["Sid"] == "SendEmail" {
 				sesResources[fn] = append(sesResources[fn], st["Resource"])
 				cond := st["Condition"].(map[string]any)["StringEquals"].(map[string]any)
 				if cond["ses:FromAddress"] != "login@auth.example.com" {
@@ -552,8 +559,8 @@ func TestLeastPrivilegePerFunction(t *testing.T) {
 	// Spot checks against what the code does, independent of FunctionAccess.
 	for fn, acts := range actions {
 		has := func(a string) bool { return slices.Contains(acts, "table:"+a) }
-		if has("ses:SendEmail") != (fn == api.FunctionMagicLinks) {
-			t.Errorf("%s: ses:SendEmail %v; only magiclinks sends email", fn, has("ses:SendEmail"))
+		if has("ses:SendEmail") != (fn == api.FunctionMagicLinks || fn == api.FunctionPasswords) {
+			t.Errorf("%s: ses:SendEmail %v; only magiclinks and passwords (reset links) send email", fn, has("ses:SendEmail"))
 		}
 		if fn == infra.CleanupFunction && (has("dynamodb:PutItem") || has("dynamodb:UpdateItem") || has("dynamodb:GetItem")) {
 			t.Errorf("cleanup may write or read items: %v", acts)

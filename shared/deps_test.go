@@ -31,6 +31,7 @@ var layers = map[string]int{
 	"shared/orgs":      3,
 	"shared/scim":      3,
 	"shared/otp":       3,
+	"shared/passwords": 3,
 	"shared/mail":      4, // adapters: email and signing
 	"shared/tokens":    4,
 	"shared/store":     5, // persistence implements every store interface below it

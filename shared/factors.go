@@ -40,10 +40,12 @@ type FactorKind struct {
 var (
 	FactorMagicLink = FactorKind{Type: "magic_link", DeliveryMethod: "email", Method: MethodMagicLink, ProvesEmail: true}
 	FactorEmailOTP  = FactorKind{Type: "otp", DeliveryMethod: "email", Method: MethodEmailOTP, ProvesEmail: true}
-	FactorSMSOTP    = FactorKind{Type: "otp", DeliveryMethod: "sms"}
-	FactorTOTP      = FactorKind{Type: "totp", DeliveryMethod: "authenticator_app"}
+	// A password proves the address it is bound to (latchkey.Password).
+	FactorPassword = FactorKind{Type: "password", DeliveryMethod: "knowledge", Method: MethodPassword, ProvesEmail: true}
+	FactorSMSOTP   = FactorKind{Type: "otp", DeliveryMethod: "sms"}
+	FactorTOTP     = FactorKind{Type: "totp", DeliveryMethod: "authenticator_app"}
 
-	factorKinds = []FactorKind{FactorMagicLink, FactorEmailOTP, FactorSMSOTP, FactorTOTP}
+	factorKinds = []FactorKind{FactorMagicLink, FactorEmailOTP, FactorPassword, FactorSMSOTP, FactorTOTP}
 )
 
 // KindOf finds the row a recorded factor belongs to.

@@ -13,6 +13,7 @@ import (
 const (
 	MethodMagicLink = "magic_link"
 	MethodEmailOTP  = "email_otp"
+	MethodPassword  = "password"
 )
 
 // CheckAuthMethod allows method unless the organization restricts methods and leaves it out.

@@ -44,6 +44,7 @@ type view struct {
 	LoadBaseline, SESRead, Cleanup, AccessLog, PlatformLog string
 	ColdCost, PessCallMS, PessSESMS, PricesAsOf            string
 	ColdRange, Signing, CPUShare, CPUScaled, Drivers       string
+	Passwords                                              string
 	LoadMembers                                            int
 	Notes                                                  []string
 }
@@ -67,10 +68,13 @@ var benchDescriptions = map[string]string{
 	"JWTLocalVerify":           "Latchkey's own tokens.SessionJWT.Verify",
 	"JWTIssue":                 "signing one session JWT (RS256, 2048-bit)",
 	"MagicLinkLogin":           "login_or_signup + read the email from the SES emulator + magic_links/authenticate",
+	"PasswordHash":             "one argon2id hash (19 MiB, t=2, p=1): setting or checking a password",
+	"PasswordAuthenticate":     "POST /v1/b2b/passwords/authenticate, right password, through the gateway handler",
+	"PasswordReset":            "passwords/email/reset/start + read the email from the SES emulator + passwords/email/reset",
 }
 
 var benchOrder = []string{"GetItemBaseline", "SessionAuthenticateToken", "SessionAuthenticateJWT", "MemberGet",
-	"JWTLocalStytchGo", "JWTLocalVerify", "JWTIssue", "MagicLinkLogin"}
+	"JWTLocalStytchGo", "JWTLocalVerify", "JWTIssue", "MagicLinkLogin", "PasswordHash", "PasswordAuthenticate", "PasswordReset"}
 
 func render(r *report) (string, error) {
 	v := view{
@@ -126,6 +130,7 @@ func render(r *report) (string, error) {
 	v.ColdCost = coldCost(r)
 	v.ColdRange = coldRange(r)
 	v.Signing = signing(r)
+	v.Passwords = passwordsNote(r)
 	share := float64(memoryMB) / 1769
 	v.CPUShare = fmt.Sprintf("%.2f", share)
 	var cpu float64
@@ -495,6 +500,26 @@ func signing(r *report) string {
 		"(JWTLocalStytchGo), with no request and no DynamoDB call.",
 		msNS(tok), msNS(get), msNS(tok-get), how, msNS(issue), msNS(r.Bench["JWTLocalStytchGo"].get("ns/op")))
 }
+
+// passwordsNote says what a password login costs and how the passwords function is sized.
+func passwordsNote(r *report) string {
+	hash, auth := r.Bench["PasswordHash"].get("ns/op"), r.Bench["PasswordAuthenticate"]
+	if hash == 0 || auth.get("ns/op") == 0 {
+		return ""
+	}
+	return fmt.Sprintf("**Passwords.** One argon2id hash took %s ms here (PasswordHash); a password login took %s ms "+
+		"in the handler with %s DynamoDB calls in two round trips (the member from the email index beside one BatchGetItem, "+
+		"then one transaction), so the hash is %.0f%% of it. The hash is CPU-bound and single-threaded (p=1). Lambda gives CPU in "+
+		"proportion to memory, and arm64 runs x/crypto's portable argon2 code (its assembly is amd64-only; `-tags purego` "+
+		"measures that code here, about 30%% slower), so the passwords function gets %d MB, one full vCPU, "+
+		"which keeps a hash near this machine's per-core time and under 100 ms; at 1,024 MB (0.58 vCPU) it would take "+
+		"about %s ms.",
+		msNS(hash), msNS(auth.get("ns/op")), f2(auth.get("ddb-calls/op")), 100*hash/auth.get("ns/op"), passwordsMemoryMB,
+		msNS(hash*1.3*1769/1024))
+}
+
+// passwordsMemoryMB is infra.PasswordsMemoryMB (the report does not import the CDK app).
+const passwordsMemoryMB = 1769
 
 // baselineScenario is the mean of the baseline's two runs (before and after the others).
 func baselineScenario(rep *result.Report) *result.Scenario {

@@ -107,7 +107,7 @@ func newBadFixture(t *testing.T) *badFixture {
 
 func (f *badFixture) pathValues() map[string]string {
 	return map[string]string{"organization_id": f.org, "member_id": f.member, "project_id": env.ProjectID,
-		"connection_id": f.scim.id, "id": f.scimUser}
+		"connection_id": f.scim.id, "id": f.scimUser, "member_password_id": "member-password-test-00000000-0000-4000-8000-000000000000"}
 }
 
 // routeInput is what a route reads: a request it would accept, and which of its fields hold
@@ -258,6 +258,44 @@ var badInputs = map[string]routeInput{
 	"POST /v1/b2b/otps/email/discovery/authenticate": {body: func(f *badFixture) map[string]any {
 		return map[string]any{"email_address": f.email, "code": "000000"}
 	}, emails: []string{"email_address"}},
+	"POST /v1/b2b/passwords/authenticate": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"organization_id": f.org, "email_address": f.email, "password": strongPassword}
+	}, ids: []string{"organization_id", "session_token", "intermediate_session_token"}, emails: []string{"email_address"},
+		docs: []string{"session_custom_claims"}},
+	"POST /v1/b2b/passwords/strength_check": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"password": strongPassword, "email_address": f.email}
+	}, emails: []string{"email_address"}},
+	"POST /v1/b2b/passwords/migrate": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"organization_id": f.org, "email_address": newEmail(), "hash_type": "phpass",
+			"hash": "$P$9IQRaTwmfeRo7ud9Fh4E2PdI0S3r.L0"}
+	}, ids: []string{"organization_id", "external_id"}, docs: []string{"trusted_metadata", "untrusted_metadata"},
+		emails: []string{"email_address"}, names: []string{"name"}},
+	"POST /v1/b2b/passwords/email/reset/start": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"organization_id": f.org, "email_address": f.email}
+	}, ids: []string{"organization_id"}, emails: []string{"email_address"}},
+	"POST /v1/b2b/passwords/email/reset": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"password_reset_token": f.magicToken, "password": strongPassword}
+	}, ids: []string{"password_reset_token", "session_token", "intermediate_session_token"}, docs: []string{"session_custom_claims"}},
+	"POST /v1/b2b/passwords/email/require_reset": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"organization_id": f.org, "email_address": f.email}
+	}, ids: []string{"organization_id", "member_id"}, emails: []string{"email_address"}},
+	"POST /v1/b2b/passwords/existing_password/reset": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"organization_id": f.org, "email_address": f.email, "existing_password": strongPassword,
+			"new_password": strongPassword + "-2"}
+	}, ids: []string{"organization_id", "session_token"}, emails: []string{"email_address"}, docs: []string{"session_custom_claims"}},
+	"POST /v1/b2b/passwords/session/reset": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"organization_id": f.org, "password": strongPassword, "session_token": f.session}
+	}, ids: []string{"organization_id", "session_token"}, docs: []string{"session_custom_claims"}},
+	"POST /v1/b2b/passwords/discovery/authenticate": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"email_address": f.email, "password": strongPassword}
+	}, emails: []string{"email_address"}},
+	"POST /v1/b2b/passwords/discovery/email/reset/start": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"email_address": f.email}
+	}, emails: []string{"email_address"}},
+	"POST /v1/b2b/passwords/discovery/email/reset": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"password_reset_token": f.discoveryToken, "password": strongPassword}
+	}, ids: []string{"password_reset_token"}},
+	"DELETE /v1/b2b/organizations/{organization_id}/members/passwords/{member_password_id}": {},
 	"POST /v1/b2b/discovery/organizations": {body: func(f *badFixture) map[string]any {
 		return map[string]any{"intermediate_session_token": f.ist}
 	}, ids: []string{"intermediate_session_token"}},

@@ -26,17 +26,25 @@ type discoveryAuthenticateResponse struct {
 	DiscoveredOrganizations  []authn.DiscoveredOrganization `json:"discovered_organizations"`
 }
 
+// discoveryBody renders a discovery authenticate (magic link, code or password).
+func discoveryBody(res authn.Discovered, err error) (stamper, error) {
+	if err != nil {
+		return nil, err
+	}
+	orgs := res.Organizations
+	if orgs == nil {
+		orgs = []authn.DiscoveredOrganization{}
+	}
+	return &discoveryAuthenticateResponse{IntermediateSessionToken: res.IntermediateToken, EmailAddress: res.Email,
+		DiscoveredOrganizations: orgs}, nil
+}
+
 func (s *Server) discoveryAuthenticate(r *http.Request) (stamper, error) {
 	var req magiclink.DiscoveryAuthenticateRequest
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	res, err := s.MagicLinks.DiscoveryAuthenticate(r.Context(), req)
-	if err != nil {
-		return nil, err
-	}
-	return &discoveryAuthenticateResponse{IntermediateSessionToken: res.IntermediateToken, EmailAddress: res.Email,
-		DiscoveredOrganizations: res.Organizations}, nil
+	return discoveryBody(s.MagicLinks.DiscoveryAuthenticate(r.Context(), req))
 }
 
 type discoveryListResponse struct {

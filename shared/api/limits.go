@@ -7,6 +7,7 @@ import (
 
 	latchkey "github.com/latchkey/latchkey/shared"
 	"github.com/latchkey/latchkey/shared/authn"
+	"github.com/latchkey/latchkey/shared/passwords"
 	"github.com/latchkey/latchkey/shared/scim"
 )
 
@@ -23,6 +24,7 @@ var tooLongAnswers = map[string]func() error{
 	"member_id":            func() error { return latchkey.MemberNotFound() },
 	"invited_by_member_id": func() error { return latchkey.MemberNotFound() },
 	"member_session_id":    func() error { return authn.SessionNotFound() },
+	"member_password_id":   func() error { return passwords.PasswordNotFound() },
 	"connection_id": func() error {
 		return latchkey.Errorf(http.StatusNotFound, "scim_connection_not_found", "SCIM connection could not be found.")
 	},

@@ -48,10 +48,5 @@ func (s *Server) otpDiscoveryAuthenticate(r *http.Request) (stamper, error) {
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
-	res, err := s.OTPs.DiscoveryAuthenticate(r.Context(), req)
-	if err != nil {
-		return nil, err
-	}
-	return &discoveryAuthenticateResponse{IntermediateSessionToken: res.IntermediateToken, EmailAddress: res.Email,
-		DiscoveredOrganizations: res.Organizations}, nil
+	return discoveryBody(s.OTPs.DiscoveryAuthenticate(r.Context(), req))
 }

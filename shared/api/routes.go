@@ -23,6 +23,7 @@ const (
 	FunctionMagicLinks    = "magiclinks"
 	FunctionDiscovery     = "discovery"
 	FunctionSCIM          = "scim"
+	FunctionPasswords     = "passwords"
 )
 
 // Routes is every route Latchkey serves.
@@ -56,6 +57,22 @@ var Routes = []Route{
 	{"POST", "/v1/b2b/otps/email/authenticate", FunctionMagicLinks, false, (*Server).otpAuthenticate, nil},
 	{"POST", "/v1/b2b/otps/email/discovery/send", FunctionMagicLinks, false, (*Server).otpDiscoverySend, nil},
 	{"POST", "/v1/b2b/otps/email/discovery/authenticate", FunctionMagicLinks, false, (*Server).otpDiscoveryAuthenticate, nil},
+
+	// Passwords have their own function: hashing is CPU-bound, so it gets the memory (and with
+	// it the CPU share) that keeps a hash fast, without paying for it on every other route. It
+	// may send email (reset links).
+	{"POST", "/v1/b2b/passwords/authenticate", FunctionPasswords, false, (*Server).passwordAuthenticate, nil},
+	{"POST", "/v1/b2b/passwords/strength_check", FunctionPasswords, false, (*Server).passwordStrengthCheck, nil},
+	{"POST", "/v1/b2b/passwords/migrate", FunctionPasswords, false, (*Server).passwordMigrate, nil},
+	{"POST", "/v1/b2b/passwords/email/reset/start", FunctionPasswords, false, (*Server).passwordResetStart, nil},
+	{"POST", "/v1/b2b/passwords/email/reset", FunctionPasswords, false, (*Server).passwordReset, nil},
+	{"POST", "/v1/b2b/passwords/email/require_reset", FunctionPasswords, false, (*Server).passwordRequireReset, nil},
+	{"POST", "/v1/b2b/passwords/existing_password/reset", FunctionPasswords, false, (*Server).passwordExistingReset, nil},
+	{"POST", "/v1/b2b/passwords/session/reset", FunctionPasswords, false, (*Server).passwordSessionReset, nil},
+	{"POST", "/v1/b2b/passwords/discovery/authenticate", FunctionPasswords, false, (*Server).passwordDiscoveryAuthenticate, nil},
+	{"POST", "/v1/b2b/passwords/discovery/email/reset/start", FunctionPasswords, false, (*Server).passwordDiscoveryResetStart, nil},
+	{"POST", "/v1/b2b/passwords/discovery/email/reset", FunctionPasswords, false, (*Server).passwordDiscoveryReset, nil},
+	{"DELETE", "/v1/b2b/organizations/{organization_id}/members/passwords/{member_password_id}", FunctionPasswords, false, (*Server).deleteMemberPassword, nil},
 
 	{"POST", "/v1/b2b/discovery/organizations", FunctionDiscovery, false, (*Server).discoveryOrganizations, nil},
 	{"POST", "/v1/b2b/discovery/intermediate_sessions/exchange", FunctionDiscovery, false, (*Server).exchangeIntermediateSession, nil},

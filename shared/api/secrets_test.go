@@ -14,7 +14,7 @@ import (
 	"github.com/latchkey/latchkey/shared/store"
 )
 
-// After every kind of secret has been handed out (one-time codes included), no item in the
+// After every kind of secret has been handed out (one-time codes and passwords included), no item in the
 // table holds one in the clear. The signing key is the one designed exception: it is stored (as PKCS#8 PEM) only in
 // the project's KEY# items, so every Lambda instance signs with the same key.
 func TestNoSecretsAtRest(t *testing.T) {
@@ -34,6 +34,11 @@ func TestNoSecretsAtRest(t *testing.T) {
 	secrets["invite link"] = env.LastEmail(t, invitee).Token()
 	d := discover(t, newEmail())
 	secrets["intermediate session"] = d.Str("intermediate_session_token")
+
+	// A password, and an unredeemed reset link.
+	pwOrg, _, pwAddr := memberWithPassword(t)
+	secrets["password"] = strongPassword
+	secrets["unredeemed password reset link"] = resetToken(t, env, pwOrg, pwAddr)
 
 	// An unredeemed one-time code: six digits could occur anywhere by chance, so only its own
 	// item is searched for them.

@@ -17,6 +17,7 @@ import (
 	"github.com/latchkey/latchkey/shared/magiclink"
 	"github.com/latchkey/latchkey/shared/orgs"
 	"github.com/latchkey/latchkey/shared/otp"
+	"github.com/latchkey/latchkey/shared/passwords"
 	"github.com/latchkey/latchkey/shared/scim"
 	"github.com/latchkey/latchkey/shared/tokens"
 )
@@ -31,6 +32,7 @@ type Server struct {
 	Sessions   *authn.Service
 	MagicLinks *magiclink.Service
 	OTPs       *otp.Service
+	Passwords  *passwords.Service
 	Discovery  *discovery.Service
 	SCIM       *scim.Service
 	Keys       *tokens.KeySet

@@ -27,6 +27,7 @@ import (
 	"github.com/latchkey/latchkey/shared/mail"
 	"github.com/latchkey/latchkey/shared/orgs"
 	"github.com/latchkey/latchkey/shared/otp"
+	"github.com/latchkey/latchkey/shared/passwords"
 	"github.com/latchkey/latchkey/shared/scim"
 	"github.com/latchkey/latchkey/shared/store"
 	"github.com/latchkey/latchkey/shared/tokens"
@@ -49,6 +50,13 @@ type Config struct {
 	// BaseURL is where clients reach this deployment (LATCHKEY_BASE_URL); SCIM connections'
 	// base_url is BaseURL/scim/v2/<connection_id>.
 	BaseURL string
+	// PasswordScope is LATCHKEY_PASSWORD_SCOPE: organization (the default, as Stytch's) or
+	// cross_organization. PasswordPolicy is LATCHKEY_PASSWORD_POLICY (zxcvbn or luds) with
+	// LATCHKEY_PASSWORD_LUDS_MIN_LENGTH (8-32) and LATCHKEY_PASSWORD_LUDS_MIN_COMPLEXITY (1-4).
+	PasswordScope  string
+	PasswordPolicy passwords.Policy
+	// Breaches, when set, checks new passwords against a breach corpus; off by default.
+	Breaches passwords.Breaches
 	// Clock is nil in production (the system clock); tests pass one they can move.
 	Clock latchkey.Clock
 }
@@ -76,7 +84,40 @@ func ConfigFromEnv() (Config, error) {
 	if c.ProjectID == "" {
 		return c, errors.New("LATCHKEY_PROJECT_ID is required")
 	}
+	if c.PasswordScope, err = PasswordScope(os.Getenv("LATCHKEY_PASSWORD_SCOPE")); err != nil {
+		return c, err
+	}
+	c.PasswordPolicy = passwords.DefaultPolicy
+	switch p := envOr("LATCHKEY_PASSWORD_POLICY", passwords.PolicyZxcvbn); p {
+	case passwords.PolicyZxcvbn, passwords.PolicyLUDS:
+		c.PasswordPolicy.Kind = p
+	default:
+		return c, fmt.Errorf("LATCHKEY_PASSWORD_POLICY=%q must be zxcvbn or luds", p)
+	}
+	if c.PasswordPolicy.LUDSMinLength, err = intEnv("LATCHKEY_PASSWORD_LUDS_MIN_LENGTH", 8); err != nil {
+		return c, err
+	}
+	if c.PasswordPolicy.LUDSMinComplexity, err = intEnv("LATCHKEY_PASSWORD_LUDS_MIN_COMPLEXITY", 3); err != nil {
+		return c, err
+	}
+	if n := c.PasswordPolicy.LUDSMinLength; n < 8 || n > 32 {
+		return c, fmt.Errorf("LATCHKEY_PASSWORD_LUDS_MIN_LENGTH=%d must be between 8 and 32", n)
+	}
+	if n := c.PasswordPolicy.LUDSMinComplexity; n < 1 || n > 4 {
+		return c, fmt.Errorf("LATCHKEY_PASSWORD_LUDS_MIN_COMPLEXITY=%d must be between 1 and 4", n)
+	}
 	return c, nil
+}
+
+// PasswordScope validates LATCHKEY_PASSWORD_SCOPE ("" is organization).
+func PasswordScope(v string) (string, error) {
+	switch v {
+	case "", passwords.ScopeOrganization:
+		return passwords.ScopeOrganization, nil
+	case passwords.ScopeCrossOrganization:
+		return v, nil
+	}
+	return "", fmt.Errorf("LATCHKEY_PASSWORD_SCOPE=%q must be organization or cross_organization", v)
 }
 
 // DefaultBaseURL is LATCHKEY_BASE_URL when unset: the local gateway's default address.
@@ -147,6 +188,11 @@ func Build(ctx context.Context, c Config, logOut io.Writer) (*App, error) {
 	if baseURL == "" {
 		baseURL = DefaultBaseURL
 	}
+	redirects := authn.Redirects{Patterns: c.RedirectURLs, Default: c.DefaultRedirectURL}
+	scope := c.PasswordScope
+	if scope == "" {
+		scope = passwords.ScopeOrganization
+	}
 	srv := &api.Server{
 		ProjectID: c.ProjectID,
 		Orgs:      &orgs.Service{Store: st, Clock: clock, IDs: ids, Sessions: auth},
@@ -155,9 +201,11 @@ func Build(ctx context.Context, c Config, logOut io.Writer) (*App, error) {
 			Codes: codes,
 			Auth:  auth, Store: st, Clock: clock, IDs: ids,
 			Mail:      mailer,
-			Redirects: magiclink.Redirects{Patterns: c.RedirectURLs, Default: c.DefaultRedirectURL},
+			Redirects: redirects,
 			Limits:    limits,
 		},
+		Passwords: &passwords.Service{Auth: auth, Store: st, Clock: clock, IDs: ids, Mail: mailer, Redirects: redirects,
+			Limits: limits, Scope: scope, Policy: c.PasswordPolicy, Breaches: c.Breaches},
 		OTPs:      codes,
 		Discovery: &discovery.Service{Auth: auth, Clock: clock, IDs: ids},
 		SCIM:      &scim.Service{Sessions: auth, Store: st, Clock: clock, IDs: ids, BaseURL: baseURL},

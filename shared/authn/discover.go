@@ -112,3 +112,23 @@ func (a *Service) Discover(ctx context.Context, email string, factors []latchkey
 	}
 	return out, nil
 }
+
+// Discovered is a proven email, its intermediate session and where it may go: what every
+// discovery authenticate answers.
+type Discovered struct {
+	IntermediateToken string
+	Email             string
+	Organizations     []DiscoveredOrganization
+}
+
+// Hold runs a discovery attempt (one with no organization) through the door, which keeps the
+// proof in an intermediate session, and lists the organizations the email may enter.
+func (a *Service) Hold(ctx context.Context, at Attempt) (Discovered, error) {
+	email, _, _ := latchkey.ProvenEmail(at.Factors)
+	held, err := a.Login(ctx, at)
+	if err != nil {
+		return Discovered{}, err
+	}
+	orgs, err := a.Discover(ctx, email, at.Factors)
+	return Discovered{IntermediateToken: held.IntermediateToken, Email: email, Organizations: orgs}, err
+}

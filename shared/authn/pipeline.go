@@ -57,6 +57,12 @@ type Attempt struct {
 	IntermediateHash string
 	// EmailUpdate makes the proven email the member's new, verified address.
 	EmailUpdate bool
+	// Password is the credential a password login checked, or a reset replaces, written (or
+	// checked unchanged) in the same transaction; its PasswordID becomes the member's
+	// member_password_id. ClearFailures names the failure counter a successful login resets.
+	Password      *latchkey.PasswordChange
+	PasswordID    string
+	ClearFailures string
 	// Duration and Claims are the session's, already validated (SessionOptions).
 	Duration time.Duration
 	Claims   map[string]any
@@ -84,7 +90,8 @@ func (a *Service) Login(ctx context.Context, at Attempt) (Result, error) {
 		return res, latchkey.NoProvenEmail()
 	}
 	now := a.Clock.Now()
-	red := Redemption{TokenHash: at.TokenHash, Code: at.Code, Spent: at.Spent, IntermediateHash: at.IntermediateHash, Now: now}
+	red := Redemption{TokenHash: at.TokenHash, Code: at.Code, Spent: at.Spent, IntermediateHash: at.IntermediateHash, Now: now,
+		Password: at.Password, ClearFailures: at.ClearFailures}
 	if at.EmailUpdate {
 		red.EmailUpdate = email
 	}
@@ -149,7 +156,11 @@ func (a *Service) Login(ctx context.Context, at Attempt) (Result, error) {
 	if next.Status != latchkey.StatusActive {
 		next.Status = latchkey.StatusActive // proving the factor accepts an invite or a signup
 	}
-	if found && (next.Status != m.Status || next.EmailAddressVerified != m.EmailAddressVerified || next.EmailAddress != m.EmailAddress) {
+	if at.PasswordID != "" {
+		next.MemberPasswordID = at.PasswordID
+	}
+	if found && (next.Status != m.Status || next.EmailAddressVerified != m.EmailAddressVerified || next.EmailAddress != m.EmailAddress ||
+		next.MemberPasswordID != m.MemberPasswordID) {
 		next.UpdatedAt = now
 		red.MemberChanged = true
 	}
@@ -169,6 +180,20 @@ func (a *Service) Login(ctx context.Context, at Attempt) (Result, error) {
 		return held, err
 	}
 	return a.startSession(ctx, red, next, org, at.Factors, at.Duration, at.Claims)
+}
+
+// LoginOnto runs an attempt whose new factor (the last of at.Factors) adds to a session the
+// person presented (prior; nil for none). When it ends in a session, that one replaces prior,
+// which is deleted: the factors live on the new session.
+func (a *Service) LoginOnto(ctx context.Context, at Attempt, prior *Session) (Result, error) {
+	if prior != nil && len(at.Factors) > 0 {
+		at.Factors = latchkey.AddFactor(prior.AuthenticationFactors, at.Factors[len(at.Factors)-1])
+	}
+	res, err := a.Login(ctx, at)
+	if err == nil && res.MemberAuthenticated && prior != nil {
+		_ = a.Store.DeleteSessions(ctx, []Session{*prior})
+	}
+	return res, err
 }
 
 // hold keeps what was proved in an intermediate session, for discovery or until the
@@ -196,9 +221,9 @@ func (a *Service) hold(ctx context.Context, red Redemption, email string, org la
 	return res, nil
 }
 
-// provesAnew tells whether the redemption consumes a fresh proof (an emailed token or code),
-// rather than carrying factors proved before (a session or an intermediate session).
-func (r Redemption) provesAnew() bool { return r.TokenHash != "" || r.Code != nil }
+// provesAnew tells whether the redemption carries a fresh proof (an emailed token or code, or a
+// password), rather than factors proved before (a session or an intermediate session).
+func (r Redemption) provesAnew() bool { return r.TokenHash != "" || r.Code != nil || r.Password != nil }
 
 // startSession writes the redemption with a new session for next and returns the result.
 func (a *Service) startSession(ctx context.Context, red Redemption, next latchkey.Member, org latchkey.Organization, factors []latchkey.AuthFactor, duration time.Duration, claims map[string]any) (Result, error) {

@@ -3,6 +3,7 @@ package authn
 import (
 	"context"
 	"errors"
+	"slices"
 	"time"
 
 	latchkey "github.com/latchkey/latchkey/shared"
@@ -175,4 +176,16 @@ func (a *Service) Revoke(ctx context.Context, r RevokeRequest) error {
 		s = found
 	}
 	return a.Store.DeleteSessions(ctx, []Session{s})
+}
+
+// RevokeOthers ends every session of a member but the one with id keep (none when ""), as a
+// password reset does. Sessions are listed from an index, so one started in the same instant
+// may outlive it.
+func (a *Service) RevokeOthers(ctx context.Context, memberID, keep string) error {
+	all, err := a.Store.SessionsForMember(ctx, memberID)
+	if err != nil {
+		return err
+	}
+	others := slices.DeleteFunc(all, func(s Session) bool { return s.MemberSessionID == keep })
+	return a.Store.DeleteSessions(ctx, others)
 }

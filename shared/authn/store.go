@@ -73,4 +73,8 @@ type Redemption struct {
 	// EmailUpdate, when set, is the new address a redeemed email-update link or code proved; its
 	// reservation is released in the same transaction.
 	EmailUpdate string
+	// Password is written (Next), or checked unchanged (Prev alone), in the transaction.
+	Password *latchkey.PasswordChange
+	// ClearFailures deletes a password failure counter (a successful login resets it).
+	ClearFailures string
 }

@@ -27,6 +27,7 @@ import (
 	"github.com/latchkey/latchkey/shared/app/apptest"
 	"github.com/latchkey/latchkey/shared/authn"
 	"github.com/latchkey/latchkey/shared/callcount"
+	"github.com/latchkey/latchkey/shared/pwhash"
 	"github.com/latchkey/latchkey/shared/store"
 	"github.com/latchkey/latchkey/shared/tokens"
 )
@@ -215,7 +216,10 @@ func (f *fixture) login() (token, jwt string, err error) {
 }
 
 // emailToken returns the token in the newest email to the fixture's member since a second.
-func (f *fixture) emailToken(since int64) (string, error) {
+func (f *fixture) emailToken(since int64) (string, error) { return f.emailTokenTo(f.email, since) }
+
+// emailTokenTo is emailToken for any address.
+func (f *fixture) emailTokenTo(addr string, since int64) (string, error) {
 	resp, err := http.Get(fmt.Sprintf("%s/store?since=%d", f.env.Stack.SESEndpoint, since))
 	if err != nil {
 		return "", err
@@ -228,7 +232,7 @@ func (f *fixture) emailToken(since int64) (string, error) {
 		return "", err
 	}
 	for i := len(st.Emails) - 1; i >= 0; i-- {
-		if to := st.Emails[i].Destination.To; len(to) == 1 && strings.EqualFold(to[0], f.email) {
+		if to := st.Emails[i].Destination.To; len(to) == 1 && strings.EqualFold(to[0], addr) {
 			if tok := st.Emails[i].Token(); tok != "" {
 				return tok, nil
 			}
@@ -431,6 +435,86 @@ func BenchmarkMagicLinkLogin(b *testing.B) {
 	n := 0
 	for b.Loop() {
 		if _, _, err := fx.login(); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	fx.logs.report(b, n)
+}
+
+// benchPassword is the password of the passwords benchmarks' member, who is not the fixture's
+// member: a reset ends the member's other sessions, which the session benchmarks use.
+const benchPassword = "violet-anchor-Quarry-47-lantern"
+
+var pwMember struct {
+	once  sync.Once
+	email string
+	err   error
+}
+
+// passwordMember returns the address of a member of the fixture's organization whose
+// password is benchPassword.
+func passwordMember(b *testing.B) string {
+	pwMember.once.Do(func() {
+		pwMember.email = "bench-pw-" + uuid.NewString()[:8] + "@bench.example"
+		if pwMember.err = fx.call("POST", "/v1/b2b/organizations/"+fx.org+"/members", map[string]any{"email_address": pwMember.email}, nil); pwMember.err != nil {
+			return
+		}
+		pwMember.err = fx.resetPassword(pwMember.email, benchPassword)
+	})
+	if pwMember.err != nil {
+		b.Fatal(pwMember.err)
+	}
+	return pwMember.email
+}
+
+// resetPassword runs a whole reset by email: reset/start, the email read back from the SES
+// emulator, and email/reset.
+func (f *fixture) resetPassword(addr, password string) error {
+	since := time.Now().Unix() - 1
+	if err := f.call("POST", "/v1/b2b/passwords/email/reset/start", map[string]any{"organization_id": f.org, "email_address": addr}, nil); err != nil {
+		return err
+	}
+	tok, err := f.emailTokenTo(addr, since)
+	if err != nil {
+		return err
+	}
+	return f.call("POST", "/v1/b2b/passwords/email/reset", map[string]any{"password_reset_token": tok, "password": password}, nil)
+}
+
+// BenchmarkPasswordHash is one argon2id hash with pwhash.Params (the cost of setting a
+// password, and of checking one). Run with -tags purego for the portable code that arm64
+// Lambdas run.
+func BenchmarkPasswordHash(b *testing.B) {
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		if _, err := pwhash.Hash(benchPassword); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	b.ReportMetric(0, "requests/op")
+	b.ReportMetric(0, "ddb-calls/op")
+}
+
+// BenchmarkPasswordAuthenticate is POST /v1/b2b/passwords/authenticate with the right
+// password: two round trips and the hash.
+func BenchmarkPasswordAuthenticate(b *testing.B) {
+	body, _ := json.Marshal(map[string]string{"organization_id": fx.org, "email_address": passwordMember(b), "password": benchPassword})
+	benchRoute(b, "POST", "/v1/b2b/passwords/authenticate", body)
+}
+
+// BenchmarkPasswordReset is a whole reset by email: reset/start (which sends the email through
+// the SES emulator), reading the email back over HTTP, and email/reset (hash, transaction, and
+// the end of the member's other sessions).
+func BenchmarkPasswordReset(b *testing.B) {
+	addr := passwordMember(b)
+	fx.logs.reset()
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		if err := fx.resetPassword(addr, benchPassword); err != nil {
 			b.Fatal(err)
 		}
 		n++

@@ -25,7 +25,7 @@ func (a *Service) DiscoverySend(ctx context.Context, r DiscoverySendRequest) err
 	if err != nil {
 		return err
 	}
-	if err := ValidatePKCEChallenge(r.PKCECodeChallenge); err != nil {
+	if err := authn.ValidatePKCEChallenge(r.PKCECodeChallenge); err != nil {
 		return err
 	}
 	ttl, err := LinkExpiry("discovery_expiration_minutes", r.DiscoveryExpirationMinutes, DefaultLoginMinutes)
@@ -45,11 +45,7 @@ func (a *Service) DiscoverySend(ctx context.Context, r DiscoverySendRequest) err
 }
 
 // DiscoveryResult is a verified email, its intermediate session and where it may go.
-type DiscoveryResult struct {
-	IntermediateToken string
-	Email             string
-	Organizations     []authn.DiscoveredOrganization
-}
+type DiscoveryResult = authn.Discovered
 
 // DiscoveryAuthenticateRequest is the body of MagicLinks.Discovery.Authenticate.
 type DiscoveryAuthenticateRequest struct {
@@ -73,14 +69,9 @@ func (a *Service) DiscoveryAuthenticate(ctx context.Context, r DiscoveryAuthenti
 	if err != nil {
 		return res, err
 	}
-	if err := CheckPKCE(t.PKCEChallenge, r.PKCECodeVerifier); err != nil {
+	if err := authn.CheckPKCE(t.PKCEChallenge, r.PKCECodeVerifier); err != nil {
 		return res, err
 	}
 	factors := []latchkey.AuthFactor{latchkey.FactorMagicLink.Proved(t.Email, now)}
-	held, err := a.Auth.Login(ctx, authn.Attempt{Factors: factors, TokenHash: hash, Spent: MagicLinkNotFound()})
-	if err != nil {
-		return res, err
-	}
-	orgs, err := a.Auth.Discover(ctx, t.Email, factors)
-	return DiscoveryResult{IntermediateToken: held.IntermediateToken, Email: t.Email, Organizations: orgs}, err
+	return a.Auth.Hold(ctx, authn.Attempt{Factors: factors, TokenHash: hash, Spent: MagicLinkNotFound()})
 }

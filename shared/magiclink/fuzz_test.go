@@ -28,10 +28,10 @@ func FuzzRedirectAndPKCE(f *testing.F) {
 		got, err := r.Resolve("login_redirect_url", redirect)
 		requireClientError(t, err)
 		if err == nil {
-			_ = LinkURL(got, "multi_tenant_magic_links", "tok")
+			_ = authn.LinkURL(got, "multi_tenant_magic_links", "tok")
 		}
-		requireClientError(t, ValidatePKCEChallenge(challenge))
-		requireClientError(t, CheckPKCE(challenge, verifier))
+		requireClientError(t, authn.ValidatePKCEChallenge(challenge))
+		requireClientError(t, authn.CheckPKCE(challenge, verifier))
 	})
 }
 

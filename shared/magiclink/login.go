@@ -36,7 +36,7 @@ func (a *Service) LoginOrSignup(ctx context.Context, r LoginOrSignupRequest) (Lo
 	if err != nil {
 		return res, err
 	}
-	if err := ValidatePKCEChallenge(r.PKCECodeChallenge); err != nil {
+	if err := authn.ValidatePKCEChallenge(r.PKCECodeChallenge); err != nil {
 		return res, err
 	}
 	loginTTL, err := LinkExpiry("login_expiration_minutes", r.LoginExpirationMinutes, DefaultLoginMinutes)
@@ -198,7 +198,7 @@ func (a *Service) Authenticate(ctx context.Context, r AuthenticateRequest) (auth
 	if err != nil {
 		return res, err
 	}
-	if err := CheckPKCE(t.PKCEChallenge, r.PKCECodeVerifier); err != nil {
+	if err := authn.CheckPKCE(t.PKCEChallenge, r.PKCECodeVerifier); err != nil {
 		return res, err
 	}
 	prev, org, err := latchkey.MemberAndOrg(ctx, a.Store, t.OrganizationID, t.MemberID)

@@ -3,7 +3,6 @@ package magiclink
 import (
 	"context"
 	"errors"
-	"fmt"
 	"time"
 
 	latchkey "github.com/latchkey/latchkey/shared"
@@ -68,7 +67,7 @@ func (a *Service) sendToken(ctx context.Context, t Token, orgName, redirect, lin
 // mailToken emails the link for a stored token, deleting the token if the email cannot be
 // sent.
 func (a *Service) mailToken(ctx context.Context, t Token, token, orgName, redirect, linkType string) error {
-	msg := LinkMessage(t.Kind, t.Email, orgName, LinkURL(redirect, linkType, token), humanDuration(t.ExpiresAt.Sub(t.CreatedAt)))
+	msg := LinkMessage(t.Kind, t.Email, orgName, authn.LinkURL(redirect, linkType, token), authn.HumanDuration(t.ExpiresAt.Sub(t.CreatedAt)))
 	if err := a.Mail.Send(ctx, msg); err != nil {
 		if derr := a.Store.DeleteMagicToken(context.WithoutCancel(ctx), t); derr != nil {
 			return errors.Join(err, derr)
@@ -76,22 +75,4 @@ func (a *Service) mailToken(ctx context.Context, t Token, token, orgName, redire
 		return err
 	}
 	return nil
-}
-
-func humanDuration(d time.Duration) string {
-	switch {
-	case d%(24*time.Hour) == 0:
-		n := int(d / (24 * time.Hour))
-		return plural(n, "day")
-	case d%time.Hour == 0:
-		return plural(int(d/time.Hour), "hour")
-	}
-	return plural(int(d/time.Minute), "minute")
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		return "1 " + unit
-	}
-	return fmt.Sprintf("%d %ss", n, unit)
 }

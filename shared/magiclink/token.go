@@ -1,12 +1,11 @@
 package magiclink
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
 	"net/http"
 	"time"
 
 	latchkey "github.com/latchkey/latchkey/shared"
+	"github.com/latchkey/latchkey/shared/authn"
 )
 
 // Kinds of emailed token.
@@ -19,17 +18,11 @@ const (
 	TokenEmailUpdate = "email_update"
 )
 
-// Token is an emailed single-use token, stored by the hash of its value.
-type Token struct {
-	Hash           string
-	Kind           string
-	OrganizationID string
-	MemberID       string
-	Email          string
-	PKCEChallenge  string
-	CreatedAt      time.Time
-	ExpiresAt      time.Time
-}
+// Token is an emailed single-use token; Redirects the allow-list its links point into.
+type (
+	Token     = authn.EmailToken
+	Redirects = authn.Redirects
+)
 
 // Expiry bounds for emailed links, in minutes, as Stytch's.
 const (
@@ -54,32 +47,4 @@ func LinkExpiry(field string, minutes, def int) (time.Duration, error) {
 // about which tokens ever existed.
 func MagicLinkNotFound() *latchkey.Error {
 	return latchkey.Errorf(http.StatusNotFound, "magic_link_not_found", "The magic link could not be authenticated: it is invalid, expired or already used.")
-}
-
-// CheckPKCE verifies a code verifier against the challenge sent with the email (S256).
-func CheckPKCE(challenge, verifier string) error {
-	switch {
-	case challenge == "" && verifier == "":
-		return nil
-	case challenge == "":
-		return latchkey.BadRequest("pkce_did_not_expect_code_verifier", "This magic link was sent without a PKCE code challenge.")
-	case verifier == "":
-		return latchkey.BadRequest("pkce_expected_code_verifier", "This magic link needs the PKCE code verifier.")
-	}
-	sum := sha256.Sum256([]byte(verifier))
-	if base64.RawURLEncoding.EncodeToString(sum[:]) != challenge {
-		return latchkey.BadRequest("pkce_mismatch", "The PKCE code verifier does not match the code challenge.")
-	}
-	return nil
-}
-
-// ValidatePKCEChallenge checks the shape of a code challenge: base64url of a SHA-256.
-func ValidatePKCEChallenge(c string) error {
-	if c == "" {
-		return nil
-	}
-	if b, err := base64.RawURLEncoding.DecodeString(c); err != nil || len(b) != sha256.Size {
-		return latchkey.BadRequest("invalid_pkce_code_challenge", "pkce_code_challenge must be the base64url SHA-256 of the code verifier.")
-	}
-	return nil
 }

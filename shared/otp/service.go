@@ -180,7 +180,6 @@ func (s *Service) Authenticate(ctx context.Context, r AuthenticateRequest) (auth
 	if err := org.CheckAuthMethod(latchkey.MethodEmailOTP, &prev); err != nil {
 		return res, err
 	}
-	factors := []latchkey.AuthFactor{latchkey.FactorEmailOTP.Proved(email, now)}
 	var existing *authn.Session
 	if r.SessionToken != "" || r.SessionJWT != "" {
 		sess, m, _, err := s.Auth.Lookup(ctx, r.SessionToken, r.SessionJWT)
@@ -191,16 +190,11 @@ func (s *Service) Authenticate(ctx context.Context, r AuthenticateRequest) (auth
 			return res, latchkey.BadRequest("session_member_mismatch", "The session belongs to another member.")
 		}
 		existing = &sess
-		factors = latchkey.AddFactor(sess.AuthenticationFactors, factors[0])
 	}
-	out, err := s.Auth.Login(ctx, authn.Attempt{Member: &prev, Organization: org, Factors: factors,
-		Code: &authn.CodeRef{OrganizationID: c.OrganizationID, Email: c.Email, Hash: c.CodeHash}, Spent: NotFound(),
-		EmailUpdate: update, Duration: duration, Claims: r.SessionCustomClaims})
-	if err == nil && out.MemberAuthenticated && existing != nil {
-		// The factor now lives on the new session; the old one is superseded.
-		_ = s.Store.DeleteSessions(ctx, []authn.Session{*existing})
-	}
-	return out, err
+	return s.Auth.LoginOnto(ctx, authn.Attempt{Member: &prev, Organization: org,
+		Factors: []latchkey.AuthFactor{latchkey.FactorEmailOTP.Proved(email, now)},
+		Code:    &authn.CodeRef{OrganizationID: c.OrganizationID, Email: c.Email, Hash: c.CodeHash}, Spent: NotFound(),
+		EmailUpdate: update, Duration: duration, Claims: r.SessionCustomClaims}, existing)
 }
 
 // DiscoverySendRequest is the body of OTPs.Email.Discovery.Send.
@@ -234,11 +228,7 @@ type DiscoveryAuthenticateRequest struct {
 }
 
 // DiscoveryResult is a verified email, its intermediate session and where it may go.
-type DiscoveryResult struct {
-	IntermediateToken string
-	Email             string
-	Organizations     []authn.DiscoveredOrganization
-}
+type DiscoveryResult = authn.Discovered
 
 // DiscoveryAuthenticate redeems a discovery code for an intermediate session and lists the
 // organizations the address may enter.
@@ -257,13 +247,7 @@ func (s *Service) DiscoveryAuthenticate(ctx context.Context, r DiscoveryAuthenti
 		return res, err
 	}
 	factors := []latchkey.AuthFactor{latchkey.FactorEmailOTP.Proved(email, now)}
-	held, err := s.Auth.Login(ctx, authn.Attempt{Factors: factors,
-		Code: &authn.CodeRef{Email: email, Hash: c.CodeHash}, Spent: NotFound()})
-	if err != nil {
-		return res, err
-	}
-	orgs, err := s.Auth.Discover(ctx, email, factors)
-	return DiscoveryResult{IntermediateToken: held.IntermediateToken, Email: email, Organizations: orgs}, err
+	return s.Auth.Hold(ctx, authn.Attempt{Factors: factors, Code: &authn.CodeRef{Email: email, Hash: c.CodeHash}, Spent: NotFound()})
 }
 
 // try counts a try at the code for the organization (or discovery) and email and returns it if

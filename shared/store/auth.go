@@ -213,6 +213,12 @@ func (s *Store) Redeem(ctx context.Context, r authn.Redemption) error {
 	if r.Intermediate != nil {
 		t.put(s.istPut(*r.Intermediate), latchkey.ConflictExists)
 	}
+	if r.Password != nil {
+		s.passwordOps(t, *r.Password, false)
+	}
+	if r.ClearFailures != "" {
+		t.delete(s.table.Delete(AttrPK, failurePK(r.ClearFailures)).Range(AttrSK, "PWFAIL"), "")
+	}
 	if r.EmailUpdate != "" {
 		m := r.MemberNext
 		t.delete(s.table.Delete(AttrPK, orgPK(m.OrganizationID)).Range(AttrSK, emailUpdateSK(r.EmailUpdate)).

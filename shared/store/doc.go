@@ -25,6 +25,10 @@
 //	session          SESSION#<sha256>    SESSION             the member session, exp  [gsi1: expiry bucket]
 //	                                                         [gsi2: MEMBER#<member_id> / SESSION#<session_id>]
 //	session id       SESSIONID#<id>      SESSIONID           target=<token sha256>, exp  [gsi1: expiry bucket]
+//	password         ORG#<org_id>        PASSWORD#<email>    organization-scoped: member, argon2id (or imported) hash,
+//	                                                         reset_required, Version  [gsi2: PWID#<password_id> / PASSWORD]
+//	cross-org pw     PASSWORD#<email>    PASSWORD            the same, one per address across organizations
+//	password lock    PWFAIL#<email>#<ip> PWFAIL              failures in a row, locked_until, ttl
 //	rate counter     RATE#<key>#<window> RATE                hits, ttl
 //	project secret   PROJECT             SECRET#<sha256>     project_id
 //	signing key      PROJECT             KEY#<seq>           kid, private key (PKCS#8 PEM)
@@ -41,6 +45,12 @@
 // SCIM groups (string set SCIMGroupIDs), written with the membership item in one transaction,
 // and the organization item mirrors the connection's group role assignments in its
 // SCIMActiveConnection: presenting a member, roles included, stays one read.
+//
+// A password is keyed by the address it was set for, so a login reads it, the organization, the
+// lock and the caps in one BatchGetItem while the member comes from gsi1 (EMAIL#/ORG#) beside
+// it: one round trip before the hash. An organization-scoped password serves its member only
+// while member_password_id names it (latchkey.Password.Serves), so a changed address, a
+// deleted password or a new member with the address never inherits it.
 //
 // Every request-path read is a GetItem, BatchGetItem or Query on a key; nothing scans.
 //
