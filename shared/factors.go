@@ -14,6 +14,10 @@ type AuthFactor struct {
 	CreatedAt           time.Time    `json:"created_at"`
 	UpdatedAt           time.Time    `json:"updated_at"`
 	EmailFactor         *EmailFactor `json:"email_factor,omitempty"`
+	// Organization, when set, is the one organization in which this factor proves its email:
+	// an organization-scoped password's, which (as Stytch says of password factors) does not
+	// carry into another organization. Not part of Stytch's wire shape.
+	Organization string `json:"-" dynamo:",omitempty"`
 }
 
 type EmailFactor struct {
@@ -71,6 +75,13 @@ func (k FactorKind) Proved(email string, now time.Time) AuthFactor {
 	return f
 }
 
+// ProvedIn is Proved for a factor that proves its email only in the organization orgID.
+func (k FactorKind) ProvedIn(email, orgID string, now time.Time) AuthFactor {
+	f := k.Proved(email, now)
+	f.Organization = orgID
+	return f
+}
+
 // Record writes on the member what proving this factor establishes, so that the same person
 // coming back by another way lands on the same member: for an email factor, that the
 // member's address is verified. Later kinds add their registrations here.
@@ -84,8 +95,20 @@ func (k FactorKind) Record(m Member, f AuthFactor) Member {
 // ProvenEmail is the address the most recent of factors proved, and when. It is the person's
 // identity for every decision that crosses an organization boundary: a member's current
 // email_address is only what its organization says, and may never have been proven.
+//
+// Factors that prove their email in one organization only (AuthFactor.Organization) do not
+// count: see ProvenEmailIn.
 func ProvenEmail(factors []AuthFactor) (email string, at time.Time, ok bool) {
+	return ProvenEmailIn(factors, "")
+}
+
+// ProvenEmailIn is ProvenEmail for a decision inside the organization orgID, where the factors
+// that prove their email only there count too.
+func ProvenEmailIn(factors []AuthFactor, orgID string) (email string, at time.Time, ok bool) {
 	for _, f := range factors {
+		if f.Organization != "" && f.Organization != orgID {
+			continue
+		}
 		if f.EmailFactor != nil && f.EmailFactor.EmailAddress != "" && (!ok || f.LastAuthenticatedAt.After(at)) {
 			email, at, ok = f.EmailFactor.EmailAddress, f.LastAuthenticatedAt, true
 		}

@@ -59,7 +59,11 @@ type Member struct {
 	// TokensValidAfter ends every emailed token issued to the member up to that moment: set
 	// when the member is deleted or its email changes, so a link sent before is dead after.
 	TokensValidAfter time.Time `json:"-" dynamo:",omitempty"`
-	Version          int       `json:"-"`
+	// SessionsValidAfter ends every session of the member started before it: set by a
+	// password reset in the transaction that writes the new password, so no session outlives
+	// the reset, whatever happens after the commit.
+	SessionsValidAfter time.Time `json:"-" dynamo:",omitempty"`
+	Version            int       `json:"-"`
 }
 
 type SCIMRegistration struct {

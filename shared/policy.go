@@ -95,7 +95,7 @@ func (a Admission) Authenticated() bool { return len(a.PrimaryRequired) == 0 && 
 // exchange and session exchange.
 func (o Organization) Admit(m *Member, factors []AuthFactor) (Admission, error) {
 	var a Admission
-	email, _, proven := ProvenEmail(factors)
+	email, _, proven := ProvenEmailIn(factors, o.OrganizationID)
 	if !proven {
 		return a, NoProvenEmail()
 	}

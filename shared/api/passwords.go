@@ -3,6 +3,7 @@ package api
 import (
 	"net"
 	"net/http"
+	"net/netip"
 
 	latchkey "github.com/latchkey/latchkey/shared"
 	"github.com/latchkey/latchkey/shared/passwords"
@@ -11,11 +12,20 @@ import (
 // client is the caller's network address, which password locks count by. Behind API Gateway
 // it is the source IP the gateway saw (aws-lambda-go-api-proxy sets RemoteAddr from it); no
 // header the caller controls is trusted for it.
+//
+// An IPv6 client counts by its /64, the block one subscriber usually holds, so rotating
+// addresses inside it gains no tries.
 func client(r *http.Request) string {
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return host
+	host := r.RemoteAddr
+	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		host = h
 	}
-	return r.RemoteAddr
+	if a, err := netip.ParseAddr(host); err == nil && a.Is6() && !a.Is4In6() {
+		if p, err := a.Prefix(64); err == nil {
+			return p.String()
+		}
+	}
+	return host
 }
 
 type passwordAuthResponse struct {

@@ -63,11 +63,17 @@ func memberWithPassword(t *testing.T) (org, member, addr string) {
 	return org, member, addr
 }
 
-// Ten wrong passwords in a row from one client lock that client out of the address for an
-// hour (Stytch's user lock), even with the right password; the member logs in from anywhere
-// else, so a guesser cannot lock a member out. A success clears the count.
+// Ten wrong passwords in a row from one client lock that client out of the address until the
+// hour ends (Stytch's user lock), even with the right password; the member logs in from
+// anywhere else, so a guesser cannot lock a member out. A success clears the count. Parallel
+// guesses get no more than ten: each try is reserved before the hash.
 func TestPasswordLockIsPerAddressAndClient(t *testing.T) {
 	org, member, addr := memberWithPassword(t)
+	// Start a minute into an hour, so the counters' hourly window holds the whole test. (The
+	// organization above is created first: nothing is created at a future time.)
+	now := env.Clock.Now()
+	restoreStart := env.Clock.Advance(now.Truncate(time.Hour).Add(time.Hour + time.Minute).Sub(now))
+	defer restoreStart()
 	attack, home := newIP(), newIP()
 	authn := func(ip, pw string) apptest.Response {
 		return viaGateway(t, ip, "/v1/b2b/passwords/authenticate", map[string]any{"organization_id": org, "email_address": addr, "password": pw})
@@ -86,10 +92,28 @@ func TestPasswordLockIsPerAddressAndClient(t *testing.T) {
 	if ok.Str("member_id") != member {
 		t.Fatalf("home login: %s", ok.Raw)
 	}
-	// The lock lasts an hour.
+	// The lock lasts until the hour ends.
 	restore := env.Clock.Advance(61 * time.Minute)
 	defer restore()
 	apptest.ExpectOK(t, authn(attack, strongPassword))
+
+	// Thirty guesses at once from a fresh client: ten are tried, the rest are locked out.
+	burst := newIP()
+	codes := concurrently(30, func(i int) int { return authn(burst, fmt.Sprintf("guess-%d-%s", i, strongPassword)).Status })
+	tried, locked := 0, 0
+	for _, c := range codes {
+		switch c {
+		case http.StatusUnauthorized:
+			tried++
+		case http.StatusTooManyRequests:
+			locked++
+		default:
+			t.Fatalf("burst answered %d", c)
+		}
+	}
+	if tried != 10 || locked != 20 {
+		t.Fatalf("a burst of 30 guesses: %d tried, %d locked; want 10 and 20", tried, locked)
+	}
 }
 
 // A guesser gets the same answer, after the same work, for an address with no member, a
@@ -135,9 +159,11 @@ func TestPasswordFailuresTakeTheSameTime(t *testing.T) {
 	}
 }
 
-// TestPasswordDynamoDBCalls holds password routes to their round trips. A login reads the
-// member (the email index) beside one BatchGetItem of organization, password, lock and caps,
-// then writes the session (or the failure) in one transaction: two round trips and the hash.
+// TestPasswordDynamoDBCalls holds password routes to their round trips. A login makes three
+// calls side by side (the member from the email index, one BatchGetItem of organization and
+// password, and the transaction reserving the try on the lock and caps), then, if the password
+// is right, one transaction writing the session and giving the tries back: two round trips
+// and the hash. A failure is the first round trip alone.
 func TestPasswordDynamoDBCalls(t *testing.T) {
 	org, _, addr := memberWithPassword(t)
 	other := createMember(t, org, map[string]any{"email_address": newEmail()}).Str("member.email_address")
@@ -148,14 +174,14 @@ func TestPasswordDynamoDBCalls(t *testing.T) {
 		ops        string
 	}{
 		{"authenticate", "/v1/b2b/passwords/authenticate", map[string]any{"organization_id": org, "email_address": addr, "password": strongPassword},
-			200, "BatchGetItem:1,Query:1,TransactWriteItems:1"},
+			200, "BatchGetItem:1,Query:1,TransactWriteItems:2"},
 		{"authenticate, wrong password", "/v1/b2b/passwords/authenticate", map[string]any{"organization_id": org, "email_address": addr, "password": "x" + strongPassword},
 			401, "BatchGetItem:1,Query:1,TransactWriteItems:1"},
 		{"authenticate, unknown address", "/v1/b2b/passwords/authenticate", map[string]any{"organization_id": org, "email_address": newEmail(), "password": strongPassword},
 			401, "BatchGetItem:1,Query:1,TransactWriteItems:1"},
-		// A success after failures also clears the lock's count, in the same transaction.
+		// A success after failures clears the lock's count in its one transaction.
 		{"authenticate after a failure", "/v1/b2b/passwords/authenticate", map[string]any{"organization_id": org, "email_address": addr, "password": strongPassword},
-			200, "BatchGetItem:1,Query:1,TransactWriteItems:1"},
+			200, "BatchGetItem:1,Query:1,TransactWriteItems:2"},
 		{"strength check", "/v1/b2b/passwords/strength_check", map[string]any{"password": strongPassword}, 200, ""},
 		// The member by email (guard, then member and organization), the send counters, the token.
 		{"reset start", "/v1/b2b/passwords/email/reset/start", map[string]any{"organization_id": org, "email_address": other},

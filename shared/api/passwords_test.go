@@ -276,3 +276,36 @@ func TestConcurrentFirstLoginsAreOneMember(t *testing.T) {
 		}
 	}
 }
+
+// An organization-scoped password proves its address in its organization only, as Stytch says
+// of password factors: its session cannot be exchanged into another organization, even one
+// where the address is a member, and discovery by it does not exist. An intermediate session
+// presented with a password is consumed by the login.
+func TestOrganizationPasswordsDoNotCrossOrganizations(t *testing.T) {
+	org, _, addr := memberWithPassword(t)
+	other := createOrg(t, map[string]any{}).Str("organization.organization_id")
+	createMember(t, other, map[string]any{"email_address": addr})
+	a := pwAuthenticate(t, env, org, addr, strongPassword, nil)
+	apptest.ExpectOK(t, a)
+	ex := env.Do(t, "POST", "/v1/b2b/sessions/exchange", map[string]any{"organization_id": other, "session_token": a.Str("session_token")})
+	apptest.ExpectError(t, ex, http.StatusForbidden, "session_email_not_proven")
+
+	// A discovery intermediate session for the address, then a password login with it.
+	ist := discover(t, addr).Str("intermediate_session_token")
+	withIST := pwAuthenticate(t, env, org, addr, strongPassword, map[string]any{"intermediate_session_token": ist})
+	apptest.ExpectOK(t, withIST)
+	if f, _ := withIST.Get("member_session.authentication_factors").([]any); len(f) != 2 {
+		t.Fatalf("factors: %s", withIST.Raw)
+	}
+	again := pwAuthenticate(t, env, org, addr, strongPassword, map[string]any{"intermediate_session_token": ist})
+	apptest.ExpectError(t, again, http.StatusNotFound, "intermediate_session_not_found")
+}
+
+// A password reset link is not a magic link: MagicLinks.Authenticate refuses it, and it still
+// resets the password afterwards.
+func TestPasswordResetTokenIsNotAMagicLink(t *testing.T) {
+	org, _, addr := memberWithPassword(t)
+	tok := resetToken(t, env, org, addr)
+	apptest.ExpectError(t, authenticate(t, tok, nil), http.StatusNotFound, "magic_link_not_found")
+	apptest.ExpectOK(t, env.Do(t, "POST", "/v1/b2b/passwords/email/reset", map[string]any{"password_reset_token": tok, "password": strongPassword + "-b"}))
+}

@@ -60,9 +60,14 @@ type Attempt struct {
 	// Password is the credential a password login checked, or a reset replaces, written (or
 	// checked unchanged) in the same transaction; its PasswordID becomes the member's
 	// member_password_id. ClearFailures names the failure counter a successful login resets.
-	Password      *latchkey.PasswordChange
-	PasswordID    string
-	ClearFailures string
+	Password   *latchkey.PasswordChange
+	PasswordID string
+	// Refund gives back the tries a password login reserved before hashing, now that it
+	// succeeded: the lock's count starts again, and the hourly caps count failures only.
+	Refund *TryRefund
+	// EndSessions ends every earlier session of the member (a password reset): the member's
+	// SessionsValidAfter moves to now in the same transaction.
+	EndSessions bool
 	// Duration and Claims are the session's, already validated (SessionOptions).
 	Duration time.Duration
 	Claims   map[string]any
@@ -85,13 +90,17 @@ func SessionOptions(minutes int, claims map[string]any) (time.Duration, error) {
 // the end, and then in one transaction with what the attempt consumes.
 func (a *Service) Login(ctx context.Context, at Attempt) (Result, error) {
 	var res Result
-	email, _, ok := latchkey.ProvenEmail(at.Factors)
+	target := at.OrganizationID
+	if at.Member != nil {
+		target = at.Member.OrganizationID
+	}
+	email, _, ok := latchkey.ProvenEmailIn(at.Factors, target)
 	if !ok {
 		return res, latchkey.NoProvenEmail()
 	}
 	now := a.Clock.Now()
 	red := Redemption{TokenHash: at.TokenHash, Code: at.Code, Spent: at.Spent, IntermediateHash: at.IntermediateHash, Now: now,
-		Password: at.Password, ClearFailures: at.ClearFailures}
+		Password: at.Password, Refund: at.Refund}
 	if at.EmailUpdate {
 		red.EmailUpdate = email
 	}
@@ -159,8 +168,11 @@ func (a *Service) Login(ctx context.Context, at Attempt) (Result, error) {
 	if at.PasswordID != "" {
 		next.MemberPasswordID = at.PasswordID
 	}
+	if at.EndSessions {
+		next.SessionsValidAfter = now
+	}
 	if found && (next.Status != m.Status || next.EmailAddressVerified != m.EmailAddressVerified || next.EmailAddress != m.EmailAddress ||
-		next.MemberPasswordID != m.MemberPasswordID) {
+		next.MemberPasswordID != m.MemberPasswordID || !next.SessionsValidAfter.Equal(m.SessionsValidAfter)) {
 		next.UpdatedAt = now
 		red.MemberChanged = true
 	}
@@ -202,9 +214,11 @@ func (a *Service) LoginOnto(ctx context.Context, at Attempt, prior *Session) (Re
 // result.
 func (a *Service) hold(ctx context.Context, red Redemption, email string, org latchkey.Organization, m latchkey.Member, factors []latchkey.AuthFactor) (Result, error) {
 	var res Result
-	if red.IntermediateHash != "" {
+	if red.IntermediateHash != "" && !red.provesAnew() {
 		return res, nil // the caller answers with the intermediate session it was given
 	}
+	// A new proof on top of a presented intermediate session (consumed by red) makes a new
+	// one holding both.
 	token, hash := secret.New()
 	red.MemberNext = m
 	red.Intermediate = &IntermediateSession{Hash: hash, Email: email, OrganizationID: org.OrganizationID, MemberID: m.MemberID,

@@ -39,7 +39,7 @@ func (a *Service) Lookup(ctx context.Context, token, jwt string) (Session, latch
 	// The key lookup already matched the hash; comparing again in constant time costs nothing
 	// and keeps the check independent of how the store found the item.
 	if !secret.Equal(s.TokenHash, hash) || !a.Clock.Now().Before(s.ExpiresAt) || m.Status != latchkey.StatusActive ||
-		s.MemberID != m.MemberID || s.OrganizationID != org.OrganizationID {
+		s.MemberID != m.MemberID || s.OrganizationID != org.OrganizationID || s.StartedAt.Before(m.SessionsValidAfter) {
 		return s, m, org, SessionNotFound()
 	}
 	return s, m.Presented(org), org, nil

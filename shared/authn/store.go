@@ -75,6 +75,14 @@ type Redemption struct {
 	EmailUpdate string
 	// Password is written (Next), or checked unchanged (Prev alone), in the transaction.
 	Password *latchkey.PasswordChange
-	// ClearFailures deletes a password failure counter (a successful login resets it).
-	ClearFailures string
+	// Refund gives back a successful password login's reserved tries.
+	Refund *TryRefund
+}
+
+// TryRefund names the counters a password login reserved a try on before hashing: Reset is
+// deleted (the count of failures in a row starts again), Caps are decremented.
+type TryRefund struct {
+	Reset latchkey.RateCounter
+	Caps  []latchkey.RateCounter
+	At    time.Time // when the tries were reserved: their windows
 }

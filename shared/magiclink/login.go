@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
 
 	latchkey "github.com/latchkey/latchkey/shared"
 	"github.com/latchkey/latchkey/shared/authn"
@@ -177,6 +178,9 @@ type AuthenticateRequest struct {
 	IntermediateSessionToken string         `json:"intermediate_session_token"`
 }
 
+// authenticateKinds are the tokens Authenticate redeems.
+var authenticateKinds = []string{TokenLogin, TokenSignup, TokenInvite, TokenEmailUpdate}
+
 // Authenticate redeems an emailed login, signup or invite link. The token is consumed, the
 // member activated and verified, and the session created in one transaction, so a link works
 // exactly once even when clicked twice at the same moment.
@@ -192,7 +196,8 @@ func (a *Service) Authenticate(ctx context.Context, r AuthenticateRequest) (auth
 	hash := secret.Hash(r.MagicLinksToken)
 	t, err := a.Store.MagicToken(ctx, hash)
 	now := a.Clock.Now()
-	if errors.Is(err, latchkey.ErrNotFound) || err == nil && (!now.Before(t.ExpiresAt) || t.Kind == TokenDiscovery) {
+	// Only this call's kinds: discovery links and password resets share the token table.
+	if errors.Is(err, latchkey.ErrNotFound) || err == nil && (!now.Before(t.ExpiresAt) || !slices.Contains(authenticateKinds, t.Kind)) {
 		return res, MagicLinkNotFound()
 	}
 	if err != nil {

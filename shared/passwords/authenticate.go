@@ -6,6 +6,7 @@ import (
 	latchkey "github.com/latchkey/latchkey/shared"
 	"github.com/latchkey/latchkey/shared/authn"
 	"github.com/latchkey/latchkey/shared/pwhash"
+	"github.com/latchkey/latchkey/shared/secret"
 )
 
 // AuthenticateRequest is the body of Passwords.Authenticate.
@@ -31,9 +32,10 @@ type proof struct {
 	query    LoginQuery
 }
 
-// prove checks password for the address, the way every login by password does: one read, the
-// hash (or the same work when there is no password to check), and on failure one write that
-// counts it. Every failure is the same Unauthorized.
+// prove checks password for the address, the way every login by password does: one round trip
+// that reads the member and the password and reserves the try (so a failure is already
+// counted), then the hash, or the same work when there is no password to check. Every failure
+// is the same Unauthorized.
 func (s *Service) prove(ctx context.Context, orgID, email, password, client string) (proof, error) {
 	var p proof
 	if err := checkShape(password); err != nil {
@@ -47,7 +49,7 @@ func (s *Service) prove(ctx context.Context, orgID, email, password, client stri
 	}
 	p.state = st
 	switch {
-	case now.Before(st.LockedUntil):
+	case st.Locked:
 		return p, Locked()
 	case st.Capped:
 		return p, TooManyFailures()
@@ -56,14 +58,19 @@ func (s *Service) prove(ctx context.Context, orgID, email, password, client stri
 	usable := pw != nil && pw.Email == email && (st.Found && pw.Serves(st.Member) || !st.Found && pw.OrganizationID == "")
 	if !usable {
 		pwhash.Burn(password)
-		return p, s.failed(ctx, p)
+		return p, Unauthorized()
 	}
 	ok, rehash, err := pwhash.Verify(pw.Hash, password)
 	if err != nil {
 		return p, err
 	}
 	if !ok {
-		return p, s.failed(ctx, p)
+		if !pwhash.Current(pw.Hash) {
+			// An imported hash may check far faster than argon2id: the failure must not come
+			// back sooner than an unknown address's.
+			pwhash.Burn(password)
+		}
+		return p, Unauthorized()
 	}
 	if pw.ResetRequired {
 		return p, ResetRequired()
@@ -72,33 +79,19 @@ func (s *Service) prove(ctx context.Context, orgID, email, password, client stri
 	return p, nil
 }
 
-// failed counts a failure and answers it.
-func (s *Service) failed(ctx context.Context, p proof) error {
-	var until = p.state.LockedUntil
-	if p.state.Failures+1 >= LockThreshold {
-		until = p.query.Now.Add(LockDuration)
-	}
-	if err := s.Store.PasswordFailed(ctx, p.query, until); err != nil {
-		return err
-	}
-	return Unauthorized()
-}
-
 // attempt is the pipeline attempt of a proven password: its factor, the credential checked
-// unchanged (or upgraded to argon2id), and the lock cleared.
-func (p proof) attempt(now latchkey.Clock) authn.Attempt {
+// unchanged (or upgraded to argon2id), and the reserved tries given back.
+func (s *Service) attempt(p proof) authn.Attempt {
+	now := s.Clock.Now()
 	change := &latchkey.PasswordChange{Prev: p.password}
 	if p.rehash != "" {
 		next := *p.password
-		next.Hash, next.UpdatedAt, next.Version = p.rehash, now.Now(), p.password.Version+1
+		next.Hash, next.UpdatedAt, next.Version = p.rehash, now, p.password.Version+1
 		change.Next = &next
 	}
-	at := authn.Attempt{Factors: []latchkey.AuthFactor{latchkey.FactorPassword.Proved(p.password.Email, now.Now())},
-		Password: change, PasswordID: p.password.PasswordID}
-	if p.state.Failures > 0 {
-		at.ClearFailures = p.query.FailureKey
-	}
-	return at
+	orgID := p.state.Organization.OrganizationID
+	return authn.Attempt{Factors: []latchkey.AuthFactor{s.factor(p.password.Email, orgID, now)},
+		Password: change, PasswordID: p.password.PasswordID, Refund: p.query.refund()}
 }
 
 // Authenticate logs a member in by email and password: a session, or an intermediate session
@@ -132,7 +125,7 @@ func (s *Service) Authenticate(ctx context.Context, r AuthenticateRequest) (auth
 	if err := st.Organization.CheckAuthMethod(latchkey.MethodPassword, mp); err != nil {
 		return res, err
 	}
-	at := p.attempt(s.Clock)
+	at := s.attempt(p)
 	at.OrganizationID, at.Organization, at.Duration, at.Claims = st.Organization.OrganizationID, st.Organization, duration, r.SessionCustomClaims
 	if st.Found {
 		at.Member = mp
@@ -143,9 +136,10 @@ func (s *Service) Authenticate(ctx context.Context, r AuthenticateRequest) (auth
 // presented is a session or an intermediate session the caller passed, which the login adds
 // its factor to.
 type presented struct {
-	session *authn.Session
-	member  string
-	held    *authn.IntermediateSession
+	session  *authn.Session
+	member   string
+	held     *authn.IntermediateSession
+	heldHash string
 }
 
 // present reads what the caller passed, before any password is checked, so that a bad token
@@ -164,7 +158,7 @@ func (s *Service) present(ctx context.Context, token, jwt, ist string) (presente
 		if err != nil {
 			return p, err
 		}
-		p.held = &held
+		p.held, p.heldHash = &held, secret.Hash(ist)
 	}
 	return p, nil
 }
@@ -182,7 +176,8 @@ func (s *Service) login(ctx context.Context, at authn.Attempt, email string, pre
 			return authn.Result{}, latchkey.BadRequest("intermediate_session_email_mismatch",
 				"The intermediate session belongs to another email address.")
 		}
-		at.Factors = latchkey.AddFactor(pres.held.Factors, at.Factors[0])
+		// The intermediate session is consumed by the login, in its transaction.
+		at.Factors, at.IntermediateHash = latchkey.AddFactor(pres.held.Factors, at.Factors[0]), pres.heldHash
 	}
 	return s.Auth.LoginOnto(ctx, at, pres.session)
 }

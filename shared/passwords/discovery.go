@@ -33,7 +33,7 @@ func (s *Service) DiscoveryAuthenticate(ctx context.Context, r DiscoveryAuthenti
 	if err != nil {
 		return res, err
 	}
-	return s.Auth.Hold(ctx, p.attempt(s.Clock))
+	return s.Auth.Hold(ctx, s.attempt(p))
 }
 
 // DiscoveryResetStartRequest is the body of Passwords.Discovery.Email.ResetStart.
@@ -118,5 +118,6 @@ func (s *Service) DiscoveryReset(ctx context.Context, r DiscoveryResetRequest) (
 	if res, err = s.Auth.Hold(ctx, at); err != nil {
 		return res, err
 	}
-	return res, s.revokeAfterReset(ctx, latchkey.Member{EmailAddress: t.Email}, authn.Result{})
+	s.dropStaleSessions(ctx, latchkey.Member{EmailAddress: t.Email}, authn.Result{})
+	return res, nil
 }

@@ -8,8 +8,10 @@
 // reset link, by a session that proved that address, or imported by the application, which
 // vouches for it. Knowing it proves that address, and the factor it records says so.
 //
-// Guessing is bounded without letting a guesser lock a member out: ten wrong passwords in a
-// row for one address from one client address lock that pair for an hour (Stytch's user lock,
-// 429 user_lock_limit_reached), and wrong passwords are also capped per client address and per
-// email address an hour (429 too_many_requests).
+// Guessing is bounded without letting a guesser lock a member out from elsewhere: ten failed
+// tries for one address from one client address within an hour lock that pair until the hour
+// ends (Stytch's user lock, 429 user_lock_limit_reached), and failures are also capped per
+// client address and per address an hour (429 too_many_requests). Every try is reserved on
+// those counters before the hash, so parallel guesses cannot pass a limit together, and a
+// success gives its try back.
 package passwords

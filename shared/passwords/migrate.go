@@ -43,8 +43,8 @@ type MigrateResult struct {
 // hash is kept as imported and replaced by an argon2id hash at the member's first login.
 //
 // A member that already has a password gets password_already_exists. Across organizations the
-// address has one password: importing it again for another organization's member links that
-// member to the password already there.
+// address has one password: importing for another organization's member leaves the password
+// already there as it is.
 func (s *Service) Migrate(ctx context.Context, r MigrateRequest) (MigrateResult, error) {
 	var res MigrateResult
 	if r.OrganizationID == "" {
@@ -88,14 +88,17 @@ func (s *Service) Migrate(ctx context.Context, r MigrateRequest) (MigrateResult,
 			}
 			next.MFAPhoneNumberVerified = r.SetPhoneNumberVerified && next.MFAPhoneNumber != ""
 		}
-		pw := prev
+		next.EmailAddressVerified, next.UpdatedAt = true, now
 		if s.crossOrg() && prev != nil && prev.Hash != "" {
-			w.Password = latchkey.PasswordChange{Prev: prev} // linked, unchanged
+			// The address has its password already: it stays as it is, and the imported hash,
+			// which nobody checked against it, sets nothing. The member shows the password
+			// once its owner logs in here.
+			w.Password = latchkey.PasswordChange{Prev: prev}
 		} else {
-			pw = s.newPassword(prev, org.OrganizationID, next, email, encoded, now)
+			pw := s.newPassword(prev, org.OrganizationID, next, email, encoded, now)
 			w.Password = latchkey.PasswordChange{Prev: prev, Next: pw}
+			next.MemberPasswordID = pw.PasswordID
 		}
-		next.EmailAddressVerified, next.MemberPasswordID, next.UpdatedAt = true, pw.PasswordID, now
 		w.MemberNext = next
 		err = s.Store.SavePassword(ctx, w)
 		switch latchkey.ConflictOn(err) {

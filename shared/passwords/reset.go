@@ -227,14 +227,14 @@ func (s *Service) Reset(ctx context.Context, r ResetRequest) (authn.Result, erro
 		return res, err
 	}
 	at := authn.Attempt{OrganizationID: org.OrganizationID, Member: &m, Organization: org,
-		Factors:   []latchkey.AuthFactor{latchkey.FactorPassword.Proved(t.Email, s.Clock.Now())},
+		Factors:   []latchkey.AuthFactor{s.factor(t.Email, org.OrganizationID, s.Clock.Now())},
 		TokenHash: t.Hash, Spent: TokenNotFound(), Password: change, PasswordID: change.Next.PasswordID,
-		Duration: duration, Claims: r.SessionCustomClaims}
+		EndSessions: true, Duration: duration, Claims: r.SessionCustomClaims}
 	res, err = s.login(ctx, at, t.Email, pres)
-	if err != nil {
-		return res, err
+	if err == nil {
+		s.dropStaleSessions(ctx, m, res)
 	}
-	return res, s.revokeAfterReset(ctx, m, res)
+	return res, err
 }
 
 // replace hashes a new password for the address and returns the change from the current one.
@@ -250,35 +250,29 @@ func (s *Service) replace(ctx context.Context, orgID string, m latchkey.Member, 
 	return &latchkey.PasswordChange{Prev: prev, Next: s.newPassword(prev, orgID, m, email, hash, s.Clock.Now())}, nil
 }
 
-// revokeAfterReset ends the sessions a new password makes stale: the member's other sessions,
-// and across organizations every session of every member with the address, since the one
-// password serves them all.
-func (s *Service) revokeAfterReset(ctx context.Context, m latchkey.Member, res authn.Result) error {
+// dropStaleSessions deletes the sessions a reset ended. The member's own already fail: the
+// reset's transaction moved its SessionsValidAfter. Across organizations the one password
+// served every member with the address, so their sessions are ended here too, one member at a
+// time and after the commit (a failure leaves them to expire).
+func (s *Service) dropStaleSessions(ctx context.Context, m latchkey.Member, res authn.Result) {
 	keep := ""
 	if res.Session != nil {
 		keep = res.Session.MemberSessionID
 	}
-	if !s.crossOrg() {
-		return s.Auth.RevokeOthers(ctx, m.MemberID, keep)
-	}
-	others, err := s.Store.MembersByEmail(ctx, m.EmailAddress)
-	if err != nil {
-		return err
-	}
-	if m.MemberID != "" {
-		others = append(others, m)
+	members := []latchkey.Member{m}
+	if s.crossOrg() {
+		if others, err := s.Store.MembersByEmail(ctx, m.EmailAddress); err == nil {
+			members = append(members, others...)
+		}
 	}
 	seen := map[string]bool{}
-	for _, o := range others {
-		if seen[o.MemberID] {
+	for _, o := range members {
+		if o.MemberID == "" || seen[o.MemberID] {
 			continue
 		}
 		seen[o.MemberID] = true
-		if err := s.Auth.RevokeOthers(ctx, o.MemberID, keep); err != nil {
-			return err
-		}
+		_ = s.Auth.RevokeOthers(ctx, o.MemberID, keep)
 	}
-	return nil
 }
 
 // ExistingResetRequest is the body of Passwords.ExistingPassword.Reset.
@@ -337,15 +331,15 @@ func (s *Service) ExistingReset(ctx context.Context, r ExistingResetRequest) (au
 	if err != nil {
 		return res, err
 	}
-	at := p.attempt(s.Clock)
+	at := s.attempt(p)
 	next := s.newPassword(p.password, st.Organization.OrganizationID, st.Member, email, hash, s.Clock.Now())
-	at.Password.Next, at.PasswordID = next, next.PasswordID
+	at.Password.Next, at.PasswordID, at.EndSessions = next, next.PasswordID, true
 	at.OrganizationID, at.Member, at.Organization, at.Duration, at.Claims = st.Organization.OrganizationID, &st.Member, st.Organization, duration, r.SessionCustomClaims
 	res, err = s.login(ctx, at, email, pres)
-	if err != nil {
-		return res, err
+	if err == nil {
+		s.dropStaleSessions(ctx, st.Member, res)
 	}
-	return res, s.revokeAfterReset(ctx, st.Member, res)
+	return res, err
 }
 
 // SessionResetRequest is the body of Passwords.Sessions.Reset.
@@ -397,7 +391,7 @@ func (s *Service) SessionReset(ctx context.Context, r SessionResetRequest) (auth
 	if !recent {
 		return res, sessionTooOld()
 	}
-	if proven, _, ok := latchkey.ProvenEmail(sess.AuthenticationFactors); !ok || proven != m.EmailAddress || !m.EmailAddressVerified {
+	if proven, _, ok := latchkey.ProvenEmailIn(sess.AuthenticationFactors, org.OrganizationID); !ok || proven != m.EmailAddress || !m.EmailAddressVerified {
 		return res, emailNotProven()
 	}
 	if err := org.CheckAuthMethod(latchkey.MethodPassword, &m); err != nil {
@@ -410,11 +404,11 @@ func (s *Service) SessionReset(ctx context.Context, r SessionResetRequest) (auth
 	if err != nil {
 		return res, err
 	}
-	factors := latchkey.AddFactor(sess.AuthenticationFactors, latchkey.FactorPassword.Proved(m.EmailAddress, now))
+	factors := latchkey.AddFactor(sess.AuthenticationFactors, s.factor(m.EmailAddress, org.OrganizationID, now))
 	res, err = s.Auth.Login(ctx, authn.Attempt{OrganizationID: org.OrganizationID, Member: &m, Organization: org, Factors: factors,
-		Password: change, PasswordID: change.Next.PasswordID, Duration: duration, Claims: r.SessionCustomClaims})
-	if err != nil {
-		return res, err
+		Password: change, PasswordID: change.Next.PasswordID, EndSessions: true, Duration: duration, Claims: r.SessionCustomClaims})
+	if err == nil {
+		s.dropStaleSessions(ctx, m, res)
 	}
-	return res, s.revokeAfterReset(ctx, m, res)
+	return res, err
 }

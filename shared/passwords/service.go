@@ -18,11 +18,12 @@ const (
 	ScopeCrossOrganization = "cross_organization"
 )
 
-// Lock and cap settings: Stytch's user lock defaults (10 in a row, 1 hour), and hourly caps on
-// wrong passwords per client address and per email address.
+// Lock and cap settings: Stytch's user lock defaults (10 failures, for an hour), and hourly
+// caps on wrong passwords per client address and per email address. Each is a counter in
+// hourly windows that a try reserves before the hash and a success gives back.
 const (
 	LockThreshold   = 10
-	LockDuration    = time.Hour
+	LockWindow      = time.Hour
 	FailuresPerIP   = 100
 	FailuresPerUser = 100
 )
@@ -45,15 +46,12 @@ type Service struct {
 type Store interface {
 	authn.Store
 	latchkey.Counter
-	// PasswordLogin reads in one round trip what a login needs: the member with the address in
-	// the organization (none for discovery), the organization, the password for the address,
-	// and the failure counters. The member comes from the email index, which may lag a write
-	// by a moment; the login's transaction checks the member's version, so a stale read cannot
-	// log in.
+	// PasswordLogin reads in one round trip what a login needs (the member with the address
+	// in the organization, none for discovery; the organization; the password for the address)
+	// and reserves the try on the lock and the caps, unless one is at its limit. The member
+	// comes from the email index, which may lag a write by a moment; the login's transaction
+	// checks the member's version, so a stale read cannot log in.
 	PasswordLogin(ctx context.Context, q LoginQuery) (LoginState, error)
-	// PasswordFailed counts a wrong password against the lock and the caps, locking the pair
-	// until lockUntil when it is not zero.
-	PasswordFailed(ctx context.Context, q LoginQuery, lockUntil time.Time) error
 	// Password reads the password for an address (orgID "" for cross-organization ones).
 	Password(ctx context.Context, orgID, email string) (*latchkey.Password, error)
 	// PasswordByID finds a password by its id (from an index).
@@ -69,21 +67,27 @@ type Store interface {
 type LoginQuery struct {
 	OrganizationID string // "" for discovery
 	Email          string
-	CrossOrg       bool   // the password is the address's, not the organization's
-	FailureKey     string // the lock's counter: address and client
-	Caps           []latchkey.RateCounter
-	Now            time.Time
+	CrossOrg       bool // the password is the address's, not the organization's
+	// Lock counts tries for the address from one client: at its limit the pair is locked.
+	Lock latchkey.RateCounter
+	// Caps count tries per client and per address (within the password's scope).
+	Caps []latchkey.RateCounter
+	Now  time.Time
 }
 
-// LoginState is what PasswordLogin read.
+// LoginState is what PasswordLogin read, and whether it could reserve the try.
 type LoginState struct {
 	Member       latchkey.Member
 	Found        bool
 	Organization latchkey.Organization
 	Password     *latchkey.Password
-	Failures     int
-	LockedUntil  time.Time
-	Capped       bool // a cap is reached
+	Locked       bool // the lock is at its limit: nothing was counted
+	Capped       bool // a cap is at its limit: nothing was counted
+}
+
+// refund gives back q's reserved tries.
+func (q LoginQuery) refund() *authn.TryRefund {
+	return &authn.TryRefund{Reset: q.Lock, Caps: q.Caps, At: q.Now}
 }
 
 // Write is a password change and what it does to a member, in one transaction: the member is
@@ -108,13 +112,25 @@ func (s *Service) passwordOrg(orgID string) string {
 	return orgID
 }
 
-// query is the login query for an address from a client.
+// query is the login query for an address from a client. The per-address cap is scoped as
+// the password is, so failures in one organization never cap another's member.
 func (s *Service) query(orgID, email, client string, now time.Time) LoginQuery {
-	return LoginQuery{OrganizationID: orgID, Email: email, CrossOrg: s.crossOrg(), FailureKey: email + "#" + client, Now: now,
+	scope := s.passwordOrg(orgID) + "#" + email
+	return LoginQuery{OrganizationID: orgID, Email: email, CrossOrg: s.crossOrg(), Now: now,
+		Lock: latchkey.RateCounter{Key: "pwlock#" + email + "#" + client, Window: LockWindow, Limit: LockThreshold},
 		Caps: []latchkey.RateCounter{
 			{Key: "pwfail-ip#" + client, Window: time.Hour, Limit: FailuresPerIP},
-			{Key: "pwfail-email#" + email, Window: time.Hour, Limit: FailuresPerUser},
+			{Key: "pwfail-email#" + scope, Window: time.Hour, Limit: FailuresPerUser},
 		}}
+}
+
+// factor is the factor a password for email proves: in its organization only when the password
+// is organization-scoped (Stytch: password factors do not carry between organizations).
+func (s *Service) factor(email, orgID string, now time.Time) latchkey.AuthFactor {
+	if s.crossOrg() {
+		return latchkey.FactorPassword.Proved(email, now)
+	}
+	return latchkey.FactorPassword.ProvedIn(email, orgID, now)
 }
 
 // newPassword is a fresh credential for the address, replacing prev (whose version it

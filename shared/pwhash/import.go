@@ -90,13 +90,18 @@ func bad(typ, format string, args ...any) *ImportError {
 
 // Cost bounds for imported hashes: wide enough for what real systems use, narrow enough that
 // one login cannot take a function's memory or minutes of CPU.
+// Each bound holds one check to roughly a second of CPU or less.
 const (
 	maxArgon2Memory     = 256 * 1024 // KiB
 	maxArgon2Iterations = 10
+	maxArgon2Work       = 512 * 1024 // memory (KiB) × iterations
 	maxArgon2Threads    = 16
 	maxScryptN          = 262144 // Stytch's documented maximum
 	maxScryptMemory     = 256 << 20
+	maxScryptWork       = 512 << 20 // 128·r·N·p bytes processed
+	maxBcryptCost       = 14
 	maxPBKDF2Iterations = 2_000_000
+	maxPBKDF2Blocks     = 4_000_000 // iterations × output blocks
 	maxKeyLength        = 1024
 	maxSaltLength       = 1024
 	maxHashLength       = 4096
@@ -152,8 +157,8 @@ func importBcrypt(h string) (string, error) {
 	if _, err := fmt.Sscanf(h[4:6], "%d", &cost); err != nil || h[6] != '$' {
 		return "", bad("invalid_bcrypt_hash", "The bcrypt hash has no cost.")
 	}
-	if cost < 4 || cost > 31 {
-		return "", bad("invalid_bcrypt_cost", "The bcrypt cost must be between 4 and 31.")
+	if cost < 4 || cost > maxBcryptCost {
+		return "", bad("invalid_bcrypt_cost", "The bcrypt cost must be between 4 and %d.", maxBcryptCost)
 	}
 	return h, nil
 }
@@ -247,13 +252,20 @@ func checkArgon2(memory, iterations, threads int) error {
 		return bad("invalid_argon_2_threads", "The argon2 threads must be between 1 and %d.", maxArgon2Threads)
 	case memory < 8*threads || memory > maxArgon2Memory:
 		return bad("invalid_argon_2_memory", "The argon2 memory must be between 8×threads and %d KiB.", maxArgon2Memory)
+	case memory*iterations > maxArgon2Work:
+		return bad("invalid_argon_2_iteration_amount", "The argon2 memory × iterations must be at most %d KiB.", maxArgon2Work)
 	}
 	return nil
 }
 
 func importScrypt(h string, cfg *ScryptConfig) (string, error) {
 	if strings.HasPrefix(h, scrypt.Prefix) {
-		return h, nil // already in the encoded form, parameters included
+		// Already in the encoded form: its parameters get the same bounds as a config's.
+		var ln, r, p int
+		if _, err := fmt.Sscanf(strings.ReplaceAll(h, "$", " "), " scrypt ln=%d,r=%d,p=%d", &ln, &r, &p); err != nil || ln < 1 || ln > 30 {
+			return "", bad("invalid_scrypt_parameters", "The scrypt string's parameters are malformed.")
+		}
+		return h, checkScrypt(1<<ln, r, p)
 	}
 	if cfg == nil {
 		return "", bad("invalid_scrypt_parameters", "A base64 scrypt hash needs scrypt_config.")
@@ -271,13 +283,13 @@ func importScrypt(h string, cfg *ScryptConfig) (string, error) {
 		}
 	}
 	n, r, p := cfg.NParameter, cfg.RParameter, cfg.PParameter
-	switch {
-	case len(salt) == 0 || len(salt) > maxSaltLength:
+	if len(salt) == 0 || len(salt) > maxSaltLength {
 		return "", bad("invalid_scrypt_salt_length", "scrypt_config.salt must be 1 to %d bytes.", maxSaltLength)
-	case n <= 1 || n > maxScryptN || bits.OnesCount(uint(n)) != 1:
-		return "", bad("invalid_scrypt_n_parameter", "scrypt_config.n_parameter must be a power of two greater than 1 and at most %d.", maxScryptN)
-	case r < 1 || p < 1 || r*p >= 1<<30 || 128*r*n > maxScryptMemory || p > 16:
-		return "", bad("invalid_scrypt_parameters", "scrypt_config.r_parameter and p_parameter are out of range.")
+	}
+	if err := checkScrypt(n, r, p); err != nil {
+		return "", err
+	}
+	switch {
 	case cfg.KeyLength <= 0 || cfg.KeyLength > maxKeyLength:
 		return "", bad("invalid_scrypt_parameters", "scrypt_config.key_length must be between 1 and %d.", maxKeyLength)
 	case cfg.KeyLength != len(sum):
@@ -287,15 +299,26 @@ func importScrypt(h string, cfg *ScryptConfig) (string, error) {
 	return fmt.Sprintf(scrypt.Format, scrypt.Identifier, bits.TrailingZeros(uint(n)), r, p, b.EncodeToString(salt), b.EncodeToString(sum)), nil
 }
 
+func checkScrypt(n, r, p int) error {
+	switch {
+	case n <= 1 || n > maxScryptN || bits.OnesCount(uint(n)) != 1:
+		return bad("invalid_scrypt_n_parameter", "The scrypt N must be a power of two greater than 1 and at most %d.", maxScryptN)
+	case r < 1 || p < 1 || r > 64 || p > 16 || 128*r*n > maxScryptMemory || 128*r*n*p > maxScryptWork:
+		return bad("invalid_scrypt_parameters", "The scrypt r and p are out of range (at most %d MiB of memory and %d MiB of work).",
+			maxScryptMemory>>20, maxScryptWork>>20)
+	}
+	return nil
+}
+
 func importPBKDF2(h string, cfg *PBKDF2Config) (string, error) {
 	if cfg == nil {
 		return "", bad("invalid_pbkdf_2_hash", "A pbkdf_2 hash needs pbkdf_2_config.")
 	}
-	id := pbkdf2.IdentifierSHA256
+	id, hashLen := pbkdf2.IdentifierSHA256, 32
 	switch cfg.Algorithm {
 	case "", "sha256":
 	case "sha512":
-		id = pbkdf2.IdentifierSHA512
+		id, hashLen = pbkdf2.IdentifierSHA512, 64
 	default:
 		return "", bad("invalid_pbkdf_2_algorithm", "pbkdf_2_config.algorithm must be sha256 or sha512.")
 	}
@@ -316,6 +339,8 @@ func importPBKDF2(h string, cfg *PBKDF2Config) (string, error) {
 		return "", bad("invalid_pbkdf_2_iteration_amount", "pbkdf_2_config.iteration_amount must be between 1 and %d.", maxPBKDF2Iterations)
 	case cfg.KeyLength != len(sum):
 		return "", bad("pbkdf_2_key_length_mismatch", "pbkdf_2_config.key_length is %d but the hash is %d bytes.", cfg.KeyLength, len(sum))
+	case cfg.KeyLength > maxKeyLength || cfg.IterationAmount*((cfg.KeyLength+hashLen-1)/hashLen) > maxPBKDF2Blocks:
+		return "", bad("invalid_pbkdf_2_hash", "The pbkdf_2 hash is too long for its iterations (iterations × blocks at most %d).", maxPBKDF2Blocks)
 	}
 	b := base64.RawStdEncoding
 	return fmt.Sprintf(pbkdf2.Format, id, cfg.IterationAmount, b.EncodeToString(salt), b.EncodeToString(sum)), nil

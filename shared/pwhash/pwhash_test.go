@@ -135,6 +135,13 @@ func TestImportRefusesMalformedHashes(t *testing.T) {
 		{"pbkdf2 key length", Imported{HashType: TypePBKDF2, Hash: good["pbkdf_2 sha256"].Hash, PBKDF2: &PBKDF2Config{Salt: "c2FsdA==", IterationAmount: 1, KeyLength: 31}}, "pbkdf_2_key_length_mismatch"},
 		{"pbkdf2 no config", Imported{HashType: TypePBKDF2, Hash: good["pbkdf_2 sha256"].Hash}, "invalid_pbkdf_2_hash"},
 		{"huge hash", Imported{HashType: TypeBcrypt, Hash: strings.Repeat("a", 1<<20)}, "invalid_hash"},
+		// Hashes whose every check would take a function's memory or minutes of CPU.
+		{"scrypt string of 32 GiB", Imported{HashType: TypeScrypt, Hash: "$scrypt$ln=18,r=1024,p=16$c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"}, "invalid_scrypt_parameters"},
+		{"scrypt string with a huge N", Imported{HashType: TypeScrypt, Hash: "$scrypt$ln=25,r=8,p=1$c2FsdA$aGFzaA"}, "invalid_scrypt_n_parameter"},
+		{"bcrypt cost 31", Imported{HashType: TypeBcrypt, Hash: "$2a$31$" + strings.Repeat("a", 53)}, "invalid_bcrypt_cost"},
+		{"pbkdf2 with a long key", Imported{HashType: TypePBKDF2, Hash: base64.StdEncoding.EncodeToString(make([]byte, 1024)),
+			PBKDF2: &PBKDF2Config{Salt: "c2FsdA==", IterationAmount: 2_000_000, KeyLength: 1024}}, "invalid_pbkdf_2_hash"},
+		{"argon2 of 256 MiB × 10", Imported{HashType: TypeArgon2id, Hash: "$argon2id$v=19$m=262144,t=10,p=1$c2FsdHNhbHQ$aGFzaA"}, "invalid_argon_2_iteration_amount"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

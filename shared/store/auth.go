@@ -216,8 +216,8 @@ func (s *Store) Redeem(ctx context.Context, r authn.Redemption) error {
 	if r.Password != nil {
 		s.passwordOps(t, *r.Password, false)
 	}
-	if r.ClearFailures != "" {
-		t.delete(s.table.Delete(AttrPK, failurePK(r.ClearFailures)).Range(AttrSK, "PWFAIL"), "")
+	if r.Refund != nil {
+		s.refundOps(t, r.Refund)
 	}
 	if r.EmailUpdate != "" {
 		m := r.MemberNext

@@ -28,8 +28,8 @@
 //	password         ORG#<org_id>        PASSWORD#<email>    organization-scoped: member, argon2id (or imported) hash,
 //	                                                         reset_required, Version  [gsi2: PWID#<password_id> / PASSWORD]
 //	cross-org pw     PASSWORD#<email>    PASSWORD            the same, one per address across organizations
-//	password lock    PWFAIL#<email>#<ip> PWFAIL              failures in a row, locked_until, ttl
-//	rate counter     RATE#<key>#<window> RATE                hits, ttl
+//	rate counter     RATE#<key>#<window> RATE                hits, ttl (password locks and caps are rate counters too:
+//	                                                         pwlock#<email>#<ip>, pwfail-ip#<ip>, pwfail-email#<org>#<email>)
 //	project secret   PROJECT             SECRET#<sha256>     project_id
 //	signing key      PROJECT             KEY#<seq>           kid, private key (PKCS#8 PEM)
 //
@@ -46,9 +46,9 @@
 // and the organization item mirrors the connection's group role assignments in its
 // SCIMActiveConnection: presenting a member, roles included, stays one read.
 //
-// A password is keyed by the address it was set for, so a login reads it, the organization, the
-// lock and the caps in one BatchGetItem while the member comes from gsi1 (EMAIL#/ORG#) beside
-// it: one round trip before the hash. An organization-scoped password serves its member only
+// A password is keyed by the address it was set for, so a login reads it and the organization
+// in one BatchGetItem while the member comes from gsi1 (EMAIL#/ORG#) and a transaction reserves
+// the try on the lock and caps, all side by side: one round trip before the hash. An organization-scoped password serves its member only
 // while member_password_id names it (latchkey.Password.Serves), so a changed address, a
 // deleted password or a new member with the address never inherits it.
 //

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	latchkey "github.com/latchkey/latchkey/shared"
+	"github.com/latchkey/latchkey/shared/authn"
 	"github.com/latchkey/latchkey/shared/passwords"
 )
 
@@ -32,30 +33,17 @@ func newPasswordItem(p latchkey.Password) passwordItem {
 	return passwordItem{keys{PK: pk, SK: sk, GSI2PK: "PWID#" + p.PasswordID, GSI2SK: "PASSWORD"}, p}
 }
 
-// failureItem counts wrong passwords in a row for an address from a client, and holds the lock.
-type failureItem struct {
-	PK          string `dynamo:"pk"`
-	SK          string `dynamo:"sk"`
-	Failures    int    `dynamo:"failures"`
-	LockedUntil int64  `dynamo:"locked_until"`
-	TTL         int64  `dynamo:"ttl"`
-}
-
-func failurePK(key string) string { return "PWFAIL#" + key }
-
 // ratePK is a rate counter's item for the window holding now (see Hit).
 func ratePK(c latchkey.RateCounter, now time.Time) (string, time.Time) {
 	start := now.Truncate(c.Window)
 	return fmt.Sprintf("RATE#%s#%d", c.Key, start.Unix()), start
 }
 
-type rateItem struct {
-	PK   string `dynamo:"pk"`
-	Hits int    `dynamo:"hits"`
-}
-
-// PasswordLogin reads a login's state in one round trip: a Query of the email index for the
-// member, beside one BatchGetItem for the organization, the password, the lock and the caps.
+// PasswordLogin reads a login's state and reserves its try, in one round trip of three calls
+// side by side: a Query of the email index for the member, one BatchGetItem for the
+// organization and the password, and the reservation, a transaction that counts the try on the
+// lock and on each cap only if none is at its limit. Reserving before the hash means parallel
+// guesses cannot all pass a limit they read at once.
 func (s *Store) PasswordLogin(ctx context.Context, q passwords.LoginQuery) (passwords.LoginState, error) {
 	var st passwords.LoginState
 	var g errgroup.Group
@@ -75,15 +63,9 @@ func (s *Store) PasswordLogin(ctx context.Context, q passwords.LoginQuery) (pass
 		pwOrg = ""
 	}
 	ppk, psk := passwordKey(pwOrg, q.Email)
-	get := []dynamo.Keyed{dynamo.Keys{ppk, psk}, dynamo.Keys{failurePK(q.FailureKey), "PWFAIL"}}
+	get := []dynamo.Keyed{dynamo.Keys{ppk, psk}}
 	if q.OrganizationID != "" {
 		get = append(get, dynamo.Keys{orgPK(q.OrganizationID), skOrg})
-	}
-	limits := map[string]int{}
-	for _, c := range q.Caps {
-		pk, _ := ratePK(c, q.Now)
-		limits[pk] = c.Limit
-		get = append(get, dynamo.Keys{pk, "RATE"})
 	}
 	var raw []dynamo.Item
 	g.Go(func() error {
@@ -93,34 +75,36 @@ func (s *Store) PasswordLogin(ctx context.Context, q passwords.LoginQuery) (pass
 		}
 		return err
 	})
+	g.Go(func() error {
+		t := &tx{}
+		for i, c := range append([]latchkey.RateCounter{q.Lock}, q.Caps...) {
+			pk, start := ratePK(c, q.Now)
+			on := "cap"
+			if i == 0 {
+				on = "lock"
+			}
+			t.update(s.table.Update(AttrPK, pk).Range(AttrSK, "RATE").Add("hits", 1).Set(AttrTTL, start.Add(c.Window).Unix()).
+				If("attribute_not_exists(hits) OR hits < ?", c.Limit), on)
+		}
+		err := s.run(ctx, t)
+		if c, ok := err.(*latchkey.Conflict); ok {
+			st.Locked, st.Capped = c.On == "lock", c.On == "cap"
+			return nil
+		}
+		return err
+	})
 	if err := g.Wait(); err != nil {
 		return st, err
 	}
 	var org orgItem
 	for _, it := range raw {
-		pk, _ := it[AttrPK].(*types.AttributeValueMemberS)
-		sk, _ := it[AttrSK].(*types.AttributeValueMemberS)
-		if pk == nil || sk == nil {
-			continue
-		}
 		var err error
-		switch {
-		case sk.Value == skOrg:
+		if sk, _ := it[AttrSK].(*types.AttributeValueMemberS); sk != nil && sk.Value == skOrg {
 			err = dynamo.UnmarshalItem(it, &org)
-		case sk.Value == psk && pk.Value == ppk:
+		} else {
 			var p passwordItem
 			if err = dynamo.UnmarshalItem(it, &p); err == nil {
 				st.Password = &p.Password
-			}
-		case sk.Value == "PWFAIL":
-			var f failureItem
-			if err = dynamo.UnmarshalItem(it, &f); err == nil && f.TTL > q.Now.Unix() {
-				st.Failures, st.LockedUntil = f.Failures, time.Unix(f.LockedUntil, 0)
-			}
-		case sk.Value == "RATE":
-			var r rateItem
-			if err = dynamo.UnmarshalItem(it, &r); err == nil && r.Hits >= limits[r.PK] {
-				st.Capped = true
 			}
 		}
 		if err != nil {
@@ -136,22 +120,16 @@ func (s *Store) PasswordLogin(ctx context.Context, q passwords.LoginQuery) (pass
 	return st, nil
 }
 
-// PasswordFailed counts a wrong password: on the lock (locking until lockUntil when set, and
-// starting the count again) and on each cap, in one transaction.
-func (s *Store) PasswordFailed(ctx context.Context, q passwords.LoginQuery, lockUntil time.Time) error {
-	t := &tx{}
-	u := s.table.Update(AttrPK, failurePK(q.FailureKey)).Range(AttrSK, "PWFAIL")
-	if lockUntil.After(q.Now) {
-		u = u.Set("failures", 0).Set("locked_until", lockUntil.Unix()).Set(AttrTTL, lockUntil.Unix())
-	} else {
-		u = u.Add("failures", 1).Set(AttrTTL, q.Now.Add(passwords.LockDuration).Unix())
+// refundOps adds to t the refund of a successful login's reserved tries.
+// The items are those of the reservation's windows (r.At), unconditionally: a condition
+// failing here would fail the login.
+func (s *Store) refundOps(t *tx, r *authn.TryRefund) {
+	pk, _ := ratePK(r.Reset, r.At)
+	t.delete(s.table.Delete(AttrPK, pk).Range(AttrSK, "RATE"), "")
+	for _, c := range r.Caps {
+		pk, start := ratePK(c, r.At)
+		t.update(s.table.Update(AttrPK, pk).Range(AttrSK, "RATE").Add("hits", -1).Set(AttrTTL, start.Add(c.Window).Unix()), "")
 	}
-	t.update(u, "")
-	for _, c := range q.Caps {
-		pk, start := ratePK(c, q.Now)
-		t.update(s.table.Update(AttrPK, pk).Range(AttrSK, "RATE").Add("hits", 1).Set(AttrTTL, start.Add(c.Window).Unix()), "")
-	}
-	return s.run(ctx, t)
 }
 
 // Password reads the password for an address; orgID "" reads a cross-organization one.
