@@ -19,6 +19,7 @@ require (
 )
 
 require (
+	github.com/aws/aws-sdk-go-v2/service/pinpointsmsvoicev2 v1.40.0
 	github.com/dlclark/regexp2 v1.12.0
 	github.com/trustelem/zxcvbn v1.0.1
 	github.com/zitadel/passwap v0.12.1

@@ -16,7 +16,7 @@ const module = "github.com/latchkey/latchkey"
 // layers places every package under shared/ on a level. A package may import only packages on
 // a lower level: the core model imports nothing of Latchkey but leaf libraries, authn (the one
 // door) only the core, each capability only authn and the core and never another capability,
-// and the adapters (store, tokens, mail, api) sit on top. A package missing here fails the
+// and the adapters (store, tokens, mail, sms, api) sit on top. A package missing here fails the
 // test, so a new one must be placed before it can be used.
 var layers = map[string]int{
 	"shared/secret":    0, // leaf libraries: no Latchkey imports at all
@@ -32,7 +32,8 @@ var layers = map[string]int{
 	"shared/scim":      3,
 	"shared/otp":       3,
 	"shared/passwords": 3,
-	"shared/mail":      4, // adapters: email and signing
+	"shared/mail":      4, // adapters: email, text messages and signing
+	"shared/sms":       4,
 	"shared/tokens":    4,
 	"shared/store":     5, // persistence implements every store interface below it
 	"shared/api":       6, // HTTP, over every capability
