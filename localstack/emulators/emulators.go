@@ -1,6 +1,7 @@
 // Package emulators starts the local AWS emulators Latchkey runs against in development and
 // tests: DynamoDB Local (through localstack/LoopbackDynamoDB.java, so it listens on 127.0.0.1
-// only) and aws-ses-v2-local. Both run as plain child processes; no Docker is involved.
+// only) and aws-ses-v2-local, both as plain child processes, and an End User Messaging SMS
+// emulator (sms.go) served in process, since there is none to install. No Docker is involved.
 //
 // The emulators are installed by localstack/setup.sh (`make deps`) into localstack/node_modules.
 // Typical test usage:
@@ -8,7 +9,7 @@
 //	stack, err := emulators.FromEnv(context.Background(), emulators.Options{})
 //	if err != nil { ... }
 //	defer stack.Stop()
-//	// point the AWS SDK at stack.DynamoDBEndpoint and stack.SESEndpoint
+//	// point the AWS SDK at stack.DynamoDBEndpoint, stack.SESEndpoint and stack.SMSEndpoint
 package emulators
 
 import (
@@ -29,11 +30,15 @@ import (
 	"time"
 )
 
-// Environment variables read by FromEnv. When both are set, FromEnv uses the endpoints they name
-// (for example LocalStack on http://127.0.0.1:4566) instead of starting emulators.
+// Environment variables read by FromEnv. When the DynamoDB and SES ones are both set, FromEnv
+// uses the endpoints they name (for example LocalStack on http://127.0.0.1:4566) instead of
+// starting emulators. The SMS one is optional and independent of the other two: when it is
+// unset, the in-process SMS emulator is started (the LocalStack image in docker-compose.yml has
+// no End User Messaging SMS).
 const (
 	EnvDynamoDBEndpoint = "LATCHKEY_TEST_DYNAMODB_ENDPOINT"
 	EnvSESEndpoint      = "LATCHKEY_TEST_SES_ENDPOINT"
+	EnvSMSEndpoint      = "LATCHKEY_TEST_SMS_ENDPOINT"
 )
 
 const (
@@ -44,35 +49,47 @@ const (
 	installHint = "run `make deps` (or make test / make dev) to install the emulators"
 )
 
-// Options configures Start. The zero value means in-memory DynamoDB and SES on free loopback
-// ports, with the project root found by walking up from the working directory to go.mod.
+// Options configures Start. The zero value means in-memory DynamoDB, SES and SMS on free
+// loopback ports, with the project root found by walking up from the working directory to go.mod.
 type Options struct {
 	Root         string    // repo root; "" = find go.mod upward from os.Getwd()
 	DynamoDBPort int       // 0 = pick a free port on 127.0.0.1
 	SESPort      int       // 0 = pick a free port
+	SMSPort      int       // 0 = pick a free port
 	DynamoDBDir  string    // "" = -inMemory; otherwise a directory for -dbPath (created if missing) with -sharedDb
 	Log          io.Writer // emulator stdout/stderr go here, each line prefixed by the emulator's name; nil = discarded
 }
 
-// Stack is a running pair of emulators (or, from FromEnv, externally managed endpoints).
+// Stack is the running emulators (or, from FromEnv, externally managed endpoints).
 type Stack struct {
 	DynamoDBEndpoint string // e.g. "http://127.0.0.1:41234"
 	SESEndpoint      string // e.g. "http://127.0.0.1:41235"
+	SMSEndpoint      string // e.g. "http://127.0.0.1:41236"; its GET /store holds the sent texts
+	// SMS is the in-process SMS emulator at SMSEndpoint, or nil when SMSEndpoint is external
+	// (LATCHKEY_TEST_SMS_ENDPOINT). Tests should read texts over HTTP (GET /store), which works
+	// either way.
+	SMS *SMS
 
 	mu       sync.Mutex
 	procs    []*process
+	sms      *smsServer
 	stopped  bool
 	stopOnce chan struct{} // closed by Stop; ends the ctx watcher
 }
 
-// Start launches DynamoDB Local and aws-ses-v2-local on 127.0.0.1 and waits (up to about 30 s)
-// until both answer. ctx bounds the emulators' whole lifetime, as with exec.CommandContext:
-// cancelling it kills them, so pass a context that outlives their use (t.Context() in a test,
-// context.Background() in TestMain) and call Stop when done.
+// Start launches DynamoDB Local and aws-ses-v2-local on 127.0.0.1, serves the SMS emulator there
+// too, and waits (up to about 30 s) until all answer. ctx bounds the emulators' whole lifetime,
+// as with exec.CommandContext: cancelling it stops them, so pass a context that outlives their
+// use (t.Context() in a test, context.Background() in TestMain) and call Stop when done.
 //
-// On failure Start kills whatever it started and returns an error that includes the tail of the
+// On failure Start stops whatever it started and returns an error that includes the tail of the
 // failing emulator's output.
 func Start(ctx context.Context, opts Options) (*Stack, error) {
+	return start(ctx, opts, "")
+}
+
+// start is Start, with the SMS emulator left out in favour of smsEndpoint when that is set.
+func start(ctx context.Context, opts Options, smsEndpoint string) (*Stack, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -98,7 +115,7 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		}
 	}
 
-	var logMu sync.Mutex // the two emulators share opts.Log
+	var logMu sync.Mutex // the emulators share opts.Log
 	dynamo := &spec{
 		name: "dynamodb",
 		port: opts.DynamoDBPort,
@@ -133,9 +150,17 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 		log:   opts.Log, logMu: &logMu,
 	}
 
-	// Start both at once; the first failure aborts the other (errAborted), so a broken SES does
-	// not wait for the JVM to come up.
-	s := &Stack{stopOnce: make(chan struct{})}
+	s := &Stack{stopOnce: make(chan struct{}), SMSEndpoint: smsEndpoint}
+	if smsEndpoint == "" {
+		// In process and bound at once: a taken SMS port fails Start before anything is launched.
+		if s.sms, s.SMSEndpoint, err = startSMS(opts.SMSPort, smsLog(opts.Log, &logMu)); err != nil {
+			return nil, err
+		}
+		s.SMS = s.sms.emu
+	}
+
+	// Start both processes at once; the first failure aborts the other (errAborted), so a broken
+	// SES does not wait for the JVM to come up.
 	specs := []*spec{dynamo, ses}
 	results := make([]*process, len(specs))
 	errs := make([]error, len(specs))
@@ -169,36 +194,64 @@ func Start(ctx context.Context, opts Options) (*Stack, error) {
 	s.DynamoDBEndpoint = results[0].endpoint
 	s.SESEndpoint = results[1].endpoint
 
-	go func() {
-		select {
-		case <-ctx.Done():
-			s.Stop()
-		case <-s.stopOnce:
-		}
-	}()
+	go s.stopWhenDone(ctx)
 	return s, nil
+}
+
+// stopWhenDone stops the stack when ctx ends, and returns early when Stop has been called.
+func (s *Stack) stopWhenDone(ctx context.Context) {
+	select {
+	case <-ctx.Done():
+		s.Stop()
+	case <-s.stopOnce:
+	}
 }
 
 // FromEnv returns a Stack for externally managed emulators when LATCHKEY_TEST_DYNAMODB_ENDPOINT
 // and LATCHKEY_TEST_SES_ENDPOINT are both set (for example LocalStack, see
-// localstack/README.md); it starts nothing and its Stop is a no-op. When neither is set it calls
-// Start. Setting only one of them is an error rather than a silent fallback.
+// localstack/README.md): it starts no processes, only the in-process SMS emulator, and its Stop
+// stops just that. When neither is set it calls Start. Setting only one of them is an error
+// rather than a silent fallback. LATCHKEY_TEST_SMS_ENDPOINT, when set, names the SMS endpoint in
+// either case, and then no SMS emulator is started.
 func FromEnv(ctx context.Context, opts Options) (*Stack, error) {
-	ddb := strings.TrimRight(strings.TrimSpace(os.Getenv(EnvDynamoDBEndpoint)), "/")
-	ses := strings.TrimRight(strings.TrimSpace(os.Getenv(EnvSESEndpoint)), "/")
+	ddb := endpointEnv(EnvDynamoDBEndpoint)
+	ses := endpointEnv(EnvSESEndpoint)
+	sms := endpointEnv(EnvSMSEndpoint)
 	switch {
 	case ddb != "" && ses != "":
-		return &Stack{DynamoDBEndpoint: ddb, SESEndpoint: ses, stopped: true}, nil
+		s := &Stack{DynamoDBEndpoint: ddb, SESEndpoint: ses, SMSEndpoint: sms}
+		if sms == "" {
+			var err error
+			if s.sms, s.SMSEndpoint, err = startSMS(opts.SMSPort, smsLog(opts.Log, &sync.Mutex{})); err != nil {
+				return nil, err
+			}
+			s.SMS = s.sms.emu
+			s.stopOnce = make(chan struct{})
+			go s.stopWhenDone(ctx) // as with Start, ctx bounds the emulator's lifetime
+		}
+		return s, nil
 	case ddb != "" || ses != "":
 		return nil, fmt.Errorf("emulators: set both %s and %s to use external emulators, or neither to start local ones", EnvDynamoDBEndpoint, EnvSESEndpoint)
 	}
-	return Start(ctx, opts)
+	return start(ctx, opts, sms)
 }
 
-// Stop kills both emulators (their whole process groups) and waits for them to exit. It asks
-// politely first (SIGTERM, so a persistent DynamoDB can close its files) and uses SIGKILL after a
-// short grace period. Stop is idempotent and a no-op for a Stack from FromEnv's environment
-// branch.
+func endpointEnv(name string) string {
+	return strings.TrimRight(strings.TrimSpace(os.Getenv(name)), "/")
+}
+
+// smsLog is where the SMS emulator writes its lines: opts.Log, prefixed like the processes'.
+func smsLog(log io.Writer, mu *sync.Mutex) io.Writer {
+	if log == nil {
+		return nil
+	}
+	return &prefixWriter{w: log, mu: mu, prefix: "[sms] ", bol: true}
+}
+
+// Stop stops the SMS emulator and kills the emulator processes (their whole process groups),
+// waiting for them to exit. It asks politely first (SIGTERM, so a persistent DynamoDB can close
+// its files) and uses SIGKILL after a short grace period. Stop is idempotent; for a Stack from
+// FromEnv's environment branch it stops only the in-process SMS emulator, if one was started.
 func (s *Stack) Stop() error {
 	if s == nil {
 		return nil
@@ -213,6 +266,11 @@ func (s *Stack) Stop() error {
 		close(s.stopOnce)
 	}
 	var errs []error
+	if s.sms != nil {
+		if err := s.sms.close(); err != nil {
+			errs = append(errs, fmt.Errorf("emulators: stopping sms: %w", err))
+		}
+	}
 	for _, p := range s.procs {
 		p.signal(syscall.SIGTERM)
 	}

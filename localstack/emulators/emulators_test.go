@@ -3,14 +3,25 @@ package emulators
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"html"
+	"io"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/pinpointsmsvoicev2/types"
+
+	latchkey "github.com/latchkey/latchkey/shared"
+	"github.com/latchkey/latchkey/shared/sms"
 )
 
 func TestStartStop(t *testing.T) {
@@ -19,12 +30,14 @@ func TestStartStop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("Start took %s: dynamodb=%s ses=%s", time.Since(began).Round(time.Millisecond), stack.DynamoDBEndpoint, stack.SESEndpoint)
+	t.Logf("Start took %s: dynamodb=%s ses=%s sms=%s", time.Since(began).Round(time.Millisecond),
+		stack.DynamoDBEndpoint, stack.SESEndpoint, stack.SMSEndpoint)
 	t.Cleanup(func() { stack.Stop() })
 
 	ddbPort := port(t, stack.DynamoDBEndpoint)
 	sesPort := port(t, stack.SESEndpoint)
-	for _, ep := range []string{stack.DynamoDBEndpoint, stack.SESEndpoint} {
+	smsPort := port(t, stack.SMSEndpoint)
+	for _, ep := range []string{stack.DynamoDBEndpoint, stack.SESEndpoint, stack.SMSEndpoint} {
 		if !strings.HasPrefix(ep, "http://127.0.0.1:") {
 			t.Errorf("endpoint %q is not on 127.0.0.1", ep)
 		}
@@ -61,7 +74,7 @@ func TestStartStop(t *testing.T) {
 			t.Log("this machine has no non-loopback IPv4 address; cannot check the emulators are unreachable from outside")
 			return
 		}
-		for name, p := range map[string]string{"dynamodb": ddbPort, "ses": sesPort} {
+		for name, p := range map[string]string{"dynamodb": ddbPort, "ses": sesPort, "sms": smsPort} {
 			addr := net.JoinHostPort(ip, p)
 			conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
 			if err == nil {
@@ -95,6 +108,8 @@ func TestStartStop(t *testing.T) {
 		}
 	})
 
+	t.Run("SMSThroughSDK", func(t *testing.T) { testSMSRoundTrip(t, stack.SMSEndpoint) })
+
 	began = time.Now()
 	if err := stack.Stop(); err != nil {
 		t.Fatalf("Stop: %v", err)
@@ -103,7 +118,7 @@ func TestStartStop(t *testing.T) {
 	if err := stack.Stop(); err != nil {
 		t.Fatalf("second Stop: %v", err)
 	}
-	for _, p := range []string{ddbPort, sesPort} {
+	for _, p := range []string{ddbPort, sesPort, smsPort} {
 		addr := net.JoinHostPort("127.0.0.1", p)
 		if conn, err := net.DialTimeout("tcp", addr, time.Second); err == nil {
 			conn.Close()
@@ -112,15 +127,121 @@ func TestStartStop(t *testing.T) {
 	}
 }
 
+// testSMSRoundTrip sends texts through the real SDK client (shared/sms) to the SMS emulator at
+// endpoint and reads them back from its /store and inbox page.
+func testSMSRoundTrip(t *testing.T, endpoint string) {
+	ctx := context.Background()
+	began := time.Now().Unix()
+	to := "+15555550100"
+	sender := sms.New(testAWSConfig(), endpoint, "+15555550199")
+	if err := sender.Text(ctx, latchkey.SMS{To: to, Body: "Your Latchkey code is 123456 <b>"}); err != nil {
+		t.Fatalf("Text: %v", err)
+	}
+
+	got := smsStore(t, endpoint, "")
+	if len(got) != 1 {
+		t.Fatalf("store holds %d messages, want 1: %+v", len(got), got)
+	}
+	m := got[0]
+	if m.To != to || m.Body != "Your Latchkey code is 123456 <b>" || m.OriginationIdentity != "+15555550199" ||
+		m.MessageType != "TRANSACTIONAL" || m.MessageID == "" {
+		t.Fatalf("stored %+v", m)
+	}
+	if d := time.Since(m.At); d < 0 || d > time.Minute {
+		t.Fatalf("at = %s, not just now", m.At)
+	}
+	if n := len(smsStore(t, endpoint, "?since="+itoa(began))); n != 1 {
+		t.Fatalf("?since=<start> holds %d messages, want 1", n)
+	}
+	if n := len(smsStore(t, endpoint, "?since="+itoa(began+3600))); n != 0 {
+		t.Fatalf("?since=<an hour on> holds %d messages, want 0", n)
+	}
+
+	// The number is checked as the service checks it, and the SDK decodes the error.
+	err := sender.Text(ctx, latchkey.SMS{To: "555-0100", Body: "x"})
+	var invalid *types.ValidationException
+	if !errors.As(err, &invalid) || invalid.Reason != types.ValidationExceptionReasonInvalidParameter ||
+		!strings.Contains(aws.ToString(invalid.Message), "E.164") {
+		t.Fatalf("non-E.164 number: want a ValidationException about E.164, got %v", err)
+	}
+	if e := latchkey.AsError(err); e.Status != http.StatusInternalServerError {
+		t.Fatalf("a rejected number is a 500 (the caller validates first), got %d", e.Status)
+	}
+	if n := len(smsStore(t, endpoint, "")); n != 1 {
+		t.Fatalf("a rejected message was stored: %d messages", n)
+	}
+
+	resp, err := http.Get(endpoint + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(resp.Header.Get("Content-Type"), "text/html") ||
+		!strings.Contains(html.UnescapeString(string(page)), to) || !strings.Contains(string(page), "123456 &lt;b&gt;") {
+		t.Fatalf("inbox page: status %d, %s", resp.StatusCode, page)
+	}
+}
+
+// testAWSConfig is what the app gets against emulators: a region and dummy static credentials.
+func testAWSConfig() aws.Config {
+	return aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}
+}
+
+func smsStore(t *testing.T, endpoint, query string) []SMSMessage {
+	t.Helper()
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get(endpoint + "/store" + query)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /store%s: status %d", query, resp.StatusCode)
+	}
+	var store struct {
+		Messages []SMSMessage `json:"messages"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&store); err != nil {
+		t.Fatal(err)
+	}
+	if store.Messages == nil {
+		t.Fatalf(`GET /store%s: want {"messages":[...]}, got null`, query)
+	}
+	return store.Messages
+}
+
 func TestFromEnvUsesExternalEndpoints(t *testing.T) {
 	t.Setenv(EnvDynamoDBEndpoint, "http://127.0.0.1:4566/")
 	t.Setenv(EnvSESEndpoint, "http://127.0.0.1:4566")
+	t.Setenv(EnvSMSEndpoint, "")
 	stack, err := FromEnv(context.Background(), Options{Root: t.TempDir()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if stack.DynamoDBEndpoint != "http://127.0.0.1:4566" || stack.SESEndpoint != "http://127.0.0.1:4566" {
 		t.Fatalf("got %q, %q", stack.DynamoDBEndpoint, stack.SESEndpoint)
+	}
+	// LocalStack has no End User Messaging SMS: the in-process emulator serves texts, and Stop
+	// stops it.
+	if stack.SMS == nil || !strings.HasPrefix(stack.SMSEndpoint, "http://127.0.0.1:") {
+		t.Fatalf("no in-process SMS emulator beside external endpoints: %q", stack.SMSEndpoint)
+	}
+	testSMSRoundTrip(t, stack.SMSEndpoint)
+	if err := stack.Stop(); err != nil {
+		t.Fatal(err)
+	}
+	if conn, err := net.DialTimeout("tcp", strings.TrimPrefix(stack.SMSEndpoint, "http://"), time.Second); err == nil {
+		conn.Close()
+		t.Fatalf("the SMS emulator still accepts connections after Stop")
+	}
+
+	// An external SMS endpoint is used as it is, and nothing is started for it.
+	t.Setenv(EnvSMSEndpoint, "http://127.0.0.1:4599/")
+	if stack, err = FromEnv(context.Background(), Options{Root: t.TempDir()}); err != nil {
+		t.Fatal(err)
+	}
+	if stack.SMSEndpoint != "http://127.0.0.1:4599" || stack.SMS != nil {
+		t.Fatalf("LATCHKEY_TEST_SMS_ENDPOINT: got %q (in-process emulator %v)", stack.SMSEndpoint, stack.SMS != nil)
 	}
 	if err := stack.Stop(); err != nil {
 		t.Fatal(err)
@@ -145,6 +266,8 @@ func TestStartWithoutInstallSaysMakeDeps(t *testing.T) {
 		t.Fatalf("want an error telling to run make deps, got %v", err)
 	}
 }
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
 func port(t *testing.T, endpoint string) string {
 	t.Helper()
