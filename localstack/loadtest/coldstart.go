@@ -114,6 +114,7 @@ func (h *harness) coldStart(ctx context.Context, bin, fn, root string) (coldRun,
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=256", "AWS_REGION=us-east-1",
 		"LATCHKEY_PROJECT_ID=" + h.cfg.ProjectID, "LATCHKEY_TABLE=" + h.cfg.Table,
 		"LATCHKEY_DYNAMODB_ENDPOINT=" + h.cfg.DynamoDBEndpoint, "LATCHKEY_SES_ENDPOINT=" + h.cfg.SESEndpoint,
+		"LATCHKEY_SMS_ENDPOINT=" + h.cfg.SMSEndpoint,
 		"LATCHKEY_REDIRECT_URLS=http://localhost:*",
 	}
 	var logs bytes.Buffer

@@ -85,7 +85,7 @@ func start(ctx context.Context, members int) (*harness, error) {
 }
 
 func (h *harness) build(ctx context.Context, members int) error {
-	for _, u := range []string{h.stack.DynamoDBEndpoint, h.stack.SESEndpoint} {
+	for _, u := range []string{h.stack.DynamoDBEndpoint, h.stack.SESEndpoint, h.stack.SMSEndpoint} {
 		if err := loopback(u); err != nil {
 			return err
 		}
@@ -96,6 +96,7 @@ func (h *harness) build(ctx context.Context, members int) error {
 		Region:             "us-east-1",
 		DynamoDBEndpoint:   h.stack.DynamoDBEndpoint,
 		SESEndpoint:        h.stack.SESEndpoint,
+		SMSEndpoint:        h.stack.SMSEndpoint,
 		Sender:             "no-reply@latchkey.test",
 		RedirectURLs:       []string{"http://localhost:*"},
 		DefaultRedirectURL: redirectURL,

@@ -29,6 +29,7 @@ import (
 	"github.com/latchkey/latchkey/shared/otp"
 	"github.com/latchkey/latchkey/shared/passwords"
 	"github.com/latchkey/latchkey/shared/scim"
+	"github.com/latchkey/latchkey/shared/sms"
 	"github.com/latchkey/latchkey/shared/store"
 	"github.com/latchkey/latchkey/shared/tokens"
 )
@@ -41,6 +42,12 @@ type Config struct {
 	DynamoDBEndpoint string // LATCHKEY_DYNAMODB_ENDPOINT: emulator URL; empty in AWS
 	SESEndpoint      string // LATCHKEY_SES_ENDPOINT
 	Sender           string // LATCHKEY_SENDER
+	// SMSEndpoint is LATCHKEY_SMS_ENDPOINT: the End User Messaging SMS emulator's URL; empty in
+	// AWS. SMSOrigination is LATCHKEY_SMS_ORIGINATION_IDENTITY, the phone number, pool or
+	// sender ID (or its ARN) texts are sent from: stack configuration, since it is bought and
+	// registered per account; empty lets the service choose from the account's identities.
+	SMSEndpoint    string
+	SMSOrigination string
 	// RedirectURLs is the allow-list for magic-link redirects (LATCHKEY_REDIRECT_URLS, comma
 	// separated); DefaultRedirectURL is used when a request names none.
 	RedirectURLs       []string
@@ -70,6 +77,8 @@ func ConfigFromEnv() (Config, error) {
 		DynamoDBEndpoint:   os.Getenv("LATCHKEY_DYNAMODB_ENDPOINT"),
 		SESEndpoint:        os.Getenv("LATCHKEY_SES_ENDPOINT"),
 		Sender:             envOr("LATCHKEY_SENDER", "no-reply@latchkey.local"),
+		SMSEndpoint:        os.Getenv("LATCHKEY_SMS_ENDPOINT"),
+		SMSOrigination:     os.Getenv("LATCHKEY_SMS_ORIGINATION_IDENTITY"),
 		RedirectURLs:       splitList(envOr("LATCHKEY_REDIRECT_URLS", "http://localhost:*")),
 		DefaultRedirectURL: envOr("LATCHKEY_DEFAULT_REDIRECT_URL", "http://localhost:3000/authenticate"),
 		BaseURL:            envOr("LATCHKEY_BASE_URL", DefaultBaseURL),
@@ -159,6 +168,9 @@ type App struct {
 	Store  *store.Store
 	Keys   *tokens.KeySet
 	Server *api.Server
+	// SMS sends text messages (End User Messaging SMS, or the emulator at SMSEndpoint). No
+	// capability uses it yet: it is here for SMS one-time passcodes (MFA) to be wired from.
+	SMS latchkey.Texter
 }
 
 // Build wires everything and loads (or on first use creates) the signing keys, so a cold start
@@ -175,6 +187,7 @@ func Build(ctx context.Context, c Config, logOut io.Writer) (*App, error) {
 	}
 	ids := latchkey.IDsForProject(c.ProjectID)
 	mailer := mail.NewSES(awsCfg, c.SESEndpoint, c.Sender)
+	texter := sms.New(awsCfg, c.SMSEndpoint, c.SMSOrigination)
 	limits := latchkey.SendLimits{PerEmail: max(c.EmailSendsPerHour, 1), PerOrg: max(c.OrgSendsPerHour, 1)}
 	keys := tokens.NewKeySet(st, clock.Now)
 	if err := keys.Ensure(ctx); err != nil {
@@ -213,7 +226,7 @@ func Build(ctx context.Context, c Config, logOut io.Writer) (*App, error) {
 		Project:   &api.ProjectAuth{ProjectID: c.ProjectID, Secrets: st, Now: clock.Now},
 		Log:       slog.New(slog.NewJSONHandler(logOut, nil)),
 	}
-	return &App{Config: c, AWS: awsCfg, Store: st, Keys: keys, Server: srv}, nil
+	return &App{Config: c, AWS: awsCfg, Store: st, Keys: keys, Server: srv, SMS: texter}, nil
 }
 
 // LambdaHandler adapts one function's routes to API Gateway HTTP API (payload v2) events.

@@ -1,6 +1,7 @@
 // Package apptest runs Latchkey for integration tests: real emulators (or the endpoints in
-// LATCHKEY_TEST_DYNAMODB_ENDPOINT / LATCHKEY_TEST_SES_ENDPOINT), a table unique to the test
-// binary, a project with a fresh secret, and the local gateway behind an httptest server.
+// LATCHKEY_TEST_DYNAMODB_ENDPOINT / LATCHKEY_TEST_SES_ENDPOINT / LATCHKEY_TEST_SMS_ENDPOINT), a
+// table unique to the test binary, a project with a fresh secret, and the local gateway behind
+// an httptest server.
 package apptest
 
 import (
@@ -89,6 +90,8 @@ func (e *Env) build(ctx context.Context) error {
 		DynamoDBEndpoint:   e.Stack.DynamoDBEndpoint,
 		SESEndpoint:        e.Stack.SESEndpoint,
 		Sender:             "no-reply@latchkey.test",
+		SMSEndpoint:        e.Stack.SMSEndpoint,
+		SMSOrigination:     TextOrigination,
 		RedirectURLs:       []string{"http://localhost:*", "https://app.example.com/auth/*"},
 		DefaultRedirectURL: "http://localhost:3000/authenticate",
 		EmailSendsPerHour:  EmailSendsPerHour,
@@ -124,6 +127,9 @@ func (e *Env) build(ctx context.Context) error {
 
 // EmailSendsPerHour is the per-address send limit tests run with.
 const EmailSendsPerHour = 5
+
+// TextOrigination is the origination identity (a phone number) tests send texts from.
+const TextOrigination = "+15555550199"
 
 // Email is one message the SES emulator received.
 type Email struct {
@@ -195,6 +201,54 @@ func (e *Env) LastEmail(t testing.TB, to string) Email {
 	all := e.Emails(t, to)
 	if len(all) == 0 {
 		t.Fatalf("no email was sent to %s", to)
+	}
+	return all[len(all)-1]
+}
+
+// Text is one message the SMS emulator received.
+type Text struct {
+	To   string    `json:"to"`
+	Body string    `json:"body"`
+	At   time.Time `json:"at"`
+}
+
+var textCodePattern = regexp.MustCompile(`[0-9]{6}`)
+
+// Code returns the first run of six digits in the text's body: its one-time passcode.
+func (m Text) Code() string { return textCodePattern.FindString(m.Body) }
+
+// Texts returns every text message the SMS emulator holds for a phone number, oldest first.
+func (e *Env) Texts(t testing.TB, to string) []Text {
+	t.Helper()
+	resp, err := http.Get(e.Stack.SMSEndpoint + "/store")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s/store: status %d", e.Stack.SMSEndpoint, resp.StatusCode)
+	}
+	var store struct {
+		Messages []Text `json:"messages"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&store); err != nil {
+		t.Fatal(err)
+	}
+	var out []Text
+	for _, m := range store.Messages {
+		if m.To == to {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// LastText returns the newest text message for a phone number, failing if there is none.
+func (e *Env) LastText(t testing.TB, to string) Text {
+	t.Helper()
+	all := e.Texts(t, to)
+	if len(all) == 0 {
+		t.Fatalf("no text message was sent to %s", to)
 	}
 	return all[len(all)-1]
 }
