@@ -1,5 +1,5 @@
 // Command devserver is `make dev`: it starts the emulators (DynamoDB Local with data kept in
-// .data/, aws-ses-v2-local), creates the table, makes sure the project and its secret exist,
+// .data/, aws-ses-v2-local, the SMS emulator), creates the table, makes sure the project and its secret exist,
 // and serves every function's routes in one process on LATCHKEY_PORT. Ctrl-C stops it all.
 package main
 
@@ -50,15 +50,19 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	smsPort, err := portEnv("LATCHKEY_SMS_PORT", 8006)
+	if err != nil {
+		return err
+	}
 	// Fail before starting anything if the API port is taken.
 	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
 		return fmt.Errorf("port %d is in use (set LATCHKEY_PORT): %w", port, err)
 	}
 
-	fmt.Println("Starting DynamoDB Local and the SES emulator…")
+	fmt.Println("Starting DynamoDB Local and the SES and SMS emulators…")
 	stack, err := emulators.Start(context.Background(), emulators.Options{
-		DynamoDBPort: dynamoPort, SESPort: sesPort, DynamoDBDir: filepath.Join(".data", "dynamodb"),
+		DynamoDBPort: dynamoPort, SESPort: sesPort, SMSPort: smsPort, DynamoDBDir: filepath.Join(".data", "dynamodb"),
 	})
 	if err != nil {
 		ln.Close()
@@ -73,7 +77,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	cfg.DynamoDBEndpoint, cfg.SESEndpoint = stack.DynamoDBEndpoint, stack.SESEndpoint
+	cfg.DynamoDBEndpoint, cfg.SESEndpoint, cfg.SMSEndpoint = stack.DynamoDBEndpoint, stack.SESEndpoint, stack.SMSEndpoint
 	if os.Getenv("LATCHKEY_BASE_URL") == "" {
 		// SCIM connections' base_url points at this gateway, whatever port it is on.
 		cfg.BaseURL = fmt.Sprintf("http://127.0.0.1:%d", port)
@@ -121,6 +125,7 @@ Latchkey is running.
   Project ID     %[2]s
   Secret         %[3]s
   Email inbox    %[4]s/        (JSON: %[4]s/store)
+  SMS inbox      %[6]s/        (JSON: %[6]s/store)
   DynamoDB       %[5]s        (data in .data/dynamodb)
 
 Try it with curl:
@@ -135,7 +140,7 @@ or with stytch-go v18:
       b2bstytchapi.WithBaseURI("%[1]s"))
 
 Ctrl-C stops the API and the emulators.
-`, base, projectID, secret, stack.SESEndpoint, stack.DynamoDBEndpoint)
+`, base, projectID, secret, stack.SESEndpoint, stack.DynamoDBEndpoint, stack.SMSEndpoint)
 }
 
 func envOr(name, def string) string {
