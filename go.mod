@@ -21,13 +21,17 @@ require (
 require (
 	github.com/aws/aws-sdk-go-v2/service/pinpointsmsvoicev2 v1.40.0
 	github.com/dlclark/regexp2 v1.12.0
+	github.com/pquerna/otp v1.5.0
 	github.com/trustelem/zxcvbn v1.0.1
 	github.com/zitadel/passwap v0.12.1
 	golang.org/x/crypto v0.58.0
 	golang.org/x/text v0.43.0
 )
 
-require github.com/test-go/testify v1.1.4 // indirect
+require (
+	github.com/boombuler/barcode v1.0.1-0.20190219062509-6c824513bacc // indirect
+	github.com/test-go/testify v1.1.4 // indirect
+)
 
 require (
 	github.com/Masterminds/semver/v3 v3.5.0 // indirect

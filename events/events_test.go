@@ -31,6 +31,8 @@ import (
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/google/uuid"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
 
 	"github.com/latchkey/latchkey/shared/api"
 	"github.com/latchkey/latchkey/shared/app"
@@ -50,6 +52,7 @@ var placeholders = []string{
 	"discovery_magic_links_token", "intermediate_session_token", "discovery_slug",
 	"connection_id", "scim_bearer", "scim_email", "scim_user_id", "scim_group_id",
 	"password", "new_password", "password_email", "password_reset_token", "member_password_id", "migrate_email",
+	"totp_code", "totp_secret", "recovery_code", "phone_number", "sms_code",
 }
 
 // scheduledFunctions are the functions (functions/<name>) an EventBridge schedule invokes
@@ -591,6 +594,17 @@ func discovered(t *testing.T, r result) map[string]map[string]any {
 	return out
 }
 
+// totpCode is an authenticator app's code for a base32 key at a moment (RFC 6238: SHA-1, six
+// digits, 30-second steps, as the server checks it).
+func totpCode(t *testing.T, secret string, at time.Time) string {
+	t.Helper()
+	c, err := totp.GenerateCodeCustom(secret, at, totp.ValidateOpts{Period: 30, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
 // field walks a dotted path through a decoded JSON object, as apptest.Response.Get does.
 func field(v any, path string) any {
 	for _, part := range strings.Split(path, ".") {
@@ -631,6 +645,10 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 		// Strong enough for zxcvbn (score 3 or more), and safe to paste into JSON.
 		"password":     "violet-anchor-Quarry-47-lantern",
 		"new_password": "copper-Meadow-thistle-92-harbor",
+		// An authenticator-app key another system issued, imported by totp_migrate; and Ada's
+		// phone, one per run so the SMS emulator's newest text to it is this run's.
+		"totp_secret":  "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
+		"phone_number": fmt.Sprintf("+1555%07d", time.Now().UnixNano()%10000000),
 	}
 	// founderEmail is a colleague of Ada's at acme.example.com, who is no member of Acme: they
 	// create Acme Labs through discovery, then join Acme by email domain.
@@ -730,6 +748,8 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 	var orgID, memberID, sessionID, sessionToken string
 	var passwordSession string                     // Ada's latest session from a password login
 	var labsID, founderID, founderLabsToken string // Acme Labs, created through discovery
+	var totpID string                              // Ada's TOTP registration from totp_create
+	var firstCodes []any                           // the recovery codes that came with it
 	steps := []struct {
 		event string
 		check func(t *testing.T, r result)
@@ -1279,6 +1299,159 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 			expectError(t, runWith(t, "passwords/authenticate", with), http.StatusUnauthorized, "unauthorized_credentials")
 			expectOK(t, run(t, "passwords/authenticate")) // Ada's is another password
 		}},
+		// MFA: in Acme (OPTIONAL), Ada steps her password session up with a TOTP, whose recovery
+		// codes she rotates and spends one of; the TOTP is deleted, and one from another system
+		// imported. With that second factor proved, she links a phone by SMS, which is deleted.
+		{"mfa/totp_create", func(t *testing.T, r result) {
+			totpID = r.Body.Str("totp_registration_id")
+			secret := r.Body.Str("secret")
+			codes, _ := r.Body.Get("recovery_codes").([]any)
+			if !strings.HasPrefix(totpID, "member-totp-") || len(secret) != 32 || len(codes) != 10 ||
+				!strings.HasPrefix(r.Body.Str("qr_code"), "data:image/png;base64,") {
+				t.Fatalf("no registration: %s", r)
+			}
+			// Pending until its first code: the member does not show it yet.
+			want(t, r, map[string]any{"member_id": memberID, "member.totp_registration_id": "", "organization.organization_id": orgID})
+			firstCodes = codes
+			vars["totp_code"] = totpCode(t, secret, env.Clock.Now())
+			wrong := runWith(t, "mfa/totp_authenticate", map[string]string{"totp_code": "12345"})
+			expectError(t, wrong, http.StatusBadRequest, "invalid_totp_code")
+		}},
+		{"mfa/totp_authenticate", func(t *testing.T, r result) {
+			want(t, r, map[string]any{
+				"member_id":                         memberID,
+				"member.totp_registration_id":       totpID,
+				"member.default_mfa_method":         "totp",
+				"member.mfa_enrolled":               false, // not asked to: the next login owes no second factor
+				"member_session.member_id":          memberID,
+				"member_session.organization_id":    orgID,
+				"member_session.custom_claims.tier": "gold",
+				"organization.organization_id":      orgID,
+			})
+			factors, _ := r.Body.Get("member_session.authentication_factors").([]any)
+			if len(factors) != 2 || field(factors[0], "type") != "password" || field(factors[1], "type") != "totp" ||
+				field(factors[1], "delivery_method") != "authenticator_app" || field(factors[1], "authenticator_app_factor.totp_id") != totpID {
+				t.Errorf("authentication_factors %v, want the password and the TOTP", factors)
+			}
+			token := r.Body.Str("session_token")
+			if token == "" || token == vars["session_token"] || strings.Count(r.Body.Str("session_jwt"), ".") != 2 {
+				t.Fatalf("no new session: %s", r)
+			}
+			// The stepped-up session replaces the one presented.
+			expectError(t, run(t, "sessions/authenticate_session"), http.StatusNotFound, "session_not_found")
+			vars["session_token"] = token
+			expectOK(t, run(t, "sessions/authenticate_session"))
+			// A code works once.
+			expectError(t, run(t, "mfa/totp_authenticate"), http.StatusBadRequest, "totp_code_already_authenticated")
+		}},
+		{"mfa/recovery_codes_rotate", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"member_id": memberID, "member.totp_registration_id": totpID, "organization.organization_id": orgID})
+			codes, _ := r.Body.Get("recovery_codes").([]any)
+			if len(codes) != 10 || slices.Contains(firstCodes, codes[0]) {
+				t.Fatalf("no new codes: %s", r)
+			}
+			// The codes that came with the registration are void.
+			old := runWith(t, "mfa/recovery_codes_recover", map[string]string{"recovery_code": firstCodes[0].(string)})
+			expectError(t, old, http.StatusUnauthorized, "unable_to_authenticate_recovery_code")
+			vars["recovery_code"] = codes[0].(string)
+		}},
+		{"mfa/recovery_codes_recover", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"member_id": memberID, "recovery_codes_remaining": float64(9),
+				"member_session.member_id": memberID, "organization.organization_id": orgID})
+			factors, _ := r.Body.Get("member_session.authentication_factors").([]any)
+			if !slices.ContainsFunc(factors, func(f any) bool {
+				return field(f, "type") == "recovery_codes" && field(f, "delivery_method") == "recovery_code"
+			}) {
+				t.Errorf("authentication_factors %v lack the recovery code", factors)
+			}
+			token := r.Body.Str("session_token")
+			if token == "" || token == vars["session_token"] {
+				t.Fatalf("no new session: %s", r)
+			}
+			vars["session_token"] = token
+			// A code works once.
+			expectError(t, run(t, "mfa/recovery_codes_recover"), http.StatusUnauthorized, "unable_to_authenticate_recovery_code")
+		}},
+		{"mfa/recovery_codes_get", func(t *testing.T, r result) {
+			// Recovery codes are kept only as hashes: shown once, never read back.
+			expectError(t, r, http.StatusBadRequest, "recovery_codes_shown_once")
+			if strings.Contains(string(r.Body.Raw), vars["recovery_code"]) {
+				t.Errorf("a recovery code in the answer: %s", r)
+			}
+			unknown := runWith(t, "mfa/recovery_codes_get", map[string]string{"member_id": "member-test-" + uuid.NewString()})
+			expectError(t, unknown, http.StatusNotFound, "member_not_found")
+		}},
+		{"mfa/delete_totp", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"member_id": memberID, "member.totp_registration_id": "", "member.default_mfa_method": "",
+				"organization.organization_id": orgID})
+			m := run(t, "organizations/get_member")
+			want(t, m, map[string]any{"member.totp_registration_id": ""})
+			expectError(t, run(t, "mfa/delete_totp"), http.StatusNotFound, "totp_not_found")
+			// Its recovery codes went with it.
+			expectError(t, run(t, "mfa/recovery_codes_rotate"), http.StatusNotFound, "no_active_recovery_code_backed_factor")
+			// Sessions that used it stay valid, as in Stytch.
+			expectOK(t, run(t, "sessions/authenticate_session"))
+		}},
+		{"mfa/totp_migrate", func(t *testing.T, r result) {
+			migrated := r.Body.Str("totp_registration_id")
+			if !strings.HasPrefix(migrated, "member-totp-") || migrated == totpID {
+				t.Fatalf("no new registration: %s", r)
+			}
+			// Active at once, with the recovery codes it came with; the secret is not echoed.
+			want(t, r, map[string]any{"member_id": memberID, "member.totp_registration_id": migrated, "member.default_mfa_method": "totp",
+				"recovery_codes": []any{"k7m2-q9x4-ab3d", "p5n8-w2r6-ct7e"}, "secret": nil, "organization.organization_id": orgID})
+			expectError(t, run(t, "mfa/totp_migrate"), http.StatusBadRequest, "active_totp_exists")
+			// The imported key's codes authenticate.
+			a := runWith(t, "mfa/totp_authenticate", map[string]string{"totp_code": totpCode(t, vars["totp_secret"], env.Clock.Now())})
+			expectOK(t, a)
+			want(t, a, map[string]any{"member_id": memberID, "member.totp_registration_id": migrated})
+			factors, _ := a.Body.Get("member_session.authentication_factors").([]any)
+			if !slices.ContainsFunc(factors, func(f any) bool { return field(f, "authenticator_app_factor.totp_id") == migrated }) {
+				t.Errorf("authentication_factors %v lack the imported TOTP", factors)
+			}
+			// Ada now has a second factor: a session from her password alone cannot add another.
+			p := run(t, "passwords/authenticate")
+			expectOK(t, p)
+			weak := runWith(t, "mfa/sms_send", map[string]string{"session_token": p.Body.Str("session_token")})
+			expectError(t, weak, http.StatusForbidden, "insufficient_factors")
+			vars["session_token"] = a.Body.Str("session_token") // the newest, which proved the TOTP
+		}},
+		{"mfa/sms_send", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"member_id": memberID, "member.mfa_phone_number": vars["phone_number"],
+				"member.mfa_phone_number_verified": false, "organization.organization_id": orgID})
+			text := env.LastText(t, vars["phone_number"])
+			if vars["sms_code"] = text.Code(); vars["sms_code"] == "" || !strings.HasPrefix(text.Body, "Acme Corporation EU: ") {
+				t.Fatalf("text %q", text.Body)
+			}
+			// A member with a number may not send to another.
+			other := runWith(t, "mfa/sms_send", map[string]string{"phone_number": "+15555550111"})
+			expectError(t, other, http.StatusBadRequest, "member_phone_number_mismatch")
+		}},
+		{"mfa/sms_authenticate", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"member_id": memberID, "member.mfa_phone_number": vars["phone_number"],
+				"member.mfa_phone_number_verified": true, "member.default_mfa_method": "totp", // the first second factor's
+				"member_session.member_id": memberID, "organization.organization_id": orgID})
+			factors, _ := r.Body.Get("member_session.authentication_factors").([]any)
+			if !slices.ContainsFunc(factors, func(f any) bool {
+				return field(f, "type") == "otp" && field(f, "delivery_method") == "sms" &&
+					field(f, "phone_number_factor.phone_number") == vars["phone_number"]
+			}) {
+				t.Errorf("authentication_factors %v lack the texted code", factors)
+			}
+			token := r.Body.Str("session_token")
+			if token == "" || token == vars["session_token"] {
+				t.Fatalf("no new session: %s", r)
+			}
+			vars["session_token"] = token
+			expectError(t, run(t, "mfa/sms_authenticate"), http.StatusNotFound, "otp_code_not_found")
+		}},
+		{"mfa/delete_mfa_phone_number", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"member_id": memberID, "member.mfa_phone_number": "", "member.mfa_phone_number_verified": false,
+				"organization.organization_id": orgID})
+			m := run(t, "organizations/get_member")
+			want(t, m, map[string]any{"member.mfa_phone_number": ""})
+			expectError(t, run(t, "mfa/delete_mfa_phone_number"), http.StatusNotFound, "member_phone_number_not_found")
+		}},
 		// SCIM: the organization connects its identity provider, which provisions a user and a
 		// group; the group gives Ada a role; the bearer token is rotated; all is deprovisioned.
 		{"scim/create_connection", func(t *testing.T, r result) {
@@ -1455,10 +1628,12 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 	}
 
 	// refused are the steps whose event is answered with an error, which they check: the
-	// cross-organization password calls, as passwords are organization-scoped by default.
+	// cross-organization password calls, as passwords are organization-scoped by default, and
+	// reading recovery codes back, as they are shown once.
 	refused := map[string]bool{
 		"passwords/require_reset": true, "passwords/discovery_authenticate": true,
 		"passwords/discovery_reset_start": true, "passwords/discovery_reset": true,
+		"mfa/recovery_codes_get": true,
 	}
 
 	// Later, the hourly schedule fires: its events are replayed with the clock moved on, when the

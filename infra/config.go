@@ -43,6 +43,9 @@ type Config struct {
 	// (default) or luds.
 	PasswordScope  string
 	PasswordPolicy string
+	// SMSOriginationIdentity (smsOriginationIdentity) is the End User Messaging SMS phone
+	// number, sender id or pool MFA codes are sent from: LATCHKEY_SMS_ORIGINATION_IDENTITY.
+	SMSOriginationIdentity string
 
 	DeletionProtection bool   // deletionProtection; default true (table also retained on stack delete)
 	LogRetentionDays   int    // logRetentionDays; default 30
@@ -96,31 +99,32 @@ var retention = map[int]string{
 func FromContext(node constructs.Node) (Config, error) {
 	ctx := contextReader{node: node}
 	c := Config{
-		StackName:            ctx.str("stackName", DefaultStackName),
-		ProjectID:            ctx.str("projectId", ""),
-		TableName:            ctx.str("tableName", DefaultTableName),
-		Sender:               ctx.str("sender", ""),
-		SenderIdentity:       ctx.str("senderIdentity", ""),
-		CreateSenderIdentity: ctx.boolean("createSenderIdentity", true),
-		SandboxRecipients:    ctx.list("sandboxRecipients", ""),
-		RedirectURLs:         ctx.list("redirectUrls", DefaultRedirects),
-		DefaultRedirectURL:   ctx.str("defaultRedirectUrl", DefaultRedirectURL),
-		EmailSendsPerHour:    ctx.integer("emailSendsPerHour", 0),
-		OrgSendsPerHour:      ctx.integer("orgSendsPerHour", 0),
-		PasswordScope:        ctx.str("passwordScope", ""),
-		PasswordPolicy:       ctx.str("passwordPolicy", ""),
-		DeletionProtection:   ctx.boolean("deletionProtection", true),
-		LogRetentionDays:     ctx.integer("logRetentionDays", 30),
-		MemoryMB:             ctx.integer("memoryMb", 256),
-		ThrottleRate:         ctx.integer("throttleRate", 100),
-		ThrottleBurst:        ctx.integer("throttleBurst", 200),
-		AlarmEmail:           ctx.str("alarmEmail", ""),
-		DomainName:           ctx.str("domainName", ""),
-		CertificateArn:       ctx.str("certificateArn", ""),
-		BaseURL:              strings.TrimRight(ctx.str("baseUrl", ""), "/"),
-		Strict:               ctx.boolean("strict", false),
-		Root:                 ctx.str("repoRoot", ""),
-		DistRoot:             ctx.str("distDir", ""),
+		StackName:              ctx.str("stackName", DefaultStackName),
+		ProjectID:              ctx.str("projectId", ""),
+		TableName:              ctx.str("tableName", DefaultTableName),
+		Sender:                 ctx.str("sender", ""),
+		SenderIdentity:         ctx.str("senderIdentity", ""),
+		CreateSenderIdentity:   ctx.boolean("createSenderIdentity", true),
+		SandboxRecipients:      ctx.list("sandboxRecipients", ""),
+		RedirectURLs:           ctx.list("redirectUrls", DefaultRedirects),
+		DefaultRedirectURL:     ctx.str("defaultRedirectUrl", DefaultRedirectURL),
+		EmailSendsPerHour:      ctx.integer("emailSendsPerHour", 0),
+		OrgSendsPerHour:        ctx.integer("orgSendsPerHour", 0),
+		PasswordScope:          ctx.str("passwordScope", ""),
+		PasswordPolicy:         ctx.str("passwordPolicy", ""),
+		SMSOriginationIdentity: ctx.str("smsOriginationIdentity", ""),
+		DeletionProtection:     ctx.boolean("deletionProtection", true),
+		LogRetentionDays:       ctx.integer("logRetentionDays", 30),
+		MemoryMB:               ctx.integer("memoryMb", 256),
+		ThrottleRate:           ctx.integer("throttleRate", 100),
+		ThrottleBurst:          ctx.integer("throttleBurst", 200),
+		AlarmEmail:             ctx.str("alarmEmail", ""),
+		DomainName:             ctx.str("domainName", ""),
+		CertificateArn:         ctx.str("certificateArn", ""),
+		BaseURL:                strings.TrimRight(ctx.str("baseUrl", ""), "/"),
+		Strict:                 ctx.boolean("strict", false),
+		Root:                   ctx.str("repoRoot", ""),
+		DistRoot:               ctx.str("distDir", ""),
 	}
 	if len(ctx.errs) > 0 {
 		return c, errors.Join(ctx.errs...)

@@ -14,6 +14,7 @@ type Access struct {
 	Table      []string // dynamodb:<action> on the table
 	IndexQuery []string // indexes dynamodb:Query may read
 	SendEmail  bool     // ses:SendEmail from the sender identity
+	SendSMS    bool     // sms-voice:SendTextMessage (AWS End User Messaging SMS) in the stack's account and region
 	// MemoryMB, when set, is the function's memory instead of the stack's memoryMb: Lambda
 	// gives CPU in proportion to memory, and a CPU-bound function needs more.
 	MemoryMB int
@@ -80,6 +81,14 @@ var FunctionAccess = map[string]Access{
 		IndexQuery: allIndexes,
 		SendEmail:  true,
 		MemoryMB:   PasswordsMemoryMB,
+	},
+	// Second factors: TOTP registrations, SMS codes and members in transactions, tries on the
+	// member's lock by UpdateItem, the pipeline's Redeem; the only function that texts.
+	api.FunctionMFA: {
+		Table: union(startup, "BatchGetItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
+			"TransactWriteItems", "ConditionCheckItem"),
+		IndexQuery: allIndexes,
+		SendSMS:    true,
 	},
 	// Cleanup walks the hourly expiry buckets on gsi1 and deletes what expired
 	// (store.DeleteExpired); it does not load signing keys.

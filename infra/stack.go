@@ -99,6 +99,9 @@ func NewStack(scope constructs.Construct, c Config, props *awscdk.StackProps) (*
 	if c.OrgSendsPerHour > 0 {
 		env["LATCHKEY_ORG_SENDS_PER_HOUR"] = jsii.String(strconv.Itoa(c.OrgSendsPerHour))
 	}
+	if c.SMSOriginationIdentity != "" {
+		env["LATCHKEY_SMS_ORIGINATION_IDENTITY"] = jsii.String(c.SMSOriginationIdentity)
+	}
 	if c.PasswordScope != "" {
 		env["LATCHKEY_PASSWORD_SCOPE"] = jsii.String(c.PasswordScope)
 	}
@@ -293,6 +296,32 @@ func newFunction(stack awscdk.Stack, c Config, name, desc string, env map[string
 		}))
 	}
 
+	if access.SendSMS {
+		// With an origination identity given as an ARN, texts may come from it alone. Otherwise
+		// End User Messaging picks one of the account's phone numbers, sender ids or pools (or
+		// the identity is named by number or id), so the grant covers those in this account and
+		// region: a wildcard, suppressed below with that reason.
+		resources := []*string{}
+		if strings.HasPrefix(c.SMSOriginationIdentity, "arn:") {
+			resources = append(resources, jsii.String(c.SMSOriginationIdentity))
+		} else {
+			for _, kind := range []string{"phone-number", "sender-id", "pool"} {
+				resources = append(resources, awscdk.Fn_Join(jsii.String(""), &[]*string{jsii.String("arn:"), awscdk.Aws_PARTITION(),
+					jsii.String(":sms-voice:"), awscdk.Aws_REGION(), jsii.String(":"), awscdk.Aws_ACCOUNT_ID(), jsii.String(":" + kind + "/*")}))
+			}
+			cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
+				Id: jsii.String("AwsSolutions-IAM5"),
+				Reason: jsii.String("SendTextMessage for the MFA codes: with no origination identity ARN configured " +
+					"(smsOriginationIdentity), End User Messaging chooses among this account's phone numbers, sender ids " +
+					"and pools in this region; the grant is limited to those and to this one action."),
+			}}, jsii.Bool(true))
+		}
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("SendSMS"),
+			Actions:   jsii.Strings("sms-voice:SendTextMessage"),
+			Resources: &resources,
+		}))
+	}
 	memory := c.MemoryMB
 	if access.MemoryMB > 0 {
 		memory = access.MemoryMB

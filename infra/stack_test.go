@@ -549,6 +549,9 @@ func TestLeastPrivilegePerFunction(t *testing.T) {
 		if access.SendEmail {
 			want = append(want, "table:ses:SendEmail")
 		}
+		if access.SendSMS {
+			want = append(want, "table:sms-voice:SendTextMessage")
+		}
 		got := actions[fn]
 		slices.Sort(got)
 		slices.Sort(want)
@@ -559,6 +562,9 @@ func TestLeastPrivilegePerFunction(t *testing.T) {
 	// Spot checks against what the code does, independent of FunctionAccess.
 	for fn, acts := range actions {
 		has := func(a string) bool { return slices.Contains(acts, "table:"+a) }
+		if has("sms-voice:SendTextMessage") != (fn == api.FunctionMFA) {
+			t.Errorf("%s: sms-voice:SendTextMessage %v; only mfa texts", fn, has("sms-voice:SendTextMessage"))
+		}
 		if has("ses:SendEmail") != (fn == api.FunctionMagicLinks || fn == api.FunctionPasswords) {
 			t.Errorf("%s: ses:SendEmail %v; only magiclinks and passwords (reset links) send email", fn, has("ses:SendEmail"))
 		}

@@ -32,6 +32,7 @@ var layers = map[string]int{
 	"shared/scim":      3,
 	"shared/otp":       3,
 	"shared/passwords": 3,
+	"shared/mfa":       3,
 	"shared/mail":      4, // adapters: email, text messages and signing
 	"shared/sms":       4,
 	"shared/tokens":    4,

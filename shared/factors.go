@@ -14,15 +14,33 @@ type AuthFactor struct {
 	CreatedAt           time.Time    `json:"created_at"`
 	UpdatedAt           time.Time    `json:"updated_at"`
 	EmailFactor         *EmailFactor `json:"email_factor,omitempty"`
-	// Organization, when set, is the one organization in which this factor proves its email:
-	// an organization-scoped password's, which (as Stytch says of password factors) does not
-	// carry into another organization. Not part of Stytch's wire shape.
+	// The second factors' details, as Stytch's AuthenticationFactor carries them.
+	PhoneNumberFactor      *PhoneNumberFactor      `json:"phone_number_factor,omitempty"`
+	AuthenticatorAppFactor *AuthenticatorAppFactor `json:"authenticator_app_factor,omitempty"`
+	RecoveryCodeFactor     *RecoveryCodeFactor     `json:"recovery_code_factor,omitempty"`
+	// Organization, when set, is the one organization the factor counts in: an
+	// organization-scoped password's (which, as Stytch says of password factors, does not carry
+	// into another organization), and every second factor's (a member's TOTP or phone). Not
+	// part of Stytch's wire shape.
 	Organization string `json:"-" dynamo:",omitempty"`
 }
 
 type EmailFactor struct {
 	EmailID      string `json:"email_id"`
 	EmailAddress string `json:"email_address"`
+}
+
+type PhoneNumberFactor struct {
+	PhoneID     string `json:"phone_id"`
+	PhoneNumber string `json:"phone_number"`
+}
+
+type AuthenticatorAppFactor struct {
+	TOTPID string `json:"totp_id"`
+}
+
+type RecoveryCodeFactor struct {
+	TOTPRecoveryCodeID string `json:"totp_recovery_code_id"`
 }
 
 // FactorKind is one way of proving who one is, as Stytch records it in a session's
@@ -38,6 +56,9 @@ type FactorKind struct {
 	// ProvesEmail marks factors that prove an address: they carry an email_factor, and that
 	// address is the person's identity across organizations.
 	ProvesEmail bool
+	// MFAMethod is the allowed_mfa_methods value a second factor satisfies; recovery codes
+	// stand in for the TOTP they came with, whatever the organization allows.
+	MFAMethod string
 }
 
 // The factors Latchkey records. Second factors (Method "") satisfy an MFA policy.
@@ -45,11 +66,12 @@ var (
 	FactorMagicLink = FactorKind{Type: "magic_link", DeliveryMethod: "email", Method: MethodMagicLink, ProvesEmail: true}
 	FactorEmailOTP  = FactorKind{Type: "otp", DeliveryMethod: "email", Method: MethodEmailOTP, ProvesEmail: true}
 	// A password proves the address it is bound to (latchkey.Password).
-	FactorPassword = FactorKind{Type: "password", DeliveryMethod: "knowledge", Method: MethodPassword, ProvesEmail: true}
-	FactorSMSOTP   = FactorKind{Type: "otp", DeliveryMethod: "sms"}
-	FactorTOTP     = FactorKind{Type: "totp", DeliveryMethod: "authenticator_app"}
+	FactorPassword     = FactorKind{Type: "password", DeliveryMethod: "knowledge", Method: MethodPassword, ProvesEmail: true}
+	FactorSMSOTP       = FactorKind{Type: "otp", DeliveryMethod: "sms", MFAMethod: MFAMethodSMS}
+	FactorTOTP         = FactorKind{Type: "totp", DeliveryMethod: "authenticator_app", MFAMethod: MFAMethodTOTP}
+	FactorRecoveryCode = FactorKind{Type: "recovery_codes", DeliveryMethod: "recovery_code"}
 
-	factorKinds = []FactorKind{FactorMagicLink, FactorEmailOTP, FactorPassword, FactorSMSOTP, FactorTOTP}
+	factorKinds = []FactorKind{FactorMagicLink, FactorEmailOTP, FactorPassword, FactorSMSOTP, FactorTOTP, FactorRecoveryCode}
 )
 
 // KindOf finds the row a recorded factor belongs to.
@@ -73,6 +95,12 @@ func (k FactorKind) Proved(email string, now time.Time) AuthFactor {
 		f.EmailFactor = &EmailFactor{EmailID: EmailID(email), EmailAddress: email}
 	}
 	return f
+}
+
+// ForOrganization returns factors without those that belong to another organization than
+// orgID (organization-scoped passwords, second factors): what an exchange carries there.
+func ForOrganization(factors []AuthFactor, orgID string) []AuthFactor {
+	return slices.DeleteFunc(slices.Clone(factors), func(f AuthFactor) bool { return f.Organization != "" && f.Organization != orgID })
 }
 
 // ProvedIn is Proved for a factor that proves its email only in the organization orgID.

@@ -55,17 +55,41 @@ func (o Organization) CheckInvite(email string) error {
 	return Errorf(http.StatusForbidden, "email_invites_not_allowed", "This organization does not allow email invites.")
 }
 
-// RequiresMFA tells whether the organization demands a second factor the session lacks.
-// Latchkey has no second factors yet, so a REQUIRED_FOR_ALL organization can only be entered
-// through an intermediate session that reports mfa_required.
-func (o Organization) RequiresMFA(factors []AuthFactor) bool {
-	if o.MFAPolicy != MFARequiredAll {
+// MFA methods, as Stytch names them in allowed_mfa_methods and default_mfa_method.
+const (
+	MFAMethodSMS  = "sms_otp"
+	MFAMethodTOTP = "totp"
+)
+
+// RequiresMFA tells whether the organization demands a second factor the factors lack: for
+// everyone under REQUIRED_FOR_ALL, and for members who enrolled (mfa_enrolled) under OPTIONAL.
+// A second factor counts only in the organization whose member proved it (it is that
+// member's TOTP or phone), and not when its method is restricted away (breakglass members are
+// not restricted), except a recovery code, which replaces the member's TOTP.
+func (o Organization) RequiresMFA(m *Member, factors []AuthFactor) bool {
+	if o.MFAPolicy != MFARequiredAll && (m == nil || !m.MFAEnrolled) {
 		return false
 	}
 	return !slices.ContainsFunc(factors, func(f AuthFactor) bool {
 		k, ok := KindOf(f)
-		return ok && k.Second()
+		return ok && k.Second() && f.Organization == o.OrganizationID && (k.MFAMethod == "" || o.AllowsMFAMethod(k.MFAMethod, m))
 	})
+}
+
+// AllowsMFAMethod tells whether member m (nil: any member) may use method as its second
+// factor: mfa_methods RESTRICTED limits it to allowed_mfa_methods, except for breakglass
+// members, as Stytch documents.
+func (o Organization) AllowsMFAMethod(method string, m *Member) bool {
+	return o.MFAMethods != Restricted || slices.Contains(o.AllowedMFAMethods, method) || m != nil && m.IsBreakglass
+}
+
+// CheckMFAMethod refuses a second factor the organization does not allow the member.
+func (o Organization) CheckMFAMethod(method string, m *Member) error {
+	if o.AllowsMFAMethod(method, m) {
+		return nil
+	}
+	return Errorf(http.StatusForbidden, "operation_restricted_by_organization_mfa_methods",
+		"This organization does not allow %s as a second factor.", method)
 }
 
 // Membership types in discovery, as Stytch names them.
@@ -126,6 +150,6 @@ func (o Organization) Admit(m *Member, factors []AuthFactor) (Admission, error) 
 			a.PrimaryRequired = slices.Clone(o.AllowedAuthMethods)
 		}
 	}
-	a.MFARequired = o.RequiresMFA(factors)
+	a.MFARequired = o.RequiresMFA(m, factors)
 	return a, nil
 }

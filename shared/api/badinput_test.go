@@ -296,6 +296,30 @@ var badInputs = map[string]routeInput{
 		return map[string]any{"password_reset_token": f.discoveryToken, "password": strongPassword}
 	}, ids: []string{"password_reset_token"}},
 	"DELETE /v1/b2b/organizations/{organization_id}/members/passwords/{member_password_id}": {},
+	"POST /v1/b2b/totp": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"organization_id": f.org, "member_id": f.member, "session_token": f.session}
+	}, ids: []string{"organization_id", "member_id", "session_token", "intermediate_session_token"}},
+	"POST /v1/b2b/totp/authenticate": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"organization_id": f.org, "member_id": f.member, "code": "123456", "intermediate_session_token": f.ist}
+	}, ids: []string{"organization_id", "member_id", "intermediate_session_token", "session_token"}, docs: []string{"session_custom_claims"}},
+	"POST /v1/b2b/totp/migrate": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"organization_id": f.org, "member_id": f.member, "secret": "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"}
+	}, ids: []string{"organization_id", "member_id"}},
+	"DELETE /v1/b2b/organizations/{organization_id}/members/{member_id}/totp": {},
+	"POST /v1/b2b/otps/sms/send": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"organization_id": f.org, "member_id": f.member, "mfa_phone_number": "+15555550199", "session_token": f.session}
+	}, ids: []string{"organization_id", "member_id", "session_token", "intermediate_session_token"}},
+	"POST /v1/b2b/otps/sms/authenticate": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"organization_id": f.org, "member_id": f.member, "code": "123456", "intermediate_session_token": f.ist}
+	}, ids: []string{"organization_id", "member_id", "intermediate_session_token", "session_token"}, docs: []string{"session_custom_claims"}},
+	"DELETE /v1/b2b/organizations/{organization_id}/members/mfa_phone_numbers/{member_id}": {},
+	"GET /v1/b2b/recovery_codes/{organization_id}/{member_id}":                             {},
+	"POST /v1/b2b/recovery_codes/rotate": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"organization_id": f.org, "member_id": f.member}
+	}, ids: []string{"organization_id", "member_id"}},
+	"POST /v1/b2b/recovery_codes/recover": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"organization_id": f.org, "member_id": f.member, "recovery_code": "abcd-efgh-ijkl", "intermediate_session_token": f.ist}
+	}, ids: []string{"organization_id", "member_id", "intermediate_session_token", "session_token"}, docs: []string{"session_custom_claims"}},
 	"POST /v1/b2b/discovery/organizations": {body: func(f *badFixture) map[string]any {
 		return map[string]any{"intermediate_session_token": f.ist}
 	}, ids: []string{"intermediate_session_token"}},

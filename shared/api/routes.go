@@ -24,6 +24,7 @@ const (
 	FunctionDiscovery     = "discovery"
 	FunctionSCIM          = "scim"
 	FunctionPasswords     = "passwords"
+	FunctionMFA           = "mfa"
 )
 
 // Routes is every route Latchkey serves.
@@ -73,6 +74,19 @@ var Routes = []Route{
 	{"POST", "/v1/b2b/passwords/discovery/email/reset/start", FunctionPasswords, false, (*Server).passwordDiscoveryResetStart, nil},
 	{"POST", "/v1/b2b/passwords/discovery/email/reset", FunctionPasswords, false, (*Server).passwordDiscoveryReset, nil},
 	{"DELETE", "/v1/b2b/organizations/{organization_id}/members/passwords/{member_password_id}", FunctionPasswords, false, (*Server).deleteMemberPassword, nil},
+
+	// Second factors have one function: TOTP, SMS codes (it alone may send SMS) and recovery
+	// codes all redeem intermediate sessions through the pipeline.
+	{"POST", "/v1/b2b/totp", FunctionMFA, false, (*Server).totpCreate, nil},
+	{"POST", "/v1/b2b/totp/authenticate", FunctionMFA, false, (*Server).totpAuthenticate, nil},
+	{"POST", "/v1/b2b/totp/migrate", FunctionMFA, false, (*Server).totpMigrate, nil},
+	{"DELETE", "/v1/b2b/organizations/{organization_id}/members/{member_id}/totp", FunctionMFA, false, (*Server).deleteTOTP, nil},
+	{"POST", "/v1/b2b/otps/sms/send", FunctionMFA, false, (*Server).smsSend, nil},
+	{"POST", "/v1/b2b/otps/sms/authenticate", FunctionMFA, false, (*Server).smsAuthenticate, nil},
+	{"DELETE", "/v1/b2b/organizations/{organization_id}/members/mfa_phone_numbers/{member_id}", FunctionMFA, false, (*Server).deleteMFAPhoneNumber, nil},
+	{"GET", "/v1/b2b/recovery_codes/{organization_id}/{member_id}", FunctionMFA, false, (*Server).recoveryCodesGet, nil},
+	{"POST", "/v1/b2b/recovery_codes/rotate", FunctionMFA, false, (*Server).recoveryCodesRotate, nil},
+	{"POST", "/v1/b2b/recovery_codes/recover", FunctionMFA, false, (*Server).recoveryCodesRecover, nil},
 
 	{"POST", "/v1/b2b/discovery/organizations", FunctionDiscovery, false, (*Server).discoveryOrganizations, nil},
 	{"POST", "/v1/b2b/discovery/intermediate_sessions/exchange", FunctionDiscovery, false, (*Server).exchangeIntermediateSession, nil},

@@ -15,6 +15,7 @@ import (
 	"github.com/latchkey/latchkey/shared/callcount"
 	"github.com/latchkey/latchkey/shared/discovery"
 	"github.com/latchkey/latchkey/shared/magiclink"
+	"github.com/latchkey/latchkey/shared/mfa"
 	"github.com/latchkey/latchkey/shared/orgs"
 	"github.com/latchkey/latchkey/shared/otp"
 	"github.com/latchkey/latchkey/shared/passwords"
@@ -33,6 +34,7 @@ type Server struct {
 	MagicLinks *magiclink.Service
 	OTPs       *otp.Service
 	Passwords  *passwords.Service
+	MFA        *mfa.Service
 	Discovery  *discovery.Service
 	SCIM       *scim.Service
 	Keys       *tokens.KeySet
@@ -44,11 +46,22 @@ type Server struct {
 // GET /healthz, which is the local gateway.
 func (s *Server) Handler(function string) http.Handler {
 	mux := http.NewServeMux()
+	var served []Route
 	for _, rt := range Routes {
-		if function != "" && rt.Function != function {
+		if function == "" || rt.Function == function {
+			served = append(served, rt)
+		}
+	}
+	for _, group := range groups(served) {
+		if len(group) == 1 {
+			mux.Handle(group[0].Method+" "+group[0].Path, s.endpoint(group[0]))
 			continue
 		}
-		mux.Handle(rt.Method+" "+rt.Path, s.endpoint(rt))
+		handlers := make([]http.Handler, len(group))
+		for i, rt := range group {
+			handlers[i] = s.endpoint(rt)
+		}
+		mux.Handle(combined(group), pick(group, handlers))
 	}
 	if function == "" {
 		mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {

@@ -25,6 +25,7 @@ import (
 	"github.com/latchkey/latchkey/shared/discovery"
 	"github.com/latchkey/latchkey/shared/magiclink"
 	"github.com/latchkey/latchkey/shared/mail"
+	"github.com/latchkey/latchkey/shared/mfa"
 	"github.com/latchkey/latchkey/shared/orgs"
 	"github.com/latchkey/latchkey/shared/otp"
 	"github.com/latchkey/latchkey/shared/passwords"
@@ -168,8 +169,8 @@ type App struct {
 	Store  *store.Store
 	Keys   *tokens.KeySet
 	Server *api.Server
-	// SMS sends text messages (End User Messaging SMS, or the emulator at SMSEndpoint). No
-	// capability uses it yet: it is here for SMS one-time passcodes (MFA) to be wired from.
+	// SMS sends text messages (End User Messaging SMS, or the emulator at SMSEndpoint): the
+	// MFA codes.
 	SMS latchkey.Texter
 }
 
@@ -217,6 +218,7 @@ func Build(ctx context.Context, c Config, logOut io.Writer) (*App, error) {
 			Redirects: redirects,
 			Limits:    limits,
 		},
+		MFA: &mfa.Service{Auth: auth, Store: st, Clock: clock, IDs: ids, SMS: texter, Limits: limits},
 		Passwords: &passwords.Service{Auth: auth, Store: st, Clock: clock, IDs: ids, Mail: mailer, Redirects: redirects,
 			Limits: limits, Scope: scope, Policy: c.PasswordPolicy, Breaches: c.Breaches},
 		OTPs:      codes,

@@ -68,6 +68,12 @@ type Attempt struct {
 	// EndSessions ends every earlier session of the member (a password reset): the member's
 	// SessionsValidAfter moves to now in the same transaction.
 	EndSessions bool
+	// A second factor's writes: the TOTP registration it checked (its last step, or a spent
+	// recovery code), or the SMS code it consumes, and what it sets on the member (enrollment,
+	// default method, verified phone).
+	TOTP    *latchkey.TOTPChange
+	SMSCode *latchkey.SMSCodeRef
+	Update  func(latchkey.Member) latchkey.Member
 	// Duration and Claims are the session's, already validated (SessionOptions).
 	Duration time.Duration
 	Claims   map[string]any
@@ -100,7 +106,7 @@ func (a *Service) Login(ctx context.Context, at Attempt) (Result, error) {
 	}
 	now := a.Clock.Now()
 	red := Redemption{TokenHash: at.TokenHash, Code: at.Code, Spent: at.Spent, IntermediateHash: at.IntermediateHash, Now: now,
-		Password: at.Password, Refund: at.Refund}
+		Password: at.Password, Refund: at.Refund, TOTP: at.TOTP, SMSCode: at.SMSCode}
 	if at.EmailUpdate {
 		red.EmailUpdate = email
 	}
@@ -171,8 +177,11 @@ func (a *Service) Login(ctx context.Context, at Attempt) (Result, error) {
 	if at.EndSessions {
 		next.SessionsValidAfter = now
 	}
+	if at.Update != nil {
+		next = at.Update(next)
+	}
 	if found && (next.Status != m.Status || next.EmailAddressVerified != m.EmailAddressVerified || next.EmailAddress != m.EmailAddress ||
-		next.MemberPasswordID != m.MemberPasswordID || !next.SessionsValidAfter.Equal(m.SessionsValidAfter)) {
+		next.MemberPasswordID != m.MemberPasswordID || !next.SessionsValidAfter.Equal(m.SessionsValidAfter) || latchkey.MFAFields(next, m)) {
 		next.UpdatedAt = now
 		red.MemberChanged = true
 	}
@@ -235,9 +244,12 @@ func (a *Service) hold(ctx context.Context, red Redemption, email string, org la
 	return res, nil
 }
 
-// provesAnew tells whether the redemption carries a fresh proof (an emailed token or code, or a
-// password), rather than factors proved before (a session or an intermediate session).
-func (r Redemption) provesAnew() bool { return r.TokenHash != "" || r.Code != nil || r.Password != nil }
+// provesAnew tells whether the redemption carries a fresh proof (an emailed token or code, a
+// password, a second factor), rather than factors proved before (a session or an intermediate
+// session).
+func (r Redemption) provesAnew() bool {
+	return r.TokenHash != "" || r.Code != nil || r.Password != nil || r.TOTP != nil || r.SMSCode != nil
+}
 
 // startSession writes the redemption with a new session for next and returns the result.
 func (a *Service) startSession(ctx context.Context, red Redemption, next latchkey.Member, org latchkey.Organization, factors []latchkey.AuthFactor, duration time.Duration, claims map[string]any) (Result, error) {
@@ -336,7 +348,8 @@ func (a *Service) exchange(r ExchangeRequest, factors []latchkey.AuthFactor) (At
 		return Attempt{}, latchkey.NoProvenEmail()
 	}
 	d, err := SessionOptions(r.SessionDurationMinutes, r.SessionCustomClaims)
-	return Attempt{OrganizationID: r.OrganizationID, Factors: factors, Duration: d, Claims: r.SessionCustomClaims}, err
+	return Attempt{OrganizationID: r.OrganizationID, Factors: latchkey.ForOrganization(factors, r.OrganizationID), Duration: d,
+		Claims: r.SessionCustomClaims}, err
 }
 
 // ExchangeIntermediateSession turns an intermediate session into a session in the chosen

@@ -77,6 +77,9 @@ type Redemption struct {
 	Password *latchkey.PasswordChange
 	// Refund gives back a successful password login's reserved tries.
 	Refund *TryRefund
+	// TOTP is written (or checked unchanged), SMSCode consumed, in the transaction.
+	TOTP    *latchkey.TOTPChange
+	SMSCode *latchkey.SMSCodeRef
 }
 
 // TryRefund names the counters a password login reserved a try on before hashing: Reset is

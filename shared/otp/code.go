@@ -2,15 +2,10 @@ package otp
 
 import (
 	"context"
-	"crypto/rand"
-	"fmt"
-	"math/big"
-	"net/http"
 	"time"
 
 	latchkey "github.com/latchkey/latchkey/shared"
 	"github.com/latchkey/latchkey/shared/authn"
-	"github.com/latchkey/latchkey/shared/secret"
 )
 
 // Kinds of code.
@@ -22,19 +17,8 @@ const (
 	KindEmailUpdate = "email_update"
 )
 
-// Code is a mailed one-time code, stored by a salted hash of its digits. There is one per
-// organization and email (or per email for discovery): a new one replaces the last.
-type Code struct {
-	Kind           string
-	OrganizationID string // "" for discovery
-	MemberID       string
-	Email          string
-	CodeHash       string
-	Salt           string
-	Attempts       int
-	CreatedAt      time.Time
-	ExpiresAt      time.Time
-}
+// Code is a mailed one-time code (authn.Code).
+type Code = authn.Code
 
 // Bounds, as Stytch documents them for email OTPs: valid 10 minutes by default, 2 to 15.
 // Stytch does not publish its number of tries; Latchkey allows five.
@@ -43,7 +27,6 @@ const (
 	MinMinutes     = 2
 	MaxMinutes     = 15
 	MaxAttempts    = 5
-	digits         = 6
 	// MaxDailyFailures bounds wrong tries per address per day, across all its codes, in every
 	// organization: a code proves the address everywhere, and a fresh code would otherwise
 	// bring five fresh tries. Once reached, no code is sent to the address until the day ends.
@@ -56,17 +39,7 @@ func failures(email string, checkOnly bool) latchkey.RateCounter {
 }
 
 // WellFormed tells whether code has the shape of a code: exactly six digits.
-func WellFormed(code string) bool {
-	if len(code) != digits {
-		return false
-	}
-	for _, c := range code {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
+func WellFormed(code string) bool { return authn.WellFormedCode(code) }
 
 // Expiry validates an *_expiration_minutes value (0 means the default).
 func Expiry(field string, minutes int) (time.Duration, error) {
@@ -79,36 +52,14 @@ func Expiry(field string, minutes int) (time.Duration, error) {
 	return time.Duration(minutes) * time.Minute, nil
 }
 
-// NewCode draws six uniform digits and returns them with their salt and hash. The salt is
-// random per code, so equal codes never share a hash; six digits stay guessable offline from
-// a hash, which is why tries are counted and the table itself must stay private.
-func NewCode() (code, salt, hash string) {
-	n, err := rand.Int(rand.Reader, big.NewInt(1_000_000))
-	if err != nil {
-		panic(err) // crypto/rand does not fail on supported platforms
-	}
-	code = fmt.Sprintf("%0*d", digits, n.Int64())
-	salt, _ = secret.New()
-	return code, salt, hashCode(salt, code)
-}
+// NewCode draws a code and returns it with its salt and hash (authn.NewCode).
+func NewCode() (code, salt, hash string) { return authn.NewCode() }
 
-func hashCode(salt, code string) string { return secret.Hash(salt + ":" + code) }
-
-// Matches compares code with c's hash in constant time.
-func (c Code) Matches(code string) bool {
-	return WellFormed(code) && secret.Equal(hashCode(c.Salt, code), c.CodeHash)
-}
-
-func malformed() *latchkey.Error {
-	return latchkey.BadRequest("invalid_code", "code must be six digits.")
-}
+func malformed() *latchkey.Error { return authn.InvalidCode() }
 
 // NotFound covers unknown, wrong, used, expired and exhausted codes alike, so a caller learns
 // nothing about which it was.
-func NotFound() *latchkey.Error {
-	return latchkey.Errorf(http.StatusNotFound, "otp_code_not_found",
-		"The one-time passcode could not be authenticated: it is wrong, expired, already used or out of tries.")
-}
+func NotFound() *latchkey.Error { return authn.CodeNotFound() }
 
 // Store is what email codes need persisted, besides what the pipeline needs.
 type Store interface {

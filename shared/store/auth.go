@@ -219,6 +219,12 @@ func (s *Store) Redeem(ctx context.Context, r authn.Redemption) error {
 	if r.Refund != nil {
 		s.refundOps(t, r.Refund)
 	}
+	if r.TOTP != nil {
+		s.totpOps(t, *r.TOTP, false)
+	}
+	if r.SMSCode != nil {
+		s.smsCodeOps(t, r.SMSCode, r.Now)
+	}
 	if r.EmailUpdate != "" {
 		m := r.MemberNext
 		t.delete(s.table.Delete(AttrPK, orgPK(m.OrganizationID)).Range(AttrSK, emailUpdateSK(r.EmailUpdate)).

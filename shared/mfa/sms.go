@@ -1,0 +1,169 @@
+package mfa
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"regexp"
+	"time"
+
+	latchkey "github.com/latchkey/latchkey/shared"
+	"github.com/latchkey/latchkey/shared/authn"
+)
+
+// SMS codes: six digits, valid 2 minutes, one per member at a time (Stytch's), five tries.
+const (
+	SMSCodeLifetime = 2 * time.Minute
+	SMSMaxAttempts  = 5
+	KindSMS         = "sms"
+)
+
+// e164 is a phone number in E.164: a plus, a country code and up to 15 digits in all.
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+
+// SendRequest is the body of OTPs.Sms.Send.
+type SendRequest struct {
+	OrganizationID string `json:"organization_id"`
+	MemberID       string `json:"member_id"`
+	MFAPhoneNumber string `json:"mfa_phone_number"`
+	Locale         string `json:"locale"`
+	Proof
+}
+
+// Send texts a code to the member's phone. A member without a number links the one given
+// (unverified until a code from it is authenticated); a member with one may not send to
+// another. Sends are limited per number and per organization like emails.
+func (s *Service) Send(ctx context.Context, r SendRequest) (latchkey.Member, latchkey.Organization, error) {
+	m, org, err := s.member(ctx, r.OrganizationID, r.MemberID)
+	if err != nil {
+		return m, org, err
+	}
+	if err := org.CheckMFAMethod(latchkey.MFAMethodSMS, &m); err != nil {
+		return m, org, err
+	}
+	// Linking a new number adds a second factor: only with proof of the one the member has.
+	// Sending to the number on file (the MFA step of a login) needs only that what was passed
+	// is the member's.
+	if m.MFAPhoneNumber == "" {
+		if err := s.checkAddition(ctx, r.Proof, m); err != nil {
+			return m, org, err
+		}
+	} else if _, err := s.present(ctx, r.Proof, m, false); err != nil {
+		return m, org, err
+	}
+	phone := m.MFAPhoneNumber
+	next := m
+	switch {
+	case phone != "" && r.MFAPhoneNumber != "" && r.MFAPhoneNumber != phone:
+		return m, org, latchkey.BadRequest("member_phone_number_mismatch",
+			"The member has another phone number: delete it (Members.DeleteMFAPhoneNumber) before sending to a new one.")
+	case phone == "":
+		if !e164.MatchString(r.MFAPhoneNumber) {
+			return m, org, latchkey.BadRequest("invalid_phone_number", "Phone number format is invalid. Ensure the phone number is in the E.164 format.")
+		}
+		phone = r.MFAPhoneNumber
+		next.MFAPhoneNumber, next.MFAPhoneNumberVerified, next.UpdatedAt = phone, false, s.Clock.Now()
+	}
+	now := s.Clock.Now()
+	if err := s.Limits.Allow(ctx, s.Store, now, org.OrganizationID, "sms#"+phone); err != nil {
+		return m, org, err
+	}
+	code, salt, hash := authn.NewCode()
+	c := authn.Code{Kind: KindSMS, OrganizationID: org.OrganizationID, MemberID: m.MemberID, CodeHash: hash, Salt: salt,
+		CreatedAt: now, ExpiresAt: now.Add(SMSCodeLifetime)}
+	if err := s.Store.PutSMSCode(ctx, c, m, next); err != nil {
+		return m, org, conflict(err)
+	}
+	body := fmt.Sprintf("%s: your verification code is %s. It expires in 2 minutes.", latchkey.HeaderSafe(org.OrganizationName), code)
+	if err := s.SMS.Text(ctx, latchkey.SMS{To: phone, Body: body}); err != nil {
+		return m, org, err
+	}
+	if next.MFAPhoneNumber != m.MFAPhoneNumber {
+		next.Version = m.Version + 1
+	}
+	return next.Presented(org), org, nil
+}
+
+// SMSAuthenticateRequest is the body of OTPs.Sms.Authenticate.
+type SMSAuthenticateRequest struct {
+	OrganizationID         string         `json:"organization_id"`
+	MemberID               string         `json:"member_id"`
+	Code                   string         `json:"code"`
+	SessionDurationMinutes int            `json:"session_duration_minutes"`
+	SessionCustomClaims    map[string]any `json:"session_custom_claims"`
+	Proof
+	Enrollment
+}
+
+// SMSAuthenticate redeems a texted code: the try is counted on the code before it is
+// compared, and on the member's lock; the code is consumed in the login's transaction, which
+// also marks the phone number verified.
+func (s *Service) SMSAuthenticate(ctx context.Context, r SMSAuthenticateRequest) (authn.Result, error) {
+	var res authn.Result
+	if !authn.WellFormedCode(r.Code) {
+		return res, authn.InvalidCode()
+	}
+	if err := r.Enrollment.validate(); err != nil {
+		return res, err
+	}
+	duration, err := authn.SessionOptions(r.SessionDurationMinutes, r.SessionCustomClaims)
+	if err != nil {
+		return res, err
+	}
+	m, org, err := s.member(ctx, r.OrganizationID, r.MemberID)
+	if err != nil {
+		return res, err
+	}
+	if err := org.CheckMFAMethod(latchkey.MFAMethodSMS, &m); err != nil {
+		return res, err
+	}
+	pres, err := s.present(ctx, r.Proof, m, true)
+	if err != nil {
+		return res, err
+	}
+	c, err := s.Store.TrySMSCode(ctx, org.OrganizationID, m.MemberID, s.Clock.Now())
+	if errors.Is(err, latchkey.ErrNotFound) {
+		return res, authn.CodeNotFound()
+	}
+	if err != nil {
+		return res, err
+	}
+	refund, err := s.reserve(ctx, m.MemberID)
+	if err != nil {
+		return res, err
+	}
+	if !c.Matches(r.Code) || m.MFAPhoneNumber == "" {
+		return res, authn.CodeNotFound()
+	}
+	update := r.Enrollment.apply(org, latchkey.MFAMethodSMS)
+	factor := latchkey.FactorSMSOTP.ProvedIn("", org.OrganizationID, s.Clock.Now())
+	factor.PhoneNumberFactor = &latchkey.PhoneNumberFactor{PhoneID: "member-phone-number-" + m.MemberID, PhoneNumber: m.MFAPhoneNumber}
+	return s.redeem(ctx, authn.Attempt{OrganizationID: org.OrganizationID, Member: &m, Organization: org,
+		Factors: []latchkey.AuthFactor{factor}, SMSCode: &latchkey.SMSCodeRef{OrganizationID: org.OrganizationID, MemberID: m.MemberID, Hash: c.CodeHash},
+		Spent: authn.CodeNotFound(), Refund: refund,
+		Update: func(m latchkey.Member) latchkey.Member {
+			m.MFAPhoneNumberVerified = true
+			return update(m)
+		}, Duration: duration, Claims: r.SessionCustomClaims}, pres)
+}
+
+// DeletePhoneNumber removes a member's MFA phone number (Members.DeleteMFAPhoneNumber).
+func (s *Service) DeletePhoneNumber(ctx context.Context, orgID, memberID string) (latchkey.Member, latchkey.Organization, error) {
+	m, org, err := latchkey.MemberAndOrg(ctx, s.Store, orgID, memberID)
+	if err != nil {
+		return m, org, err
+	}
+	if m.MFAPhoneNumber == "" {
+		return m, org, latchkey.Errorf(http.StatusNotFound, "member_phone_number_not_found", "The member has no MFA phone number.")
+	}
+	nm := m
+	nm.MFAPhoneNumber, nm.MFAPhoneNumberVerified, nm.UpdatedAt = "", false, s.Clock.Now()
+	if nm.DefaultMFAMethod == latchkey.MFAMethodSMS {
+		nm.DefaultMFAMethod = ""
+	}
+	if err := s.Store.ReplaceMember(ctx, m, nm); err != nil {
+		return m, org, conflict(err)
+	}
+	return nm.Presented(org), org, nil
+}
