@@ -1417,15 +1417,13 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 			vars["session_token"] = a.Body.Str("session_token") // the newest, which proved the TOTP
 		}},
 		{"mfa/sms_send", func(t *testing.T, r result) {
-			want(t, r, map[string]any{"member_id": memberID, "member.mfa_phone_number": vars["phone_number"],
+			// The number becomes Ada's only when a code sent to it is authenticated.
+			want(t, r, map[string]any{"member_id": memberID, "member.mfa_phone_number": "",
 				"member.mfa_phone_number_verified": false, "organization.organization_id": orgID})
 			text := env.LastText(t, vars["phone_number"])
 			if vars["sms_code"] = text.Code(); vars["sms_code"] == "" || !strings.HasPrefix(text.Body, "Acme Corporation EU: ") {
 				t.Fatalf("text %q", text.Body)
 			}
-			// A member with a number may not send to another.
-			other := runWith(t, "mfa/sms_send", map[string]string{"phone_number": "+15555550111"})
-			expectError(t, other, http.StatusBadRequest, "member_phone_number_mismatch")
 		}},
 		{"mfa/sms_authenticate", func(t *testing.T, r result) {
 			want(t, r, map[string]any{"member_id": memberID, "member.mfa_phone_number": vars["phone_number"],
@@ -1444,6 +1442,9 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 			}
 			vars["session_token"] = token
 			expectError(t, run(t, "mfa/sms_authenticate"), http.StatusNotFound, "otp_code_not_found")
+			// A member with a verified number may not send to another.
+			other := runWith(t, "mfa/sms_send", map[string]string{"phone_number": "+15555550111"})
+			expectError(t, other, http.StatusBadRequest, "member_phone_number_mismatch")
 		}},
 		{"mfa/delete_mfa_phone_number", func(t *testing.T, r result) {
 			want(t, r, map[string]any{"member_id": memberID, "member.mfa_phone_number": "", "member.mfa_phone_number_verified": false,

@@ -163,7 +163,10 @@ func (p MemberPatch) Apply(m Member) (Member, error) {
 	set(&m.TrustedMetadata, p.TrustedMetadata)
 	set(&m.UntrustedMetadata, p.UntrustedMetadata)
 	set(&m.IsBreakglass, p.IsBreakglass)
-	set(&m.MFAPhoneNumber, trimmed(p.MFAPhoneNumber))
+	if n := trimmed(p.MFAPhoneNumber); n != nil && *n != m.MFAPhoneNumber {
+		// A new number is not verified, whatever the old one was.
+		m.MFAPhoneNumber, m.MFAPhoneNumberVerified = *n, false
+	}
 	set(&m.MFAEnrolled, p.MFAEnrolled)
 	set(&m.ExternalID, trimmed(p.ExternalID))
 	set(&m.DefaultMFAMethod, p.DefaultMFAMethod)

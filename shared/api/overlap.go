@@ -42,15 +42,18 @@ func groups(routes []Route) [][]Route {
 		}
 		group := []Route{rt}
 		placed[i] = true
-		for j := i + 1; j < len(routes); j++ {
-			if placed[j] {
-				continue
-			}
-			for _, g := range group {
-				if overlap(g, routes[j]) {
-					group = append(group, routes[j])
-					placed[j] = true
-					break
+		// Until nothing joins: a route that overlaps any member joins, whatever the order.
+		for grew := true; grew; {
+			grew = false
+			for j := i + 1; j < len(routes); j++ {
+				if placed[j] {
+					continue
+				}
+				for _, g := range group {
+					if overlap(g, routes[j]) {
+						group, placed[j], grew = append(group, routes[j]), true, true
+						break
+					}
 				}
 			}
 		}

@@ -21,11 +21,14 @@ type Code struct {
 	OrganizationID string // "" for discovery
 	MemberID       string
 	Email          string
-	CodeHash       string
-	Salt           string
-	Attempts       int
-	CreatedAt      time.Time
-	ExpiresAt      time.Time
+	// Phone is the number an SMS code was sent to: linked to the member only once the code
+	// proves it.
+	Phone     string `dynamo:",omitempty"`
+	CodeHash  string
+	Salt      string
+	Attempts  int
+	CreatedAt time.Time
+	ExpiresAt time.Time
 }
 
 // CodeDigits is the length of every one-time code.

@@ -90,6 +90,9 @@ func (s *Service) Recover(ctx context.Context, r RecoverRequest) (Recovered, err
 	if err != nil {
 		return out, err
 	}
+	if err := primaryMet(org, m, pres); err != nil {
+		return out, err
+	}
 	refund, err := s.reserve(ctx, m.MemberID)
 	if err != nil {
 		return out, err

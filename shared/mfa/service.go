@@ -3,8 +3,9 @@
 // authentication pipeline (authn.Login), which decides what the organization still requires.
 //
 // A member's failed second-factor tries count against a lock on the member (Stytch's user
-// lock: 10, for the rest of the hour): only someone past the primary factor (holding the
-// intermediate session) or with a session can try, so it cannot be set off by a stranger.
+// lock: 10, for the rest of the hour). Only someone who meets the organization's primary
+// requirement for the member (its intermediate session, or a session) gets a try counted, so a
+// stranger cannot set it off.
 package mfa
 
 import (
@@ -35,9 +36,8 @@ type Store interface {
 	TOTP(ctx context.Context, orgID, memberID string) (*latchkey.TOTP, error)
 	// SaveTOTP writes a registration change with the member's, in one transaction.
 	SaveTOTP(ctx context.Context, w TOTPWrite) error
-	// PutSMSCode stores a member's SMS code, replacing the last, with the member's change
-	// (a newly linked phone number) in one transaction.
-	PutSMSCode(ctx context.Context, c authn.Code, prev, next latchkey.Member) error
+	// PutSMSCode stores a member's SMS code, replacing the last.
+	PutSMSCode(ctx context.Context, c authn.Code) error
 	// TrySMSCode counts one try at the member's code and returns it; a used, expired or
 	// exhausted code is ErrNotFound.
 	TrySMSCode(ctx context.Context, orgID, memberID string, now time.Time) (authn.Code, error)
@@ -112,9 +112,45 @@ func (s *Service) member(ctx context.Context, orgID, memberID string) (latchkey.
 	return m, org, nil
 }
 
-// hasSecondFactor tells whether the member has a second factor in use.
+// hasSecondFactor tells whether the member has a verified second factor: an active TOTP or a
+// verified phone number.
 func hasSecondFactor(m latchkey.Member) bool {
-	return m.TOTPRegistrationID != "" || m.MFAPhoneNumberVerified
+	return m.TOTPRegistrationID != "" || m.MFAPhoneNumber != "" && m.MFAPhoneNumberVerified
+}
+
+// proves tells whether what was presented includes a second factor this member proved in its
+// organization: what adding or activating another second factor needs once it has one.
+func (p presented) proves(m latchkey.Member) bool {
+	for _, f := range p.factors() {
+		if k, ok := latchkey.KindOf(f); ok && k.Second() && f.Organization == m.OrganizationID {
+			return true
+		}
+	}
+	return false
+}
+
+// newFactorAllowed refuses to add or activate a second factor for a member that has a
+// verified one, unless what was presented used it: a primary factor alone must never bring a
+// new second factor into play.
+func newFactorAllowed(p presented, m latchkey.Member) error {
+	if hasSecondFactor(m) && !p.proves(m) {
+		return insufficientFactors()
+	}
+	return nil
+}
+
+// primaryMet refuses, before any try is counted, a presented intermediate session (or session)
+// that does not meet the organization's primary requirement for the member: its holder could
+// never succeed, so it may not use up the member's lock.
+func primaryMet(org latchkey.Organization, m latchkey.Member, p presented) error {
+	adm, err := org.Admit(&m, p.factors())
+	if err != nil {
+		return err
+	}
+	if len(adm.PrimaryRequired) > 0 {
+		return primaryFirst()
+	}
+	return nil
 }
 
 // Proof is what the caller presented with a second-factor call: an intermediate session from a

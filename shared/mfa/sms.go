@@ -31,9 +31,10 @@ type SendRequest struct {
 	Proof
 }
 
-// Send texts a code to the member's phone. A member without a number links the one given
-// (unverified until a code from it is authenticated); a member with one may not send to
-// another. Sends are limited per number and per organization like emails.
+// Send texts a code to the member's phone: its verified number, or, for a member linking one,
+// the number given (E.164), which becomes the member's only when a code sent to it is
+// authenticated. Linking a number adds a second factor, so a member with a verified one must
+// present what used it. Sends are limited per number and per organization like emails.
 func (s *Service) Send(ctx context.Context, r SendRequest) (latchkey.Member, latchkey.Organization, error) {
 	m, org, err := s.member(ctx, r.OrganizationID, r.MemberID)
 	if err != nil {
@@ -42,47 +43,42 @@ func (s *Service) Send(ctx context.Context, r SendRequest) (latchkey.Member, lat
 	if err := org.CheckMFAMethod(latchkey.MFAMethodSMS, &m); err != nil {
 		return m, org, err
 	}
-	// Linking a new number adds a second factor: only with proof of the one the member has.
-	// Sending to the number on file (the MFA step of a login) needs only that what was passed
-	// is the member's.
-	if m.MFAPhoneNumber == "" {
-		if err := s.checkAddition(ctx, r.Proof, m); err != nil {
-			return m, org, err
-		}
-	} else if _, err := s.present(ctx, r.Proof, m, false); err != nil {
+	pres, err := s.present(ctx, r.Proof, m, false)
+	if err != nil {
 		return m, org, err
 	}
+	verified := m.MFAPhoneNumber != "" && m.MFAPhoneNumberVerified
 	phone := m.MFAPhoneNumber
-	next := m
 	switch {
-	case phone != "" && r.MFAPhoneNumber != "" && r.MFAPhoneNumber != phone:
+	case verified && r.MFAPhoneNumber != "" && r.MFAPhoneNumber != phone:
 		return m, org, latchkey.BadRequest("member_phone_number_mismatch",
 			"The member has another phone number: delete it (Members.DeleteMFAPhoneNumber) before sending to a new one.")
-	case phone == "":
-		if !e164.MatchString(r.MFAPhoneNumber) {
+	case !verified:
+		if r.MFAPhoneNumber != "" {
+			phone = r.MFAPhoneNumber
+		}
+		if !e164.MatchString(phone) {
 			return m, org, latchkey.BadRequest("invalid_phone_number", "Phone number format is invalid. Ensure the phone number is in the E.164 format.")
 		}
-		phone = r.MFAPhoneNumber
-		next.MFAPhoneNumber, next.MFAPhoneNumberVerified, next.UpdatedAt = phone, false, s.Clock.Now()
+		if err := newFactorAllowed(pres, m); err != nil {
+			return m, org, err
+		}
 	}
 	now := s.Clock.Now()
 	if err := s.Limits.Allow(ctx, s.Store, now, org.OrganizationID, "sms#"+phone); err != nil {
 		return m, org, err
 	}
 	code, salt, hash := authn.NewCode()
-	c := authn.Code{Kind: KindSMS, OrganizationID: org.OrganizationID, MemberID: m.MemberID, CodeHash: hash, Salt: salt,
+	c := authn.Code{Kind: KindSMS, OrganizationID: org.OrganizationID, MemberID: m.MemberID, Phone: phone, CodeHash: hash, Salt: salt,
 		CreatedAt: now, ExpiresAt: now.Add(SMSCodeLifetime)}
-	if err := s.Store.PutSMSCode(ctx, c, m, next); err != nil {
+	if err := s.Store.PutSMSCode(ctx, c); err != nil {
 		return m, org, conflict(err)
 	}
 	body := fmt.Sprintf("%s: your verification code is %s. It expires in 2 minutes.", latchkey.HeaderSafe(org.OrganizationName), code)
 	if err := s.SMS.Text(ctx, latchkey.SMS{To: phone, Body: body}); err != nil {
 		return m, org, err
 	}
-	if next.MFAPhoneNumber != m.MFAPhoneNumber {
-		next.Version = m.Version + 1
-	}
-	return next.Presented(org), org, nil
+	return m.Presented(org), org, nil
 }
 
 // SMSAuthenticateRequest is the body of OTPs.Sms.Authenticate.
@@ -129,21 +125,31 @@ func (s *Service) SMSAuthenticate(ctx context.Context, r SMSAuthenticateRequest)
 	if err != nil {
 		return res, err
 	}
+	linking := !(m.MFAPhoneNumberVerified && c.Phone == m.MFAPhoneNumber)
+	if linking {
+		// The code proves a number the member does not have verified yet: that adds a factor.
+		if err := newFactorAllowed(pres, m); err != nil {
+			return res, err
+		}
+	}
+	if err := primaryMet(org, m, pres); err != nil {
+		return res, err
+	}
 	refund, err := s.reserve(ctx, m.MemberID)
 	if err != nil {
 		return res, err
 	}
-	if !c.Matches(r.Code) || m.MFAPhoneNumber == "" {
+	if !c.Matches(r.Code) || c.Phone == "" {
 		return res, authn.CodeNotFound()
 	}
 	update := r.Enrollment.apply(org, latchkey.MFAMethodSMS)
 	factor := latchkey.FactorSMSOTP.ProvedIn("", org.OrganizationID, s.Clock.Now())
-	factor.PhoneNumberFactor = &latchkey.PhoneNumberFactor{PhoneID: "member-phone-number-" + m.MemberID, PhoneNumber: m.MFAPhoneNumber}
+	factor.PhoneNumberFactor = &latchkey.PhoneNumberFactor{PhoneID: "member-phone-number-" + m.MemberID, PhoneNumber: c.Phone}
 	return s.redeem(ctx, authn.Attempt{OrganizationID: org.OrganizationID, Member: &m, Organization: org,
 		Factors: []latchkey.AuthFactor{factor}, SMSCode: &latchkey.SMSCodeRef{OrganizationID: org.OrganizationID, MemberID: m.MemberID, Hash: c.CodeHash},
 		Spent: authn.CodeNotFound(), Refund: refund,
 		Update: func(m latchkey.Member) latchkey.Member {
-			m.MFAPhoneNumberVerified = true
+			m.MFAPhoneNumber, m.MFAPhoneNumberVerified = c.Phone, true
 			return update(m)
 		}, Duration: duration, Claims: r.SessionCustomClaims}, pres)
 }
@@ -154,7 +160,7 @@ func (s *Service) DeletePhoneNumber(ctx context.Context, orgID, memberID string)
 	if err != nil {
 		return m, org, err
 	}
-	if m.MFAPhoneNumber == "" {
+	if m.MFAPhoneNumber == "" && !m.MFAPhoneNumberVerified {
 		return m, org, latchkey.Errorf(http.StatusNotFound, "member_phone_number_not_found", "The member has no MFA phone number.")
 	}
 	nm := m

@@ -124,15 +124,7 @@ func (s *Service) checkAddition(ctx context.Context, p Proof, m latchkey.Member)
 	if err != nil {
 		return err
 	}
-	if !hasSecondFactor(m) {
-		return nil
-	}
-	for _, f := range pres.factors() {
-		if k, ok := latchkey.KindOf(f); ok && k.Second() && f.Organization == m.OrganizationID {
-			return nil
-		}
-	}
-	return insufficientFactors()
+	return newFactorAllowed(pres, m)
 }
 
 func conflict(err error) error {
@@ -209,6 +201,15 @@ func (s *Service) Authenticate(ctx context.Context, r AuthenticateRequest) (auth
 		return res, totpNotFound()
 	}
 	if err != nil {
+		return res, err
+	}
+	if !reg.Active {
+		// Activating a registration adds a second factor: the same rule as creating one.
+		if err := newFactorAllowed(pres, m); err != nil {
+			return res, err
+		}
+	}
+	if err := primaryMet(org, m, pres); err != nil {
 		return res, err
 	}
 	refund, err := s.reserve(ctx, m.MemberID)

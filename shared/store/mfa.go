@@ -61,16 +61,11 @@ func (s *Store) SaveTOTP(ctx context.Context, w mfa.TOTPWrite) error {
 
 func smsCodeKey(orgID, memberID string) (pk, sk string) { return orgPK(orgID), "SMSCODE#" + memberID }
 
-// PutSMSCode stores a member's SMS code, replacing the last, with the member's change.
-func (s *Store) PutSMSCode(ctx context.Context, c authn.Code, prev, next latchkey.Member) error {
+// PutSMSCode stores a member's SMS code, replacing the last.
+func (s *Store) PutSMSCode(ctx context.Context, c authn.Code) error {
 	pk, sk := smsCodeKey(c.OrganizationID, c.MemberID)
 	exp, bucket, bsk := expiryKeys(pk+"#"+sk, c.ExpiresAt)
-	t := &tx{}
-	t.put(s.table.Put(codeItem{keys: keys{PK: pk, SK: sk, GSI1PK: bucket, GSI1SK: bsk}, expiring: exp, Code: c}), latchkey.ConflictExists)
-	if latchkey.MFAFields(prev, next) {
-		s.memberOps(t, prev, next)
-	}
-	return s.run(ctx, t)
+	return wrap(s.table.Put(codeItem{keys: keys{PK: pk, SK: sk, GSI1PK: bucket, GSI1SK: bsk}, expiring: exp, Code: c}).Run(ctx))
 }
 
 // TrySMSCode counts one try at the member's code and returns it, in one conditional update.
