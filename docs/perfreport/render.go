@@ -508,8 +508,8 @@ func passwordsNote(r *report) string {
 		return ""
 	}
 	return fmt.Sprintf("**Passwords.** One argon2id hash took %s ms here (PasswordHash); a password login took %s ms "+
-		"in the handler with %s DynamoDB calls in two round trips (the member from the email index beside one BatchGetItem, "+
-		"then one transaction), so the hash is %.0f%% of it. The hash is CPU-bound and single-threaded (p=1). Lambda gives CPU in "+
+		"in the handler with %s DynamoDB calls in two round trips (the member from the email index, one BatchGetItem and "+
+		"the transaction reserving the try, side by side; then one transaction), so the hash is %.0f%% of it. The hash is CPU-bound and single-threaded (p=1). Lambda gives CPU in "+
 		"proportion to memory, and arm64 runs x/crypto's portable argon2 code (its assembly is amd64-only; `-tags purego` "+
 		"measures that code here, about 30%% slower), so the passwords function gets %d MB, one full vCPU, "+
 		"which keeps a hash near this machine's per-core time and under 100 ms; at 1,024 MB (0.58 vCPU) it would take "+

@@ -34,6 +34,8 @@ var coldEvents = map[string]string{
 	"sessions":      "authenticate_session.json",
 	"magiclinks":    "authenticate.json",
 	"discovery":     "list_organizations.json",
+	"passwords":     "strength_check.json", // zxcvbn's tables load at init
+	"mfa":           "totp_create.json",    // a pending registration: key, QR code, recovery codes
 	"cleanup":       "scheduled.json",
 }
 
@@ -196,6 +198,8 @@ func (h *harness) event(ctx context.Context, path string) ([]byte, error) {
 		"member_id":         func() (string, error) { return m.id, nil },
 		"email":             func() (string, error) { return m.email, nil },
 		"session_token":     func() (string, error) { return m.token, nil },
+		"password":          func() (string, error) { return "violet-anchor-Quarry-47-lantern", nil },
+		"password_email":    func() (string, error) { return m.email, nil },
 		"magic_links_token": func() (string, error) { return h.sendLink(ctx, m) },
 		"intermediate_session_token": func() (string, error) {
 			return h.intermediateSession(ctx, m)
