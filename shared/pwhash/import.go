@@ -149,6 +149,8 @@ func Import(in Imported) (string, error) {
 	return encoded, nil
 }
 
+const bcryptAlphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+
 func importBcrypt(h string) (string, error) {
 	if !strings.HasPrefix(h, "$2a$") && !strings.HasPrefix(h, "$2b$") && !strings.HasPrefix(h, "$2y$") || len(h) != 60 {
 		return "", bad("invalid_bcrypt_hash", "A bcrypt hash is 60 characters in modular crypt format ($2a$, $2b$ or $2y$).")
@@ -159,6 +161,11 @@ func importBcrypt(h string) (string, error) {
 	}
 	if cost < 4 || cost > maxBcryptCost {
 		return "", bad("invalid_bcrypt_cost", "The bcrypt cost must be between 4 and %d.", maxBcryptCost)
+	}
+	// bcrypt's salt and hash are 53 characters of its own base64 alphabet, which the verifier
+	// only decodes at login: refuse anything else now rather than fail every login later.
+	if strings.Trim(h[7:], bcryptAlphabet) != "" {
+		return "", bad("invalid_bcrypt_hash", "The bcrypt hash has characters outside bcrypt's base64 alphabet.")
 	}
 	return h, nil
 }
