@@ -80,7 +80,7 @@ func (s *Server) exchangeIntermediateSession(r *http.Request) (stamper, error) {
 	if err != nil {
 		return nil, err
 	}
-	return authenticateBody(res), nil
+	return s.primaryBody(r, res), nil
 }
 
 func (s *Server) createOrganizationFromDiscovery(r *http.Request) (stamper, error) {
@@ -107,5 +107,5 @@ func (s *Server) exchangeSession(r *http.Request) (stamper, error) {
 	if err != nil {
 		return nil, err
 	}
-	return authenticateBody(res), nil
+	return s.primaryBody(r, res), nil
 }

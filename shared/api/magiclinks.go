@@ -87,5 +87,5 @@ func (s *Server) authenticateMagicLink(r *http.Request) (stamper, error) {
 		return nil, err
 	}
 	setOrg(r, res.Organization.OrganizationID)
-	return authenticateBody(res), nil
+	return s.primaryBody(r, res), nil
 }

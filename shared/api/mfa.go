@@ -153,3 +153,14 @@ func (s *Server) recoveryCodesRecover(r *http.Request) (stamper, error) {
 	out.RecoveryCodesRemaining = &res.Remaining
 	return out, nil
 }
+
+// primaryBody renders a primary factor's authentication (or an exchange), texting the second
+// factor's code first when the member owes MFA by SMS, as Stytch does.
+func (s *Server) primaryBody(r *http.Request, res authn.Result) *authenticateResponse {
+	out := authenticateBody(res)
+	if out.MFARequired != nil && s.MFA != nil && s.MFA.Initiate(r.Context(), res) {
+		sent := latchkey.MFAMethodSMS
+		out.MFARequired.SecondaryAuthInitiated = &sent
+	}
+	return out
+}

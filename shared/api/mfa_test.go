@@ -80,7 +80,7 @@ func TestMFARequiredForAllWithTOTPAndRecoveryCodes(t *testing.T) {
 	apptest.ExpectOK(t, sessionAuth(t, map[string]any{"session_token": a.Str("session_token")}))
 	// The intermediate session is spent, and the code too.
 	second := mfaLogin(t, org, addr)
-	if second.Str("mfa_required.member_options.totp_registration_id") != totpID {
+	if second.Str("mfa_required.member_options.totp_registration_id") != totpID || second.Get("mfa_required.secondary_auth_initiated") != nil {
 		t.Fatalf("member options: %s", second.Raw)
 	}
 	ist2 := second.Str("intermediate_session_token")
@@ -212,17 +212,27 @@ func TestMFABySMS(t *testing.T) {
 		a.Str("member_session.authentication_factors.1.phone_number_factor.phone_number") != phone {
 		t.Fatalf("sms authenticate: %s", a.Raw)
 	}
-	// The next login resends to the number on file; another number is refused.
+	// The next login texts a code by itself, as Stytch does (secondary_auth_initiated), and that
+	// code completes it; another number is refused, and Send resends.
+	before := len(env.Texts(t, phone))
 	ist2 := mfaLogin(t, org, addr)
-	if ist2.Str("mfa_required.member_options.mfa_phone_number") != phone {
-		t.Fatalf("member options: %s", ist2.Raw)
+	if ist2.Str("mfa_required.member_options.mfa_phone_number") != phone || ist2.Str("mfa_required.secondary_auth_initiated") != "sms_otp" ||
+		len(env.Texts(t, phone)) != before+1 {
+		t.Fatalf("a login of a member with a verified number: %s", ist2.Raw)
 	}
+	auto := env.LastText(t, phone).Code()
 	apptest.ExpectError(t, env.Do(t, "POST", "/v1/b2b/otps/sms/authenticate", map[string]any{"organization_id": org, "member_id": member,
 		"code": code, "intermediate_session_token": ist2.Str("intermediate_session_token")}), http.StatusNotFound, "otp_code_not_found")
 	apptest.ExpectError(t, env.Do(t, "POST", "/v1/b2b/otps/sms/send", map[string]any{"organization_id": org, "member_id": member,
 		"mfa_phone_number": "+15555550111", "intermediate_session_token": ist2.Str("intermediate_session_token")}), http.StatusBadRequest, "member_phone_number_mismatch")
 	apptest.ExpectOK(t, env.Do(t, "POST", "/v1/b2b/otps/sms/send", map[string]any{"organization_id": org, "member_id": member,
 		"intermediate_session_token": ist2.Str("intermediate_session_token")}))
+	resent := env.LastText(t, phone).Code()
+	if resent == auto && len(env.Texts(t, phone)) != before+2 {
+		t.Fatal("Send did not text a new code")
+	}
+	apptest.ExpectOK(t, env.Do(t, "POST", "/v1/b2b/otps/sms/authenticate", map[string]any{"organization_id": org, "member_id": member,
+		"code": resent, "intermediate_session_token": ist2.Str("intermediate_session_token")}))
 	del := env.Do(t, "DELETE", "/v1/b2b/organizations/"+org+"/members/mfa_phone_numbers/"+member, nil)
 	apptest.ExpectOK(t, del)
 	if del.Str("member.mfa_phone_number") != "" || del.Get("member.mfa_phone_number_verified") != false {

@@ -29,7 +29,7 @@ func (s *Server) otpAuthenticate(r *http.Request) (stamper, error) {
 	if err != nil {
 		return nil, err
 	}
-	return authenticateBody(res), nil
+	return s.primaryBody(r, res), nil
 }
 
 func (s *Server) otpDiscoverySend(r *http.Request) (stamper, error) {

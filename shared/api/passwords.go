@@ -44,7 +44,7 @@ func (s *Server) passwordAuthenticate(r *http.Request) (stamper, error) {
 	if err != nil {
 		return nil, err
 	}
-	return authenticateBody(res), nil
+	return s.primaryBody(r, res), nil
 }
 
 type strengthResponse struct {
@@ -118,7 +118,7 @@ func (s *Server) passwordReset(r *http.Request) (stamper, error) {
 		return nil, err
 	}
 	setOrg(r, res.Organization.OrganizationID)
-	return &passwordAuthResponse{authenticateResponse: authenticateBody(res), MemberEmailID: latchkey.EmailID(res.Member.EmailAddress)}, nil
+	return &passwordAuthResponse{authenticateResponse: s.primaryBody(r, res), MemberEmailID: latchkey.EmailID(res.Member.EmailAddress)}, nil
 }
 
 func (s *Server) passwordRequireReset(r *http.Request) (stamper, error) {
@@ -156,7 +156,7 @@ func (s *Server) passwordExistingReset(r *http.Request) (stamper, error) {
 	if err != nil {
 		return nil, err
 	}
-	return authenticateBody(res), nil
+	return s.primaryBody(r, res), nil
 }
 
 func (s *Server) passwordSessionReset(r *http.Request) (stamper, error) {

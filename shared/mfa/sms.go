@@ -64,18 +64,7 @@ func (s *Service) Send(ctx context.Context, r SendRequest) (latchkey.Member, lat
 			return m, org, err
 		}
 	}
-	now := s.Clock.Now()
-	if err := s.Limits.Allow(ctx, s.Store, now, org.OrganizationID, "sms#"+phone); err != nil {
-		return m, org, err
-	}
-	code, salt, hash := authn.NewCode()
-	c := authn.Code{Kind: KindSMS, OrganizationID: org.OrganizationID, MemberID: m.MemberID, Phone: phone, CodeHash: hash, Salt: salt,
-		CreatedAt: now, ExpiresAt: now.Add(SMSCodeLifetime)}
-	if err := s.Store.PutSMSCode(ctx, c); err != nil {
-		return m, org, conflict(err)
-	}
-	body := fmt.Sprintf("%s: your verification code is %s. It expires in 2 minutes.", latchkey.HeaderSafe(org.OrganizationName), code)
-	if err := s.SMS.Text(ctx, latchkey.SMS{To: phone, Body: body}); err != nil {
+	if err := s.text(ctx, org, m, phone); err != nil {
 		return m, org, err
 	}
 	return m.Presented(org), org, nil
@@ -172,4 +161,34 @@ func (s *Service) DeletePhoneNumber(ctx context.Context, orgID, memberID string)
 		return m, org, conflict(err)
 	}
 	return nm.Presented(org), org, nil
+}
+
+// Initiate texts a code, as Stytch does, when a primary factor left the member owing MFA and
+// the member has a verified number it may use, and TOTP is not its default: the answer's
+// mfa_required then says secondary_auth_initiated "sms_otp", and OTPs.Sms.Send is a resend.
+// A send that cannot happen (limits, the provider) leaves the login as it is: the member can
+// still ask for a code or use another factor.
+func (s *Service) Initiate(ctx context.Context, res authn.Result) (initiated bool) {
+	m, org := res.Member, res.Organization
+	if !res.MFARequired || len(res.PrimaryRequired) > 0 || m.MemberID == "" || m.MFAPhoneNumber == "" || !m.MFAPhoneNumberVerified ||
+		!org.AllowsMFAMethod(latchkey.MFAMethodSMS, &m) || m.DefaultMFAMethod == latchkey.MFAMethodTOTP && m.TOTPRegistrationID != "" {
+		return false
+	}
+	return s.text(ctx, org, m, m.MFAPhoneNumber) == nil
+}
+
+// text stores a fresh code for the member and texts it to phone.
+func (s *Service) text(ctx context.Context, org latchkey.Organization, m latchkey.Member, phone string) error {
+	now := s.Clock.Now()
+	if err := s.Limits.Allow(ctx, s.Store, now, org.OrganizationID, "sms#"+phone); err != nil {
+		return err
+	}
+	code, salt, hash := authn.NewCode()
+	c := authn.Code{Kind: KindSMS, OrganizationID: org.OrganizationID, MemberID: m.MemberID, Phone: phone, CodeHash: hash, Salt: salt,
+		CreatedAt: now, ExpiresAt: now.Add(SMSCodeLifetime)}
+	if err := s.Store.PutSMSCode(ctx, c); err != nil {
+		return conflict(err)
+	}
+	body := fmt.Sprintf("%s: your verification code is %s. It expires in 2 minutes.", latchkey.HeaderSafe(org.OrganizationName), code)
+	return s.SMS.Text(ctx, latchkey.SMS{To: phone, Body: body})
 }
