@@ -52,6 +52,12 @@ func DuplicateEmail() *Error {
 		"A member with this email_address already exists in this organization.")
 }
 
+// DuplicatePhoneNumber answers an MFA phone number another member of the organization has.
+func DuplicatePhoneNumber() *Error {
+	return Errorf(http.StatusConflict, "duplicate_member_phone_number",
+		"A member with the specified phone number already exists for this organization.")
+}
+
 func DuplicateMemberExternalID() *Error {
 	return Errorf(http.StatusConflict, "duplicate_member_external_id",
 		"A member with this external_id already exists in this organization.")
@@ -74,6 +80,7 @@ const (
 	ConflictVersion      = "version"
 	ConflictSlug         = "slug"
 	ConflictExternalID   = "external_id"
+	ConflictPhone        = "phone"
 	ConflictEmail        = "email"
 	ConflictOrganization = "organization"
 	ConflictExists       = "exists"

@@ -302,7 +302,7 @@ func TestMFADynamoDBCalls(t *testing.T) {
 	phone := fmt.Sprintf("+1556%07d", time.Now().UnixNano()%10000000)
 	sent := env.Do(t, "POST", "/v1/b2b/otps/sms/send", map[string]any{"organization_id": org, "member_id": member,
 		"mfa_phone_number": phone, "session_token": a.Str("session_token")})
-	check("sms send (linking a number)", sent, "BatchGetItem:2,PutItem:1,TransactWriteItems:1")
+	check("sms send (linking a number)", sent, "BatchGetItem:2,GetItem:1,PutItem:1,TransactWriteItems:1")
 }
 
 // A second factor started but not finished (a number texted, never proved) cannot later stand
@@ -330,4 +330,33 @@ func TestMFAUnfinishedFactorCannotBypassTheRealOne(t *testing.T) {
 		"code": code, "intermediate_session_token": later}), http.StatusForbidden, "insufficient_factors")
 	apptest.ExpectError(t, env.Do(t, "POST", "/v1/b2b/otps/sms/send", map[string]any{"organization_id": org, "member_id": member,
 		"mfa_phone_number": attackerPhone, "intermediate_session_token": later}), http.StatusForbidden, "insufficient_factors")
+}
+
+// An MFA phone number belongs to one member of an organization, as in Stytch: another member
+// can neither be texted on it to link it nor be given it by Members.Update.
+func TestMFAPhoneNumbersAreUniquePerOrganization(t *testing.T) {
+	org := createOrg(t, map[string]any{"mfa_policy": "REQUIRED_FOR_ALL"}).Str("organization.organization_id")
+	phone := fmt.Sprintf("+1558%07d", time.Now().UnixNano()%10000000)
+	link := func(addr string) (string, apptest.Response) {
+		member := createMember(t, org, map[string]any{"email_address": addr}).Str("member_id")
+		ist := mfaLogin(t, org, addr).Str("intermediate_session_token")
+		return member, env.Do(t, "POST", "/v1/b2b/otps/sms/send", map[string]any{"organization_id": org, "member_id": member,
+			"mfa_phone_number": phone, "intermediate_session_token": ist})
+	}
+	first, sent := link(newEmail())
+	apptest.ExpectOK(t, sent)
+	firstIST := mfaLogin(t, org, getMember(t, org, first, "").Str("member.email_address")).Str("intermediate_session_token")
+	_ = firstIST
+	code := env.LastText(t, phone).Code()
+	// The first member's code was sent with its first login's intermediate session; a fresh one
+	// works as well, since the code is the member's.
+	apptest.ExpectOK(t, env.Do(t, "POST", "/v1/b2b/otps/sms/authenticate", map[string]any{"organization_id": org, "member_id": first,
+		"code": code, "intermediate_session_token": firstIST}))
+	second, refused := link(newEmail())
+	apptest.ExpectError(t, refused, http.StatusConflict, "duplicate_member_phone_number")
+	apptest.ExpectError(t, env.Do(t, "PUT", "/v1/b2b/organizations/"+org+"/members/"+second, map[string]any{"mfa_phone_number": phone}),
+		http.StatusConflict, "duplicate_member_phone_number")
+	// Deleting the first member's number frees it.
+	apptest.ExpectOK(t, env.Do(t, "DELETE", "/v1/b2b/organizations/"+org+"/members/mfa_phone_numbers/"+first, nil))
+	apptest.ExpectOK(t, env.Do(t, "PUT", "/v1/b2b/organizations/"+org+"/members/"+second, map[string]any{"mfa_phone_number": phone}))
 }

@@ -295,6 +295,8 @@ func (a *Service) write(ctx context.Context, red Redemption, orgID string) error
 			return red.Spent
 		}
 		return latchkey.ConcurrentUpdate()
+	case latchkey.ConflictPhone:
+		return latchkey.DuplicatePhoneNumber()
 	case latchkey.ConflictSlug:
 		return latchkey.SlugUsed()
 	case latchkey.ConflictExternalID:

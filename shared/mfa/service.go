@@ -42,6 +42,8 @@ type Store interface {
 	// exhausted code is ErrNotFound.
 	TrySMSCode(ctx context.Context, orgID, memberID string, now time.Time) (authn.Code, error)
 	ReplaceMember(ctx context.Context, prev, next latchkey.Member) error
+	// PhoneHolder finds the member of the organization with the MFA phone number.
+	PhoneHolder(ctx context.Context, orgID, phone string) (string, error)
 }
 
 // TOTPWrite is a registration change and what it does to the member: replaced when MemberNext

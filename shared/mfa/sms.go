@@ -63,6 +63,13 @@ func (s *Service) Send(ctx context.Context, r SendRequest) (latchkey.Member, lat
 		if err := newFactorAllowed(pres, m); err != nil {
 			return m, org, err
 		}
+		// The number stays unique in the organization (a guard written when it is linked);
+		// refuse now rather than after the member has typed the code.
+		if holder, err := s.Store.PhoneHolder(ctx, org.OrganizationID, phone); err == nil && holder != m.MemberID {
+			return m, org, latchkey.DuplicatePhoneNumber()
+		} else if err != nil && !errors.Is(err, latchkey.ErrNotFound) {
+			return m, org, err
+		}
 	}
 	if err := s.text(ctx, org, m, phone); err != nil {
 		return m, org, err

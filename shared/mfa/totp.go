@@ -128,10 +128,13 @@ func (s *Service) checkAddition(ctx context.Context, p Proof, m latchkey.Member)
 }
 
 func conflict(err error) error {
-	if latchkey.ConflictOn(err) != "" {
-		return latchkey.ConcurrentUpdate()
+	switch latchkey.ConflictOn(err) {
+	case "":
+		return err
+	case latchkey.ConflictPhone:
+		return latchkey.DuplicatePhoneNumber()
 	}
-	return err
+	return latchkey.ConcurrentUpdate()
 }
 
 // newRecoveryCodes draws the codes and returns them with their hashes.

@@ -113,6 +113,8 @@ func (s *Service) CreateMember(ctx context.Context, orgID string, p latchkey.Mem
 		return m, org, latchkey.DuplicateEmail()
 	case latchkey.ConflictExternalID:
 		return m, org, latchkey.DuplicateMemberExternalID()
+	case latchkey.ConflictPhone:
+		return m, org, latchkey.DuplicatePhoneNumber()
 	case latchkey.ConflictOrganization:
 		return m, org, latchkey.OrganizationNotFound()
 	default:
@@ -245,6 +247,8 @@ func (s *Service) changeMember(ctx context.Context, orgID, memberID string, chan
 			return prev, org, latchkey.DuplicateEmail()
 		case latchkey.ConflictExternalID:
 			return prev, org, latchkey.DuplicateMemberExternalID()
+		case latchkey.ConflictPhone:
+			return prev, org, latchkey.DuplicatePhoneNumber()
 		default:
 			return prev, org, latchkey.Internal(err)
 		}

@@ -114,6 +114,8 @@ func (s *Service) Migrate(ctx context.Context, r MigrateRequest) (MigrateResult,
 			return MigrateResult{Member: next.Presented(org), Organization: org, MemberCreated: !found}, nil
 		case latchkey.ConflictExternalID:
 			return res, latchkey.DuplicateMemberExternalID()
+		case latchkey.ConflictPhone:
+			return res, latchkey.DuplicatePhoneNumber()
 		case latchkey.ConflictOrganization:
 			return res, latchkey.OrganizationNotFound()
 		}

@@ -128,6 +128,8 @@ func scimMemberErr(err error) error {
 		return latchkey.DuplicateEmail()
 	case latchkey.ConflictExternalID:
 		return latchkey.DuplicateMemberExternalID()
+	case latchkey.ConflictPhone:
+		return latchkey.DuplicatePhoneNumber()
 	case ConflictSCIMUserName:
 		return duplicateSCIMUserName()
 	case latchkey.ConflictOrganization:

@@ -28,6 +28,7 @@
 //	password         ORG#<org_id>        PASSWORD#<email>    organization-scoped: member, argon2id (or imported) hash,
 //	                                                         reset_required, Version  [gsi2: PWID#<password_id> / PASSWORD]
 //	cross-org pw     PASSWORD#<email>    PASSWORD            the same, one per address across organizations
+//	phone guard      ORG#<org_id>        PHONE#<e164>        target=<member_id> unique MFA phone number in org
 //	TOTP             ORG#<org_id>        TOTP#<member_id>    secret, active, pending exp, last step, recovery code hashes
 //	SMS code         ORG#<org_id>        SMSCODE#<member_id> the member's texted code, as an emailed code  [gsi1: expiry bucket]
 //	rate counter     RATE#<key>#<window> RATE                hits, ttl (password locks and caps are rate counters too:

@@ -65,6 +65,11 @@ func extGuard(orgID, ext, memberID string) guard {
 	return guard{PK: orgPK(orgID), SK: "EXTID#" + ext, Target: memberID}
 }
 
+// phoneGuard keeps a member's MFA phone number unique in its organization, as Stytch does.
+func phoneGuard(orgID, phone, memberID string) guard {
+	return guard{PK: orgPK(orgID), SK: "PHONE#" + phone, Target: memberID}
+}
+
 func memberSK(id string) string { return "MEMBER#" + id }
 
 // listingSK orders organizations by creation time; the fixed-width UTC format sorts as text.

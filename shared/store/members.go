@@ -22,6 +22,9 @@ func (s *Store) CreateMember(ctx context.Context, m latchkey.Member) error {
 	if m.ExternalID != "" {
 		t.put(s.putGuard(extGuard(org, m.ExternalID, m.MemberID)), latchkey.ConflictExternalID)
 	}
+	if m.MFAPhoneNumber != "" {
+		t.put(s.putGuard(phoneGuard(org, m.MFAPhoneNumber, m.MemberID)), latchkey.ConflictPhone)
+	}
 	t.put(s.table.Put(newMemberItem(m)).If(notExists), latchkey.ConflictExists)
 	return s.run(ctx, t)
 }
@@ -167,6 +170,15 @@ func (s *Store) memberOps(t *tx, prev, next latchkey.Member) {
 		}
 	}
 	moveGuard(prev.ExternalID, next.ExternalID, extGuard, latchkey.ConflictExternalID)
+	// Phone guards came after members had numbers: releasing one that was never written is
+	// fine, so the release is conditional only on not taking another member's.
+	if prevLive && prev.MFAPhoneNumber != "" && (!nextLive || next.MFAPhoneNumber != prev.MFAPhoneNumber) {
+		g := phoneGuard(org, prev.MFAPhoneNumber, id)
+		t.delete(s.table.Delete(AttrPK, g.PK).Range(AttrSK, g.SK).If("attribute_not_exists(pk) OR target = ?", id), latchkey.ConflictVersion)
+	}
+	if nextLive && next.MFAPhoneNumber != "" && (!prevLive || next.MFAPhoneNumber != prev.MFAPhoneNumber) {
+		t.put(s.putGuard(phoneGuard(org, next.MFAPhoneNumber, id)), latchkey.ConflictPhone)
+	}
 	// A member holds its current address and its retired ones: take the ones it gains,
 	// release the ones it no longer holds (all of them when it is deleted).
 	// A guard whose address becomes retired, or current again, is rewritten with the flag.

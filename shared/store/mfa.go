@@ -88,4 +88,12 @@ func (s *Store) smsCodeOps(t *tx, c *latchkey.SMSCodeRef, now time.Time) {
 		If("attribute_exists(pk) AND attribute_not_exists(used_at) AND exp > ? AND CodeHash = ?", now.Unix(), c.Hash), latchkey.ConflictExists)
 }
 
+// PhoneHolder tells which member of the organization has the MFA phone number.
+func (s *Store) PhoneHolder(ctx context.Context, orgID, phone string) (string, error) {
+	g := phoneGuard(orgID, phone, "")
+	var out guard
+	err := s.table.Get(AttrPK, g.PK).Range(AttrSK, dynamo.Equal, g.SK).Consistent(true).One(ctx, &out)
+	return out.Target, wrap(err)
+}
+
 var _ mfa.Store = (*Store)(nil)

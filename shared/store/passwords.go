@@ -189,6 +189,9 @@ func (s *Store) SavePassword(ctx context.Context, w passwords.Write) error {
 		if m.ExternalID != "" {
 			t.put(s.putGuard(extGuard(org, m.ExternalID, m.MemberID)), latchkey.ConflictExternalID)
 		}
+		if m.MFAPhoneNumber != "" {
+			t.put(s.putGuard(phoneGuard(org, m.MFAPhoneNumber, m.MemberID)), latchkey.ConflictPhone)
+		}
 		t.put(s.table.Put(newMemberItem(m)).If(notExists), latchkey.ConflictExists)
 	case w.MemberNext.MemberID != "":
 		s.memberOps(t, w.MemberPrev, w.MemberNext)

@@ -213,6 +213,9 @@ func (s *Store) CreateSCIMMember(ctx context.Context, m latchkey.Member) error {
 		if m.ExternalID != "" {
 			t.put(s.putGuard(extGuard(org, m.ExternalID, m.MemberID)), latchkey.ConflictExternalID)
 		}
+		if m.MFAPhoneNumber != "" {
+			t.put(s.putGuard(phoneGuard(org, m.MFAPhoneNumber, m.MemberID)), latchkey.ConflictPhone)
+		}
 	}
 	if u := m.SCIMUserName(); u != "" {
 		t.put(s.putGuard(userNameGuard(org, latchkey.SCIMUserNameKey(u), m.MemberID)), scim.ConflictSCIMUserName)
