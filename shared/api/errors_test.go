@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"encoding/base64"
 	"net/http"
 	"strings"
 	"testing"
@@ -196,4 +197,23 @@ func manyKeys(n int) map[string]any {
 		out[strings.Repeat("k", i+1)] = i
 	}
 	return out
+}
+
+// A management call that carries a member's session (stytch-go's options with a member
+// session) is refused, as either header, in any case of its name: Latchkey does not enforce
+// RBAC yet, and answering would say a permission check passed that never ran. Nothing changes.
+func TestMemberSessionHeadersAreRefused(t *testing.T) {
+	org, member, auth := login(t)
+	for _, h := range []string{"X-Stytch-Member-Session", "X-Stytch-Member-SessionJWT", "x-stytch-member-sessionjwt"} {
+		header := http.Header{"Content-Type": {"application/json"},
+			"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(env.ProjectID+":"+env.Secret))}}
+		header.Set(h, auth.Str("session_token"))
+		status, _, raw := env.Send(t, "DELETE", "/v1/b2b/organizations/"+org+"/members/"+member, nil, header)
+		if status != http.StatusBadRequest || !strings.Contains(string(raw), "member_session_rbac_not_supported") {
+			t.Fatalf("%s: %d %s", h, status, raw)
+		}
+	}
+	if got := getMember(t, org, member, ""); got.Str("member.status") != "active" {
+		t.Fatalf("the member changed: %s", got.Raw)
+	}
 }

@@ -79,6 +79,10 @@ func (s *Server) endpoint(rt Route) http.Handler {
 				return
 			}
 		}
+		if err := refuseMemberSession(r); err != nil {
+			writeError(w, r, err)
+			return
+		}
 		if rt.serve != nil {
 			rt.serve(s, w, r)
 			return
@@ -94,6 +98,25 @@ func (s *Server) endpoint(rt Route) http.Handler {
 		}
 		writeJSON(w, r, http.StatusOK, body)
 	})
+}
+
+// Member-session headers: Stytch's SDKs send them when the application passes a member's
+// session to a management call, and Stytch then enforces that member's RBAC permissions.
+const (
+	headerMemberSession    = "X-Stytch-Member-Session"
+	headerMemberSessionJWT = "X-Stytch-Member-SessionJWT"
+)
+
+// refuseMemberSession refuses a call that carries a member's session until Latchkey enforces
+// RBAC on it: answering as if the member may do anything would tell the application a check
+// passed that was never made. Calls with project credentials alone are unaffected.
+func refuseMemberSession(r *http.Request) error {
+	if r.Header.Get(headerMemberSession) == "" && r.Header.Get(headerMemberSessionJWT) == "" {
+		return nil
+	}
+	return latchkey.BadRequest("member_session_rbac_not_supported",
+		"This call carries a member session (X-Stytch-Member-Session / X-Stytch-Member-SessionJWT), whose RBAC permissions "+
+			"Latchkey does not enforce yet: call it with project credentials alone, after checking the member's permissions in the application.")
 }
 
 // notFoundJSON answers unknown paths (404) and wrong methods (405) in the Stytch error shape
