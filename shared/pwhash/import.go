@@ -100,6 +100,7 @@ const (
 	maxScryptMemory     = 256 << 20
 	maxScryptWork       = 512 << 20 // 128·r·N·p bytes processed
 	maxBcryptCost       = 14
+	maxPHPassLog2Rounds = 18
 	maxPBKDF2Iterations = 2_000_000
 	maxPBKDF2Blocks     = 4_000_000 // iterations × output blocks
 	maxKeyLength        = 1024
@@ -149,6 +150,9 @@ func Import(in Imported) (string, error) {
 	return encoded, nil
 }
 
+// crypt64 is the crypt(3) base64 alphabet phpass encodes its rounds in.
+const crypt64 = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
 const bcryptAlphabet = "./ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
 
 func importBcrypt(h string) (string, error) {
@@ -176,6 +180,11 @@ func importPHPass(h string) (string, error) {
 	}
 	if len(h) != phpass.HashLength {
 		return "", bad("invalid_phpass_hash_format", "A phpass hash is %d characters.", phpass.HashLength)
+	}
+	// The fourth character is log2 of the MD5 rounds: up to 2^31, minutes of CPU per login.
+	// Real systems use 2^8 to 2^13 (WordPress: 2^13).
+	if rounds := strings.IndexByte(crypt64, h[3]); rounds < 7 || rounds > maxPHPassLog2Rounds {
+		return "", bad("invalid_phpass_hash_format", "The phpass hash's rounds must be 2^7 to 2^%d.", maxPHPassLog2Rounds)
 	}
 	return h, nil
 }

@@ -35,7 +35,7 @@ var swapper = passwap.NewSwapper(
 	bcrypt.NewVerifier(nil),
 	scrypt.NewVerifier(&scrypt.ValidationOpts{MinLN: 1, MaxLN: 18, MinR: 1, MaxR: 1 << 10, MinP: 1, MaxP: 16}),
 	pbkdf2.NewVerifier(&pbkdf2.ValidationOpts{MinRounds: 1, MaxRounds: maxPBKDF2Iterations}),
-	phpass.NewVerifier(nil),
+	phpass.NewVerifier(&phpass.ValidationOpts{MinRounds: 7, MaxRounds: maxPHPassLog2Rounds}),
 	digestVerifier{},
 )
 

@@ -138,6 +138,7 @@ func TestImportRefusesMalformedHashes(t *testing.T) {
 		// Hashes whose every check would take a function's memory or minutes of CPU.
 		{"scrypt string of 32 GiB", Imported{HashType: TypeScrypt, Hash: "$scrypt$ln=18,r=1024,p=16$c2FsdA$aGFzaGhhc2hoYXNoaGFzaGhhc2hoYXNoaGFzaGhhc2g"}, "invalid_scrypt_parameters"},
 		{"scrypt string with a huge N", Imported{HashType: TypeScrypt, Hash: "$scrypt$ln=25,r=8,p=1$c2FsdA$aGFzaA"}, "invalid_scrypt_n_parameter"},
+		{"phpass with 2^31 rounds", Imported{HashType: TypePHPass, Hash: "$P$TIQRa9wmfeRo7ud9Fh4E2PdI0S3r.L0"}, "invalid_phpass_hash_format"},
 		{"bcrypt with a byte outside its alphabet", Imported{HashType: TypeBcrypt, Hash: "$2a$04$abcdefghijklmnopqr\x8btuu5ZnkbXoyA4y5ZCrX1dOAqA2MJYh8Nqe"}, "invalid_bcrypt_hash"},
 		{"bcrypt cost 31", Imported{HashType: TypeBcrypt, Hash: "$2a$31$" + strings.Repeat("a", 53)}, "invalid_bcrypt_cost"},
 		{"pbkdf2 with a long key", Imported{HashType: TypePBKDF2, Hash: base64.StdEncoding.EncodeToString(make([]byte, 1024)),
