@@ -116,11 +116,7 @@ type recoveryCodesResponse struct {
 }
 
 func (s *Server) recoveryCodesGet(r *http.Request) (stamper, error) {
-	setOrg(r, r.PathValue("organization_id"))
-	if _, _, err := latchkey.MemberAndOrg(r.Context(), s.MFA.Store, r.PathValue("organization_id"), r.PathValue("member_id")); err != nil {
-		return nil, err
-	}
-	return nil, mfa.RecoveryCodesShownOnce()
+	return nil, s.MFA.RecoveryCodes(r.Context(), orgScope(r), r.PathValue("member_id"))
 }
 
 func (s *Server) recoveryCodesRotate(r *http.Request) (stamper, error) {

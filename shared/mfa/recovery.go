@@ -21,9 +21,13 @@ func (s *Service) activeTOTP(ctx context.Context, orgID, memberID string) (*latc
 	return reg, err
 }
 
-// RecoveryCodesShownOnce answers RecoveryCodes.Get: Latchkey keeps recovery codes only as
-// hashes, so they are shown once, by TOTPs.Create, TOTPs.Migrate and RecoveryCodes.Rotate.
-func RecoveryCodesShownOnce() *latchkey.Error {
+// RecoveryCodes answers RecoveryCodes.Get for an existing member: Latchkey keeps recovery codes
+// only as hashes, so they are shown once, by TOTPs.Create, TOTPs.Migrate and
+// RecoveryCodes.Rotate, and never listed again.
+func (s *Service) RecoveryCodes(ctx context.Context, orgID, memberID string) error {
+	if _, _, err := latchkey.MemberAndOrg(ctx, s.Store, orgID, memberID); err != nil {
+		return err
+	}
 	return latchkey.BadRequest("recovery_codes_shown_once",
 		"Recovery codes are stored only as hashes and shown once (TOTPs.Create, TOTPs.Migrate, RecoveryCodes.Rotate): rotate them to get a new set.")
 }
@@ -74,26 +78,16 @@ func (s *Service) Recover(ctx context.Context, r RecoverRequest) (Recovered, err
 	if !recoveryCodePattern.MatchString(code) {
 		return out, latchkey.BadRequest("invalid_recovery_code", "A recovery code has the form xxxx-xxxx-xxxx.")
 	}
-	duration, err := authn.SessionOptions(r.SessionDurationMinutes, r.SessionCustomClaims)
+	c, err := s.begin(ctx, r.OrganizationID, r.MemberID, "", r.Proof, r.SessionDurationMinutes, r.SessionCustomClaims)
 	if err != nil {
 		return out, err
 	}
-	m, org, err := s.member(ctx, r.OrganizationID, r.MemberID)
-	if err != nil {
-		return out, err
-	}
-	pres, err := s.present(ctx, r.Proof, m, true)
-	if err != nil {
-		return out, err
-	}
+	m, org, pres := c.m, c.org, c.pres
 	reg, err := s.activeTOTP(ctx, org.OrganizationID, m.MemberID)
 	if err != nil {
 		return out, err
 	}
-	if err := primaryMet(org, m, pres); err != nil {
-		return out, err
-	}
-	refund, err := s.reserve(ctx, m.MemberID)
+	refund, err := s.try(ctx, c)
 	if err != nil {
 		return out, err
 	}
@@ -108,6 +102,6 @@ func (s *Service) Recover(ctx context.Context, r RecoverRequest) (Recovered, err
 	factor.RecoveryCodeFactor = &latchkey.RecoveryCodeFactor{TOTPRecoveryCodeID: "member-totp-recovery-code-" + h[:32]}
 	res, err := s.redeem(ctx, authn.Attempt{OrganizationID: org.OrganizationID, Member: &m, Organization: org,
 		Factors: []latchkey.AuthFactor{factor}, TOTP: &latchkey.TOTPChange{Prev: reg, Next: &next}, Refund: refund,
-		Duration: duration, Claims: r.SessionCustomClaims}, pres)
+		Duration: c.duration, Claims: r.SessionCustomClaims}, pres)
 	return Recovered{Result: res, Remaining: len(next.RecoveryCodes)}, err
 }

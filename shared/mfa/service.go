@@ -253,20 +253,49 @@ func (e Enrollment) apply(org latchkey.Organization, method string) func(latchke
 	}
 }
 
+// challenge is what a second-factor authenticate has read before its own factor.
+type challenge struct {
+	m        latchkey.Member
+	org      latchkey.Organization
+	pres     presented
+	duration time.Duration
+}
+
+// begin reads what every second-factor authenticate starts from: the session options, the
+// active member and its organization, that the organization allows method (none for recovery
+// codes, which stand in for the TOTP), and the intermediate session or session presented.
+func (s *Service) begin(ctx context.Context, orgID, memberID, method string, p Proof, minutes int, claims map[string]any) (challenge, error) {
+	var c challenge
+	var err error
+	if c.duration, err = authn.SessionOptions(minutes, claims); err != nil {
+		return c, err
+	}
+	if c.m, c.org, err = s.member(ctx, orgID, memberID); err != nil {
+		return c, err
+	}
+	if method != "" {
+		if err := c.org.CheckMFAMethod(method, &c.m); err != nil {
+			return c, err
+		}
+	}
+	c.pres, err = s.present(ctx, p, c.m, true)
+	return c, err
+}
+
+// try counts the attempt on the member's lock, once what was presented is known to meet the
+// organization's primary requirement: a caller who could never succeed gets no try counted.
+func (s *Service) try(ctx context.Context, c challenge) (*authn.TryRefund, error) {
+	if err := primaryMet(c.org, c.m, c.pres); err != nil {
+		return nil, err
+	}
+	return s.reserve(ctx, c.m.MemberID)
+}
+
 // redeem ends a second factor in the pipeline: with an intermediate session (consumed) into a
-// session, or added to a session. The organization's primary requirement must already be met.
+// session, or added to a session. try has checked the organization's primary requirement.
 func (s *Service) redeem(ctx context.Context, at authn.Attempt, pres presented) (authn.Result, error) {
-	factor := at.Factors[0]
-	all := latchkey.AddFactor(pres.factors(), factor)
-	adm, err := at.Organization.Admit(at.Member, all)
-	if err != nil {
-		return authn.Result{}, err
-	}
-	if len(adm.PrimaryRequired) > 0 {
-		return authn.Result{}, primaryFirst()
-	}
 	if pres.held != nil {
-		at.Factors, at.IntermediateHash = all, pres.heldHash
+		at.Factors, at.IntermediateHash = latchkey.AddFactor(pres.held.Factors, at.Factors[0]), pres.heldHash
 		return s.Auth.Login(ctx, at)
 	}
 	return s.Auth.LoginOnto(ctx, at, pres.session)

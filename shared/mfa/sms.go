@@ -99,21 +99,11 @@ func (s *Service) SMSAuthenticate(ctx context.Context, r SMSAuthenticateRequest)
 	if err := r.Enrollment.validate(); err != nil {
 		return res, err
 	}
-	duration, err := authn.SessionOptions(r.SessionDurationMinutes, r.SessionCustomClaims)
+	ch, err := s.begin(ctx, r.OrganizationID, r.MemberID, latchkey.MFAMethodSMS, r.Proof, r.SessionDurationMinutes, r.SessionCustomClaims)
 	if err != nil {
 		return res, err
 	}
-	m, org, err := s.member(ctx, r.OrganizationID, r.MemberID)
-	if err != nil {
-		return res, err
-	}
-	if err := org.CheckMFAMethod(latchkey.MFAMethodSMS, &m); err != nil {
-		return res, err
-	}
-	pres, err := s.present(ctx, r.Proof, m, true)
-	if err != nil {
-		return res, err
-	}
+	m, org, pres := ch.m, ch.org, ch.pres
 	c, err := s.Store.TrySMSCode(ctx, org.OrganizationID, m.MemberID, s.Clock.Now())
 	if errors.Is(err, latchkey.ErrNotFound) {
 		return res, authn.CodeNotFound()
@@ -128,10 +118,7 @@ func (s *Service) SMSAuthenticate(ctx context.Context, r SMSAuthenticateRequest)
 			return res, err
 		}
 	}
-	if err := primaryMet(org, m, pres); err != nil {
-		return res, err
-	}
-	refund, err := s.reserve(ctx, m.MemberID)
+	refund, err := s.try(ctx, ch)
 	if err != nil {
 		return res, err
 	}
@@ -147,7 +134,7 @@ func (s *Service) SMSAuthenticate(ctx context.Context, r SMSAuthenticateRequest)
 		Update: func(m latchkey.Member) latchkey.Member {
 			m.MFAPhoneNumber, m.MFAPhoneNumberVerified = c.Phone, true
 			return update(m)
-		}, Duration: duration, Claims: r.SessionCustomClaims}, pres)
+		}, Duration: ch.duration, Claims: r.SessionCustomClaims}, pres)
 }
 
 // DeletePhoneNumber removes a member's MFA phone number (Members.DeleteMFAPhoneNumber).

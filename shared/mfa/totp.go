@@ -83,12 +83,9 @@ func (s *Service) Create(ctx context.Context, r CreateRequest) (Created, error) 
 	if err := s.checkAddition(ctx, r.Proof, m); err != nil {
 		return out, err
 	}
-	prev, err := s.Store.TOTP(ctx, org.OrganizationID, m.MemberID)
-	if err != nil && !errors.Is(err, latchkey.ErrNotFound) {
+	prev, err := s.replaceable(ctx, m)
+	if err != nil {
 		return out, err
-	}
-	if prev != nil && prev.Active {
-		return out, latchkey.BadRequest("active_totp_exists", "The member already has an active TOTP: delete it first.")
 	}
 	key, err := totp.Generate(totp.GenerateOpts{Issuer: org.OrganizationName, AccountName: m.EmailAddress, Period: Period,
 		SecretSize: 20, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1})
@@ -108,13 +105,28 @@ func (s *Service) Create(ctx context.Context, r CreateRequest) (Created, error) 
 	next := &latchkey.TOTP{TOTPID: s.IDs.New("member-totp"), OrganizationID: org.OrganizationID, MemberID: m.MemberID,
 		Secret: key.Secret(), ExpiresAt: now.Add(time.Duration(minutes) * time.Minute), RecoveryCodes: hashes, CreatedAt: now, Version: 1}
 	if prev != nil {
-		next.Version = prev.Version + 1
+		next.Version = prev.Version + 1 // the write is conditional on the one it replaces
 	}
 	if err := s.Store.SaveTOTP(ctx, TOTPWrite{Change: latchkey.TOTPChange{Prev: prev, Next: next}}); err != nil {
 		return out, conflict(err)
 	}
 	return Created{Member: m, Organization: org, TOTPID: next.TOTPID, Secret: next.Secret,
 		QRCode: "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()), RecoveryCodes: codes}, nil
+}
+
+// replaceable reads the member's registration, which a new one may replace only while it is
+// pending (nil when there is none).
+func (s *Service) replaceable(ctx context.Context, m latchkey.Member) (*latchkey.TOTP, error) {
+	prev, err := s.Store.TOTP(ctx, m.OrganizationID, m.MemberID)
+	switch {
+	case errors.Is(err, latchkey.ErrNotFound):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	case prev.Active:
+		return nil, latchkey.BadRequest("active_totp_exists", "The member already has an active TOTP: delete it first.")
+	}
+	return prev, nil
 }
 
 // checkAddition lets a second factor be added only by the member (what was passed must be
@@ -183,21 +195,11 @@ func (s *Service) Authenticate(ctx context.Context, r AuthenticateRequest) (auth
 	if err := r.Enrollment.validate(); err != nil {
 		return res, err
 	}
-	duration, err := authn.SessionOptions(r.SessionDurationMinutes, r.SessionCustomClaims)
+	c, err := s.begin(ctx, r.OrganizationID, r.MemberID, latchkey.MFAMethodTOTP, r.Proof, r.SessionDurationMinutes, r.SessionCustomClaims)
 	if err != nil {
 		return res, err
 	}
-	m, org, err := s.member(ctx, r.OrganizationID, r.MemberID)
-	if err != nil {
-		return res, err
-	}
-	if err := org.CheckMFAMethod(latchkey.MFAMethodTOTP, &m); err != nil {
-		return res, err
-	}
-	pres, err := s.present(ctx, r.Proof, m, true)
-	if err != nil {
-		return res, err
-	}
+	m, org, pres := c.m, c.org, c.pres
 	now := s.Clock.Now()
 	reg, err := s.Store.TOTP(ctx, org.OrganizationID, m.MemberID)
 	if errors.Is(err, latchkey.ErrNotFound) || err == nil && !reg.Active && !now.Before(reg.ExpiresAt) {
@@ -212,10 +214,7 @@ func (s *Service) Authenticate(ctx context.Context, r AuthenticateRequest) (auth
 			return res, err
 		}
 	}
-	if err := primaryMet(org, m, pres); err != nil {
-		return res, err
-	}
-	refund, err := s.reserve(ctx, m.MemberID)
+	refund, err := s.try(ctx, c)
 	if err != nil {
 		return res, err
 	}
@@ -236,7 +235,7 @@ func (s *Service) Authenticate(ctx context.Context, r AuthenticateRequest) (auth
 		Update: func(m latchkey.Member) latchkey.Member {
 			m.TOTPRegistrationID = reg.TOTPID
 			return update(m)
-		}, Duration: duration, Claims: r.SessionCustomClaims}, pres)
+		}, Duration: c.duration, Claims: r.SessionCustomClaims}, pres)
 }
 
 // matchStep finds the time step, within the skew, whose code is code (compared in constant
@@ -289,18 +288,15 @@ func (s *Service) Migrate(ctx context.Context, r MigrateRequest) (Created, error
 	if err != nil {
 		return out, err
 	}
-	prev, err := s.Store.TOTP(ctx, org.OrganizationID, m.MemberID)
-	if err != nil && !errors.Is(err, latchkey.ErrNotFound) {
+	prev, err := s.replaceable(ctx, m)
+	if err != nil {
 		return out, err
-	}
-	if prev != nil && prev.Active {
-		return out, latchkey.BadRequest("active_totp_exists", "The member already has an active TOTP: delete it first.")
 	}
 	now := s.Clock.Now()
 	next := &latchkey.TOTP{TOTPID: s.IDs.New("member-totp"), OrganizationID: org.OrganizationID, MemberID: m.MemberID,
 		Secret: strings.TrimRight(key, "="), Active: true, RecoveryCodes: hashes, CreatedAt: now, Version: 1}
 	if prev != nil {
-		next.Version = prev.Version + 1
+		next.Version = prev.Version + 1 // the write is conditional on the one it replaces
 	}
 	nm := m
 	nm.TOTPRegistrationID, nm.UpdatedAt = next.TOTPID, now
