@@ -24,6 +24,9 @@ var layers = map[string]int{
 	"shared/freemail":  0,
 	"shared/pwhash":    0,
 	"shared/strength":  0,
+	"shared/safehttp":  0,
+	"shared/samlsp":    0,
+	"shared/oidcrp":    0,
 	"shared":           1, // the core model: organization, member, factors, policy, errors
 	"shared/authn":     2, // the pipeline, member sessions, intermediate sessions
 	"shared/magiclink": 3, // the ways in, and the capabilities beside them
