@@ -1,7 +1,8 @@
 // Package emulators starts the local AWS emulators Latchkey runs against in development and
 // tests: DynamoDB Local (through localstack/LoopbackDynamoDB.java, so it listens on 127.0.0.1
-// only) and aws-ses-v2-local, both as plain child processes, and an End User Messaging SMS
-// emulator (sms.go) served in process, since there is none to install. No Docker is involved.
+// only) and aws-ses-v2-local, both as plain child processes, and End User Messaging SMS and
+// KMS emulators (sms.go, kms.go) served in process, since there are none to install. No Docker
+// is involved.
 //
 // The emulators are installed by localstack/setup.sh (`make deps`) into localstack/node_modules.
 // Typical test usage:
@@ -9,7 +10,8 @@
 //	stack, err := emulators.FromEnv(context.Background(), emulators.Options{})
 //	if err != nil { ... }
 //	defer stack.Stop()
-//	// point the AWS SDK at stack.DynamoDBEndpoint, stack.SESEndpoint and stack.SMSEndpoint
+//	// point the AWS SDK at stack.DynamoDBEndpoint, stack.SESEndpoint, stack.SMSEndpoint and
+//	// stack.KMSEndpoint
 package emulators
 
 import (
@@ -32,13 +34,14 @@ import (
 
 // Environment variables read by FromEnv. When the DynamoDB and SES ones are both set, FromEnv
 // uses the endpoints they name (for example LocalStack on http://127.0.0.1:4566) instead of
-// starting emulators. The SMS one is optional and independent of the other two: when it is
-// unset, the in-process SMS emulator is started (the LocalStack image in docker-compose.yml has
+// starting emulators. The SMS and KMS ones are optional and independent of the others: when one
+// is unset, that in-process emulator is started (the LocalStack image in docker-compose.yml has
 // no End User Messaging SMS).
 const (
 	EnvDynamoDBEndpoint = "LATCHKEY_TEST_DYNAMODB_ENDPOINT"
 	EnvSESEndpoint      = "LATCHKEY_TEST_SES_ENDPOINT"
 	EnvSMSEndpoint      = "LATCHKEY_TEST_SMS_ENDPOINT"
+	EnvKMSEndpoint      = "LATCHKEY_TEST_KMS_ENDPOINT"
 )
 
 const (
@@ -49,13 +52,17 @@ const (
 	installHint = "run `make deps` (or make test / make dev) to install the emulators"
 )
 
-// Options configures Start. The zero value means in-memory DynamoDB, SES and SMS on free
+// Options configures Start. The zero value means in-memory DynamoDB, SES, SMS and KMS on free
 // loopback ports, with the project root found by walking up from the working directory to go.mod.
 type Options struct {
-	Root         string    // repo root; "" = find go.mod upward from os.Getwd()
-	DynamoDBPort int       // 0 = pick a free port on 127.0.0.1
-	SESPort      int       // 0 = pick a free port
-	SMSPort      int       // 0 = pick a free port
+	Root         string // repo root; "" = find go.mod upward from os.Getwd()
+	DynamoDBPort int    // 0 = pick a free port on 127.0.0.1
+	SESPort      int    // 0 = pick a free port
+	SMSPort      int    // 0 = pick a free port
+	KMSPort      int    // 0 = pick a free port
+	// KMSMasterKey, when set, makes the KMS emulator's keys derive from it (NewKMSWithMasterKey),
+	// so what it sealed opens after a restart; nil gives random keys.
+	KMSMasterKey []byte
 	DynamoDBDir  string    // "" = -inMemory; otherwise a directory for -dbPath (created if missing) with -sharedDb
 	Log          io.Writer // emulator stdout/stderr go here, each line prefixed by the emulator's name; nil = discarded
 }
@@ -69,27 +76,33 @@ type Stack struct {
 	// (LATCHKEY_TEST_SMS_ENDPOINT). Tests should read texts over HTTP (GET /store), which works
 	// either way.
 	SMS *SMS
+	// KMSEndpoint is the in-process KMS emulator (kms.go), or LATCHKEY_TEST_KMS_ENDPOINT when
+	// that is set.
+	KMSEndpoint string
 
 	mu       sync.Mutex
 	procs    []*process
 	sms      *smsServer
+	kms      *kmsServer
 	stopped  bool
 	stopOnce chan struct{} // closed by Stop; ends the ctx watcher
 }
 
-// Start launches DynamoDB Local and aws-ses-v2-local on 127.0.0.1, serves the SMS emulator there
-// too, and waits (up to about 30 s) until all answer. ctx bounds the emulators' whole lifetime,
-// as with exec.CommandContext: cancelling it stops them, so pass a context that outlives their
-// use (t.Context() in a test, context.Background() in TestMain) and call Stop when done.
+// Start launches DynamoDB Local and aws-ses-v2-local on 127.0.0.1, serves the SMS and KMS
+// emulators there too, and waits (up to about 30 s) until all answer. ctx bounds the emulators'
+// whole lifetime, as with exec.CommandContext: cancelling it stops them, so pass a context that
+// outlives their use (t.Context() in a test, context.Background() in TestMain) and call Stop
+// when done.
 //
 // On failure Start stops whatever it started and returns an error that includes the tail of the
 // failing emulator's output.
 func Start(ctx context.Context, opts Options) (*Stack, error) {
-	return start(ctx, opts, "")
+	return start(ctx, opts, "", "")
 }
 
-// start is Start, with the SMS emulator left out in favour of smsEndpoint when that is set.
-func start(ctx context.Context, opts Options, smsEndpoint string) (*Stack, error) {
+// start is Start, with the SMS (KMS) emulator left out in favour of smsEndpoint (kmsEndpoint)
+// when that is set.
+func start(ctx context.Context, opts Options, smsEndpoint, kmsEndpoint string) (*Stack, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -150,13 +163,19 @@ func start(ctx context.Context, opts Options, smsEndpoint string) (*Stack, error
 		log:   opts.Log, logMu: &logMu,
 	}
 
-	s := &Stack{stopOnce: make(chan struct{}), SMSEndpoint: smsEndpoint}
+	s := &Stack{stopOnce: make(chan struct{}), SMSEndpoint: smsEndpoint, KMSEndpoint: kmsEndpoint}
 	if smsEndpoint == "" {
 		// In process and bound at once: a taken SMS port fails Start before anything is launched.
 		if s.sms, s.SMSEndpoint, err = startSMS(opts.SMSPort, smsLog(opts.Log, &logMu)); err != nil {
 			return nil, err
 		}
 		s.SMS = s.sms.emu
+	}
+	if kmsEndpoint == "" {
+		if s.kms, s.KMSEndpoint, err = startKMS(opts.KMSPort, opts.KMSMasterKey, kmsLog(opts.Log, &logMu)); err != nil {
+			s.Stop()
+			return nil, err
+		}
 	}
 
 	// Start both processes at once; the first failure aborts the other (errAborted), so a broken
@@ -209,31 +228,44 @@ func (s *Stack) stopWhenDone(ctx context.Context) {
 
 // FromEnv returns a Stack for externally managed emulators when LATCHKEY_TEST_DYNAMODB_ENDPOINT
 // and LATCHKEY_TEST_SES_ENDPOINT are both set (for example LocalStack, see
-// localstack/README.md): it starts no processes, only the in-process SMS emulator, and its Stop
-// stops just that. When neither is set it calls Start. Setting only one of them is an error
-// rather than a silent fallback. LATCHKEY_TEST_SMS_ENDPOINT, when set, names the SMS endpoint in
-// either case, and then no SMS emulator is started.
+// localstack/README.md): it starts no processes, only the in-process SMS and KMS emulators, and
+// its Stop stops just those. When neither is set it calls Start. Setting only one of them is an
+// error rather than a silent fallback. LATCHKEY_TEST_SMS_ENDPOINT (LATCHKEY_TEST_KMS_ENDPOINT),
+// when set, names the SMS (KMS) endpoint in either case, and then no SMS (KMS) emulator is
+// started.
 func FromEnv(ctx context.Context, opts Options) (*Stack, error) {
 	ddb := endpointEnv(EnvDynamoDBEndpoint)
 	ses := endpointEnv(EnvSESEndpoint)
 	sms := endpointEnv(EnvSMSEndpoint)
+	kms := endpointEnv(EnvKMSEndpoint)
 	switch {
 	case ddb != "" && ses != "":
-		s := &Stack{DynamoDBEndpoint: ddb, SESEndpoint: ses, SMSEndpoint: sms}
+		s := &Stack{DynamoDBEndpoint: ddb, SESEndpoint: ses, SMSEndpoint: sms, KMSEndpoint: kms}
+		var (
+			err   error
+			logMu sync.Mutex
+		)
 		if sms == "" {
-			var err error
-			if s.sms, s.SMSEndpoint, err = startSMS(opts.SMSPort, smsLog(opts.Log, &sync.Mutex{})); err != nil {
+			if s.sms, s.SMSEndpoint, err = startSMS(opts.SMSPort, smsLog(opts.Log, &logMu)); err != nil {
 				return nil, err
 			}
 			s.SMS = s.sms.emu
+		}
+		if kms == "" {
+			if s.kms, s.KMSEndpoint, err = startKMS(opts.KMSPort, opts.KMSMasterKey, kmsLog(opts.Log, &logMu)); err != nil {
+				s.Stop()
+				return nil, err
+			}
+		}
+		if s.sms != nil || s.kms != nil {
 			s.stopOnce = make(chan struct{})
-			go s.stopWhenDone(ctx) // as with Start, ctx bounds the emulator's lifetime
+			go s.stopWhenDone(ctx) // as with Start, ctx bounds the emulators' lifetime
 		}
 		return s, nil
 	case ddb != "" || ses != "":
 		return nil, fmt.Errorf("emulators: set both %s and %s to use external emulators, or neither to start local ones", EnvDynamoDBEndpoint, EnvSESEndpoint)
 	}
-	return start(ctx, opts, sms)
+	return start(ctx, opts, sms, kms)
 }
 
 func endpointEnv(name string) string {
@@ -248,10 +280,10 @@ func smsLog(log io.Writer, mu *sync.Mutex) io.Writer {
 	return &prefixWriter{w: log, mu: mu, prefix: "[sms] ", bol: true}
 }
 
-// Stop stops the SMS emulator and kills the emulator processes (their whole process groups),
-// waiting for them to exit. It asks politely first (SIGTERM, so a persistent DynamoDB can close
-// its files) and uses SIGKILL after a short grace period. Stop is idempotent; for a Stack from
-// FromEnv's environment branch it stops only the in-process SMS emulator, if one was started.
+// Stop stops the SMS and KMS emulators and kills the emulator processes (their whole process
+// groups), waiting for them to exit. It asks politely first (SIGTERM, so a persistent DynamoDB
+// can close its files) and uses SIGKILL after a short grace period. Stop is idempotent; for a Stack from
+// FromEnv's environment branch it stops only the in-process SMS and KMS emulators, if started.
 func (s *Stack) Stop() error {
 	if s == nil {
 		return nil
@@ -269,6 +301,11 @@ func (s *Stack) Stop() error {
 	if s.sms != nil {
 		if err := s.sms.close(); err != nil {
 			errs = append(errs, fmt.Errorf("emulators: stopping sms: %w", err))
+		}
+	}
+	if s.kms != nil {
+		if err := s.kms.close(); err != nil {
+			errs = append(errs, fmt.Errorf("emulators: stopping kms: %w", err))
 		}
 	}
 	for _, p := range s.procs {

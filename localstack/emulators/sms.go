@@ -267,20 +267,34 @@ func deref(p *string) string {
 
 // smsServer serves an SMS emulator on 127.0.0.1 for a Stack.
 type smsServer struct {
-	emu  *SMS
-	srv  *http.Server
-	done chan struct{} // closed when Serve has returned
+	emu *SMS
+	*inProcess
 }
 
 // startSMS listens on 127.0.0.1:port (0 = a free port) and serves a fresh SMS emulator there.
 // The listener is bound before it returns, so the endpoint answers at once.
 func startSMS(port int, log io.Writer) (*smsServer, string, error) {
+	emu := NewSMS(log)
+	p, endpoint, err := serveInProcess("sms", port, emu, log)
+	if err != nil {
+		return nil, "", err
+	}
+	return &smsServer{emu, p}, endpoint, nil
+}
+
+// inProcess is an emulator served by this process, on loopback.
+type inProcess struct {
+	srv  *http.Server
+	done chan struct{} // closed when Serve has returned
+}
+
+// serveInProcess listens on 127.0.0.1:port (0 = a free port) and serves h there.
+func serveInProcess(name string, port int, h http.Handler, log io.Writer) (*inProcess, string, error) {
 	ln, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	if err != nil {
-		return nil, "", fmt.Errorf("emulators: sms: listening on 127.0.0.1:%d: %w", port, err)
+		return nil, "", fmt.Errorf("emulators: %s: listening on 127.0.0.1:%d: %w", name, port, err)
 	}
-	s := &smsServer{emu: NewSMS(log), done: make(chan struct{})}
-	s.srv = &http.Server{Handler: s.emu, ReadHeaderTimeout: 10 * time.Second}
+	s := &inProcess{srv: &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}, done: make(chan struct{})}
 	go func() {
 		defer close(s.done)
 		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) && log != nil {
@@ -291,7 +305,7 @@ func startSMS(port int, log io.Writer) (*smsServer, string, error) {
 }
 
 // close stops the server (open connections too) and waits until it has.
-func (s *smsServer) close() error {
+func (s *inProcess) close() error {
 	err := s.srv.Close()
 	<-s.done
 	return err
