@@ -4,14 +4,18 @@
 // scheduled functions' events are EventBridge scheduled events.
 //
 // The HTTP events hold placeholders ({{name}}) for the values a live run creates; see vars in
-// TestLambdaHandlersInProcess for the full list.
+// TestLambdaHandlersInProcess for the full list. A form post's body arrives base64-encoded, as
+// HTTP APIs deliver every body that is not text; its placeholders are inside the encoding.
 package events_test
 
 import (
 	"bytes"
+	"cmp"
 	"context"
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -37,6 +41,7 @@ import (
 	"github.com/latchkey/latchkey/shared/api"
 	"github.com/latchkey/latchkey/shared/app"
 	"github.com/latchkey/latchkey/shared/app/apptest"
+	"github.com/latchkey/latchkey/shared/samlsp"
 	"github.com/latchkey/latchkey/shared/store"
 )
 
@@ -53,6 +58,9 @@ var placeholders = []string{
 	"connection_id", "scim_bearer", "scim_email", "scim_user_id", "scim_group_id",
 	"password", "new_password", "password_email", "password_reset_token", "member_password_id", "migrate_email",
 	"totp_code", "totp_secret", "recovery_code", "phone_number", "sms_code",
+	"saml_connection_id", "oidc_connection_id", "sso_connection_id", "saml_metadata_url", "saml_idp_certificate",
+	"saml_encryption_key", "certificate_id", "private_key_id", "public_token", "pkce_code_challenge", "pkce_code_verifier",
+	"saml_response", "relay_state", "oidc_issuer", "oidc_client_id", "oidc_client_secret", "oidc_code", "oidc_state", "sso_token",
 }
 
 // scheduledFunctions are the functions (functions/<name>) an EventBridge schedule invokes
@@ -276,24 +284,47 @@ func TestEventsAreAPIGatewayV2(t *testing.T) {
 				t.Errorf("queryStringParameters %v disagree with rawQueryString %q", ev.QueryStringParameters, ev.RawQueryString)
 			}
 
+			// HTTP APIs pass JSON as it is and base64-encode what is not text: a form post (a
+			// SAML response the browser brings to its ACS URL) arrives encoded.
+			body := ev.Body
 			if ev.IsBase64Encoded {
-				t.Error("isBase64Encoded: the bodies are JSON text")
+				if !formPost(ev) {
+					t.Error("isBase64Encoded: only form posts arrive base64-encoded; JSON bodies are text")
+				}
+				b, err := base64.StdEncoding.DecodeString(ev.Body)
+				if err != nil {
+					t.Errorf("body is not base64: %v", err)
+				}
+				body = string(b)
 			}
-			switch rt.Method {
-			case http.MethodGet, http.MethodDelete:
+			switch {
+			case rt.Method == http.MethodGet || rt.Method == http.MethodDelete:
 				if ev.Body != "" {
 					t.Errorf("%s event has a body", rt.Method)
 				}
+			case formPost(ev):
+				if !ev.IsBase64Encoded {
+					t.Error("a form post arrives base64-encoded (isBase64Encoded)")
+				}
+				if form, err := url.ParseQuery(body); err != nil || len(form) == 0 {
+					t.Errorf("body %q is not a form: %v", body, err)
+				}
 			default:
-				var body map[string]any
-				if err := json.Unmarshal([]byte(ev.Body), &body); err != nil {
+				var fields map[string]any
+				if err := json.Unmarshal([]byte(body), &fields); err != nil {
 					t.Errorf("body is not a JSON object: %v", err)
 				}
 			}
 
-			for _, m := range placeholderPattern.FindAllStringSubmatch(string(f.Raw), -1) {
+			for _, m := range placeholderPattern.FindAllStringSubmatch(string(f.Raw)+"\n"+body, -1) {
 				if !known[m[1]] {
 					t.Errorf("unknown placeholder {{%s}}", m[1])
+				}
+			}
+			// One the pattern does not match would be sent as it is, unnoticed.
+			for _, m := range anyPlaceholders.FindAllString(string(f.Raw)+"\n"+body, -1) {
+				if !placeholderPattern.MatchString(m) {
+					t.Errorf("placeholder %s: names are lower-case letters and _", m)
 				}
 			}
 
@@ -406,29 +437,62 @@ func TestScheduledEventsAreEventBridge(t *testing.T) {
 
 // safeValue is what a placeholder may be replaced with: it is pasted into JSON strings, one of
 // them (the body) itself JSON, so it must need no escaping. Tokens are base64url, so "_" and
-// "-" occur.
-var safeValue = regexp.MustCompile(`^[A-Za-z0-9._@:+/=_-]*$`)
+// "-" occur; values for a query string or a form come escaped, so "%" does.
+var safeValue = regexp.MustCompile(`^[A-Za-z0-9._@:+/=%_-]*$`)
 
-// render substitutes the placeholders of an event.
+// formEncoded tells whether a value is pasted into a form body as it must be: escaped, once.
+func formEncoded(v string) bool {
+	u, err := url.QueryUnescape(v)
+	return err == nil && url.QueryEscape(u) == v
+}
+
+// formPost tells whether an HTTP event is a browser's form post.
+func formPost(ev events.APIGatewayV2HTTPRequest) bool {
+	return strings.HasPrefix(ev.Headers["content-type"], "application/x-www-form-urlencoded")
+}
+
+// render substitutes the placeholders of an event, inside a base64 body too.
 func render(t *testing.T, f eventFile, vars map[string]string) []byte {
 	t.Helper()
 	var missing []string
-	out := placeholderPattern.ReplaceAllStringFunc(string(f.Raw), func(s string) string {
-		name := strings.Trim(s, "{}")
-		v, ok := vars[name]
-		if !ok {
-			missing = append(missing, name)
-			return s
+	fill := func(s string, safe func(string) bool, need string) string {
+		return placeholderPattern.ReplaceAllStringFunc(s, func(p string) string {
+			name := strings.Trim(p, "{}")
+			v, ok := vars[name]
+			if !ok {
+				missing = append(missing, name)
+				return p
+			}
+			if !safe(v) {
+				t.Fatalf("value for {{%s}} would need %s: %q", name, need, v)
+			}
+			return v
+		})
+	}
+	out := []byte(fill(string(f.Raw), safeValue.MatchString, "JSON escaping"))
+	var ev map[string]json.RawMessage
+	if err := json.Unmarshal(out, &ev); err != nil {
+		t.Fatalf("%s: %v", f.key(), err)
+	}
+	if string(ev["isBase64Encoded"]) == "true" {
+		var encoded string
+		if err := json.Unmarshal(ev["body"], &encoded); err != nil {
+			t.Fatalf("%s: body: %v", f.key(), err)
 		}
-		if !safeValue.MatchString(v) {
-			t.Fatalf("value for {{%s}} would need JSON escaping: %q", name, v)
+		raw, err := base64.StdEncoding.DecodeString(encoded)
+		if err != nil {
+			t.Fatalf("%s: body is not base64: %v", f.key(), err)
 		}
-		return v
-	})
+		body := fill(string(raw), formEncoded, "form encoding")
+		ev["body"], _ = json.Marshal(base64.StdEncoding.EncodeToString([]byte(body)))
+		if out, err = json.Marshal(ev); err != nil {
+			t.Fatal(err)
+		}
+	}
 	if len(missing) > 0 {
 		t.Fatalf("%s: no value yet for %v", f.key(), missing)
 	}
-	return []byte(out)
+	return out
 }
 
 // result is a decoded Lambda response.
@@ -438,6 +502,16 @@ type result struct {
 }
 
 func (r result) String() string { return fmt.Sprintf("%d %s", r.Resp.StatusCode, r.Body.Raw) }
+
+// header is a response header, named in any case.
+func (r result) header(name string) string {
+	for k, v := range r.Resp.Headers {
+		if strings.EqualFold(k, name) {
+			return v
+		}
+	}
+	return ""
+}
 
 // invoke runs one event through a Lambda handler as the Lambda runtime would: JSON in, JSON out.
 func invoke(t *testing.T, h lambda.Handler, payload []byte) result {
@@ -457,13 +531,7 @@ func invoke(t *testing.T, h lambda.Handler, payload []byte) result {
 	if err := json.Unmarshal(res.Body.Raw, &res.Body.Body); err != nil {
 		t.Fatalf("status %d, body is not JSON: %q", res.Resp.StatusCode, res.Resp.Body)
 	}
-	ct := ""
-	for k, v := range res.Resp.Headers {
-		if strings.EqualFold(k, "content-type") {
-			ct = v
-		}
-	}
-	if !strings.HasPrefix(ct, "application/json") {
+	if ct := res.header("content-type"); !strings.HasPrefix(ct, "application/json") {
 		t.Errorf("content-type %q", ct)
 	}
 	if sc, _ := res.Body.Get("status_code").(float64); int(sc) != res.Resp.StatusCode || !strings.HasPrefix(res.Body.Str("request_id"), "request-id-") {
@@ -489,15 +557,7 @@ func invokeSCIM(t *testing.T, h lambda.Handler, payload []byte) result {
 		t.Fatalf("Lambda output is not an APIGatewayV2HTTPResponse: %v: %s", err, out)
 	}
 	res.Body = apptest.Response{Status: res.Resp.StatusCode, Raw: []byte(res.Resp.Body)}
-	header := func(name string) string {
-		for k, v := range res.Resp.Headers {
-			if strings.EqualFold(k, name) {
-				return v
-			}
-		}
-		return ""
-	}
-	if !strings.HasPrefix(header("x-request-id"), "request-id-") {
+	if !strings.HasPrefix(res.header("x-request-id"), "request-id-") {
 		t.Errorf("no X-Request-Id header: %v", res.Resp.Headers)
 	}
 	if res.Resp.StatusCode == http.StatusNoContent {
@@ -506,7 +566,7 @@ func invokeSCIM(t *testing.T, h lambda.Handler, payload []byte) result {
 		}
 		return res
 	}
-	if ct := header("content-type"); ct != "application/scim+json" {
+	if ct := res.header("content-type"); ct != "application/scim+json" {
 		t.Errorf("content-type %q", ct)
 	}
 	if err := json.Unmarshal(res.Body.Raw, &res.Body.Body); err != nil {
@@ -553,6 +613,25 @@ func expectOK(t *testing.T, r result) {
 		t.Fatalf("want 200, got %s", r)
 	}
 	apptest.ExpectOK(t, r.Body)
+}
+
+// expectRedirect asserts a browser route's answer: a 302 to where the flow goes next (under
+// prefix), which the body repeats as Stytch's start does, and which is not to be cached as it
+// may carry a token. It returns the target.
+func expectRedirect(t *testing.T, r result, prefix string) *url.URL {
+	t.Helper()
+	to := r.header("Location")
+	if r.Resp.StatusCode != http.StatusFound || !strings.HasPrefix(to, prefix) {
+		t.Fatalf("want a 302 to %s..., got Location %q and %s", prefix, to, r)
+	}
+	if r.Body.Str("redirect_url") != to || r.header("Cache-Control") != "no-store" {
+		t.Errorf("redirect: headers %v, body %s", r.Resp.Headers, r.Body.Raw)
+	}
+	u, err := url.Parse(to)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }
 
 func expectError(t *testing.T, r result, status int, errorType string) {
@@ -605,6 +684,23 @@ func totpCode(t *testing.T, secret string, at time.Time) string {
 	return c
 }
 
+// pemBody is the base64 of a PEM block, without its armour and line breaks: a certificate as
+// IdP consoles show it, or a key as one JSON string can carry it.
+func pemBody(t *testing.T, s string) string {
+	t.Helper()
+	block, _ := pem.Decode([]byte(s))
+	if block == nil {
+		t.Fatalf("not PEM: %q", s)
+	}
+	return base64.StdEncoding.EncodeToString(block.Bytes)
+}
+
+// pkceChallenge is the S256 code challenge for a verifier (RFC 7636).
+func pkceChallenge(verifier string) string {
+	sum := sha256.Sum256([]byte(verifier))
+	return base64.RawURLEncoding.EncodeToString(sum[:])
+}
+
 // field walks a dotted path through a decoded JSON object, as apptest.Response.Get does.
 func field(v any, path string) any {
 	for _, part := range strings.Split(path, ".") {
@@ -653,6 +749,37 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 	// founderEmail is a colleague of Ada's at acme.example.com, who is no member of Acme: they
 	// create Acme Labs through discovery, then join Acme by email domain.
 	founderEmail := "lin-" + tag + "@acme.example.com"
+	// SSO: Acme's SAML identity provider, and its OpenID provider once the OIDC connection's
+	// redirect_url is known; both live as long as this test (t, not the step that starts them).
+	// Katherine logs in through the one, Dorothy through the other; both are new to Acme.
+	idp := apptest.StartSAMLIdP(t)
+	var op *apptest.OIDCProvider
+	outer := t
+	samlEmail, oidcEmail := "katherine-"+tag+"@acme.example.com", "dorothy-"+tag+"@acme.example.com"
+	// Where the providers send the browser back: from the app's BaseURL, whatever serves it.
+	callbackURL := strings.TrimRight(cmp.Or(env.Config.BaseURL, app.DefaultBaseURL), "/") + "/v1/b2b/sso/callback/"
+	// The IdP's next signing certificate, added ahead of its rotation (bare base64 DER, as IdP
+	// consoles show it), and an encryption key for Acme's assertions (its PEM body: the event
+	// holds the armour, as a value must need no JSON escaping).
+	_, nextCert, err := samlsp.NewKeyPair("acme idp next", time.Now().Add(-time.Hour), 365*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	encryptionKey, _, err := samlsp.NewKeyPair("acme sp encryption", time.Now().Add(-time.Hour), 365*24*time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier := "pkce-verifier-" + uuid.NewString() + "-" + uuid.NewString()
+	maps.Copy(vars, map[string]string{
+		"public_token":         env.Config.PublicToken,
+		"pkce_code_verifier":   verifier,
+		"pkce_code_challenge":  pkceChallenge(verifier),
+		"saml_metadata_url":    idp.MetadataURL,
+		"saml_idp_certificate": pemBody(t, nextCert),
+		"saml_encryption_key":  pemBody(t, encryptionKey),
+		"oidc_client_id":       apptest.OIDCClientID,
+		"oidc_client_secret":   apptest.OIDCClientSecret,
+	})
 	event := func(t *testing.T, key string) eventFile {
 		t.Helper()
 		f, ok := files[key]
@@ -1621,6 +1748,232 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 			expectError(t, run(t, "scim/get_connection"), http.StatusNotFound, "scim_connection_not_found")
 			expectSCIM(t, run(t, "scim/get_user"), http.StatusUnauthorized)
 		}},
+		// SSO: Acme connects its SAML identity provider from its metadata URL, maps its
+		// attributes and groups, adds the IdP's next certificate and an encryption key.
+		// Katherine logs in in the browser (start, the IdP, the callback) and the application
+		// redeems the token; the IdP's old certificate and the key are deleted. Then an OpenID
+		// provider, through which Dorothy logs in; both connections are deleted.
+		{"sso/create_saml_connection", func(t *testing.T, r result) {
+			id := r.Body.Str("connection.connection_id")
+			if !strings.HasPrefix(id, "saml-connection-") {
+				t.Fatalf("no connection: %s", r)
+			}
+			vars["saml_connection_id"], vars["sso_connection_id"] = id, id
+			want(t, r, map[string]any{"connection.organization_id": orgID, "connection.status": "pending",
+				"connection.display_name": "Okta", "connection.identity_provider": "okta",
+				"connection.acs_url": callbackURL + id, "connection.audience_uri": callbackURL + id,
+				"connection.verification_certificates": []any{}, "connection.encryption_private_keys": []any{}})
+			if certs, _ := r.Body.Get("connection.signing_certificates").([]any); len(certs) != 1 ||
+				!strings.HasPrefix(fmt.Sprint(field(certs[0], "certificate")), "-----BEGIN CERTIFICATE-----") {
+				t.Errorf("a new connection has its signing certificate: %s", r)
+			}
+			// Pending, it takes no logins yet.
+			expectError(t, run(t, "sso/start"), http.StatusBadRequest, "requires_active_sso_connection")
+		}},
+		{"sso/update_saml_by_url", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"connection.status": "active", "connection.idp_entity_id": idp.Metadata.EntityID,
+				"connection.idp_sso_url": idp.Metadata.SSOURL})
+			certs, _ := r.Body.Get("connection.verification_certificates").([]any)
+			if len(certs) != 1 || !strings.HasPrefix(fmt.Sprint(field(certs[0], "certificate_id")), "saml-verification-key-") {
+				t.Fatalf("the IdP's certificate from its metadata: %s", r)
+			}
+			vars["certificate_id"] = fmt.Sprint(field(certs[0], "certificate_id"))
+			o := run(t, "organizations/get_organization")
+			want(t, o, map[string]any{"organization.sso_active_connections.0.connection_id": vars["saml_connection_id"]})
+		}},
+		{"sso/update_saml_connection", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"connection.status": "active", "connection.display_name": "Okta (Acme)",
+				"connection.attribute_mapping.email": apptest.SAMLAttrEmail, "connection.attribute_mapping.groups": apptest.SAMLAttrGroups,
+				"connection.saml_connection_implicit_role_assignments": []any{map[string]any{"role_id": "sso-user"}},
+				"connection.saml_group_implicit_role_assignments":      []any{map[string]any{"role_id": "engineer", "group": "engineering"}}})
+			certs, _ := r.Body.Get("connection.verification_certificates").([]any)
+			if len(certs) != 2 || field(certs[0], "certificate_id") != vars["certificate_id"] || field(certs[1], "certificate_id") == vars["certificate_id"] {
+				t.Fatalf("the IdP's next certificate beside its current one: %s", r)
+			}
+			keys, _ := r.Body.Get("connection.encryption_private_keys").([]any)
+			if len(keys) != 1 || !strings.HasPrefix(fmt.Sprint(field(keys[0], "private_key_id")), "saml-encryption-key-") || field(keys[0], "private_key") != "" {
+				t.Fatalf("the encryption key, listed without the key: %s", r)
+			}
+			vars["private_key_id"] = fmt.Sprint(field(keys[0], "private_key_id"))
+			// The IdP's admin registers Acme's service provider from what the connection reports.
+			signing, _ := r.Body.Get("connection.signing_certificates").([]any)
+			idp.RegisterSP(t, "acme", r.Body.Str("connection.acs_url"), r.Body.Str("connection.audience_uri"), fmt.Sprint(field(signing[0], "certificate")))
+			idp.AddUser(t, apptest.SAMLUser{Name: "katherine", Email: samlEmail, Groups: []string{"engineering"},
+				GivenName: "Katherine", Surname: "Johnson"})
+		}},
+		{"sso/start", func(t *testing.T, r result) {
+			// To the IdP, with a signed AuthnRequest and the flow's state as RelayState.
+			to := expectRedirect(t, r, idp.Metadata.SSOURL+"?")
+			q := to.Query()
+			if q.Get("SAMLRequest") == "" || q.Get("RelayState") == "" || q.Get("Signature") == "" {
+				t.Fatalf("AuthnRequest redirect %s", to)
+			}
+			post := idp.Login(t, to.String(), "katherine")
+			if post.ACS != callbackURL+vars["saml_connection_id"] || post.RelayState != q.Get("RelayState") || post.SAMLResponse == "" {
+				t.Fatalf("the IdP's form posts %+v", post)
+			}
+			vars["saml_response"], vars["relay_state"] = url.QueryEscape(post.SAMLResponse), url.QueryEscape(post.RelayState)
+		}},
+		{"sso/saml_callback", func(t *testing.T, r result) {
+			// Katherine is new to Acme: to the signup redirect, with the token.
+			q := expectRedirect(t, r, "https://app.example.com/auth/signup?").Query()
+			if q.Get("stytch_token_type") != "sso" || q.Get("token") == "" {
+				t.Fatalf("callback redirect %q", r.header("Location"))
+			}
+			vars["sso_token"] = q.Get("token")
+			// The login's state is spent: the same response again answers no login in progress.
+			expectError(t, run(t, "sso/saml_callback"), http.StatusBadRequest, "unsolicited_saml_response")
+			// The token goes with the start's PKCE challenge; a wrong verifier does not spend it.
+			wrong := runWith(t, "sso/authenticate", map[string]string{"pkce_code_verifier": "wrong-" + verifier})
+			expectError(t, wrong, http.StatusBadRequest, "pkce_mismatch")
+		}},
+		{"sso/authenticate", func(t *testing.T, r result) {
+			id := vars["saml_connection_id"]
+			want(t, r, map[string]any{
+				"member_authenticated":                                    true,
+				"organization_id":                                         orgID,
+				"member.email_address":                                    samlEmail,
+				"member.email_address_verified":                           true,
+				"member.name":                                             "Katherine Johnson",
+				"member.status":                                           "active",
+				"member.sso_registrations.0.connection_id":                id,
+				"member.sso_registrations.0.external_id":                  samlEmail,
+				"member_session.authentication_factors.0.type":            "sso",
+				"member_session.authentication_factors.0.delivery_method": "sso_saml",
+				"member_session.authentication_factors.0.saml_sso_factor.provider_id": id,
+				"member_session.custom_claims.tier":                                   "gold",
+				"intermediate_session_token":                                          "",
+			})
+			token := r.Body.Str("session_token")
+			if token == "" || strings.Count(r.Body.Str("session_jwt"), ".") != 2 {
+				t.Fatalf("no session: %s", r)
+			}
+			roles, _ := r.Body.Get("member.roles").([]any)
+			for role, source := range map[string]string{"sso-user": "sso_connection", "engineer": "sso_connection_group"} {
+				if !slices.ContainsFunc(roles, func(r any) bool {
+					return field(r, "role_id") == role && strings.Contains(fmt.Sprint(field(r, "sources")), source)
+				}) {
+					t.Errorf("no role %s from the %s: %v", role, source, roles)
+				}
+			}
+			expectError(t, run(t, "sso/authenticate"), http.StatusNotFound, "sso_token_not_found")
+			a := runWith(t, "sessions/authenticate_session", map[string]string{"session_token": token})
+			expectOK(t, a)
+			want(t, a, map[string]any{"member.email_address": samlEmail, "organization.organization_id": orgID})
+		}},
+		{"sso/delete_verification_certificate", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"certificate_id": vars["certificate_id"]})
+			// Only the IdP's next certificate verifies now: a response it signs with its current
+			// key is refused.
+			to := expectRedirect(t, run(t, "sso/start"), idp.Metadata.SSOURL+"?")
+			post := idp.Login(t, to.String(), "katherine")
+			cb := runWith(t, "sso/saml_callback", map[string]string{
+				"saml_response": url.QueryEscape(post.SAMLResponse), "relay_state": url.QueryEscape(post.RelayState)})
+			expectError(t, cb, http.StatusBadRequest, "invalid_signature_saml_response")
+			expectError(t, run(t, "sso/delete_verification_certificate"), http.StatusNotFound, "sso_verification_key_not_found")
+		}},
+		{"sso/delete_encryption_private_key", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"private_key_id": vars["private_key_id"]})
+			expectError(t, run(t, "sso/delete_encryption_private_key"), http.StatusNotFound, "encryption_private_key_not_found")
+		}},
+		{"sso/create_oidc_connection", func(t *testing.T, r result) {
+			id := r.Body.Str("connection.connection_id")
+			if !strings.HasPrefix(id, "oidc-connection-") {
+				t.Fatalf("no connection: %s", r)
+			}
+			vars["oidc_connection_id"] = id
+			want(t, r, map[string]any{"connection.organization_id": orgID, "connection.status": "pending",
+				"connection.display_name": "Zitadel", "connection.redirect_url": callbackURL + id, "connection.client_secret": ""})
+			// The provider's admin registers the client with the connection's redirect_url.
+			op = apptest.StartOIDCProvider(outer, callbackURL+id)
+			op.AddUser(apptest.OIDCUser{Subject: "sub-" + tag, Username: "dorothy", Email: oidcEmail, EmailVerified: true,
+				FirstName: "Dorothy", LastName: "Vaughan"})
+			vars["oidc_issuer"] = op.Issuer
+		}},
+		{"sso/update_oidc_connection", func(t *testing.T, r result) {
+			id := vars["oidc_connection_id"]
+			want(t, r, map[string]any{"connection.status": "active", "connection.issuer": op.Issuer,
+				"connection.client_id": apptest.OIDCClientID, "connection.client_secret": "", "warning": nil})
+			for _, ep := range []string{"authorization_url", "token_url", "userinfo_url", "jwks_url"} {
+				if !strings.HasPrefix(r.Body.Str("connection."+ep), op.Issuer+"/") {
+					t.Errorf("%s from the issuer's discovery document: %s", ep, r)
+				}
+			}
+			// Dorothy starts her login: to the provider, with PKCE, a nonce and the flow's state.
+			st := runWith(t, "sso/start", map[string]string{"sso_connection_id": id})
+			to := expectRedirect(t, st, r.Body.Str("connection.authorization_url")+"?")
+			q := to.Query()
+			if q.Get("code_challenge_method") != "S256" || q.Get("nonce") == "" || q.Get("state") == "" ||
+				q.Get("client_id") != apptest.OIDCClientID || q.Get("redirect_uri") != callbackURL+id {
+				t.Fatalf("authorization request %s", to)
+			}
+			back := op.Login(t, to.String(), "dorothy")
+			code, state := back.Query().Get("code"), back.Query().Get("state")
+			if back.Scheme+"://"+back.Host+back.Path != callbackURL+id || code == "" || state != q.Get("state") {
+				t.Fatalf("the provider's redirect back %s", back)
+			}
+			// As the event's rawQueryString holds them, they must need no escaping.
+			if url.QueryEscape(code) != code || url.QueryEscape(state) != state {
+				t.Fatalf("code %q or state %q needs escaping", code, state)
+			}
+			vars["oidc_code"], vars["oidc_state"] = code, state
+		}},
+		{"sso/oidc_callback", func(t *testing.T, r result) {
+			id := vars["oidc_connection_id"]
+			q := expectRedirect(t, r, "https://app.example.com/auth/signup?").Query()
+			if q.Get("stytch_token_type") != "sso" || q.Get("token") == "" {
+				t.Fatalf("callback redirect %q", r.header("Location"))
+			}
+			a := runWith(t, "sso/authenticate", map[string]string{"sso_token": q.Get("token")})
+			expectOK(t, a)
+			want(t, a, map[string]any{
+				"member_authenticated":                                                true,
+				"organization_id":                                                     orgID,
+				"member.email_address":                                                oidcEmail,
+				"member.name":                                                         "Dorothy Vaughan",
+				"member.sso_registrations.0.connection_id":                            id,
+				"member.sso_registrations.0.external_id":                              "sub-" + tag,
+				"member_session.authentication_factors.0.type":                        "sso",
+				"member_session.authentication_factors.0.delivery_method":             "sso_oidc",
+				"member_session.authentication_factors.0.oidc_sso_factor.provider_id": id,
+			})
+			// The state is spent with the code: the same callback again answers no login in progress.
+			expectError(t, run(t, "sso/oidc_callback"), http.StatusBadRequest, "unsolicited_oidc_response")
+		}},
+		{"sso/get_connections", func(t *testing.T, r result) {
+			saml, _ := r.Body.Get("saml_connections").([]any)
+			oidc, _ := r.Body.Get("oidc_connections").([]any)
+			if len(saml) != 1 || len(oidc) != 1 || field(saml[0], "connection_id") != vars["saml_connection_id"] ||
+				field(oidc[0], "connection_id") != vars["oidc_connection_id"] || field(saml[0], "status") != "active" ||
+				field(oidc[0], "status") != "active" {
+				t.Fatalf("connections: %s", r)
+			}
+			// What was deleted is gone from the SAML connection.
+			certs, _ := field(saml[0], "verification_certificates").([]any)
+			if keys, _ := field(saml[0], "encryption_private_keys").([]any); len(certs) != 1 ||
+				field(certs[0], "certificate_id") == vars["certificate_id"] || len(keys) != 0 {
+				t.Errorf("certificates %v, keys %v", certs, keys)
+			}
+			want(t, r, map[string]any{"external_connections": []any{}})
+			o := run(t, "organizations/get_organization")
+			if active, _ := o.Body.Get("organization.sso_active_connections").([]any); len(active) != 2 {
+				t.Errorf("sso_active_connections %v", active)
+			}
+		}},
+		{"sso/delete_connection", func(t *testing.T, r result) {
+			// The SAML connection: it takes no more logins.
+			want(t, r, map[string]any{"connection_id": vars["saml_connection_id"]})
+			expectError(t, run(t, "sso/start"), http.StatusNotFound, "sso_connection_not_found")
+			expectError(t, run(t, "sso/delete_connection"), http.StatusNotFound, "sso_connection_not_found")
+			// Then the OIDC one: Acme has no SSO connection left.
+			d := runWith(t, "sso/delete_connection", map[string]string{"sso_connection_id": vars["oidc_connection_id"]})
+			expectOK(t, d)
+			want(t, d, map[string]any{"connection_id": vars["oidc_connection_id"]})
+			g := run(t, "sso/get_connections")
+			want(t, g, map[string]any{"saml_connections": []any{}, "oidc_connections": []any{}})
+			o := run(t, "organizations/get_organization")
+			want(t, o, map[string]any{"organization.sso_active_connections": []any{}})
+		}},
 		{"organizations/delete_organization", func(t *testing.T, r result) {
 			want(t, r, map[string]any{"organization_id": orgID})
 			gone := run(t, "organizations/get_organization")
@@ -1636,6 +1989,8 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 		"passwords/discovery_reset_start": true, "passwords/discovery_reset": true,
 		"mfa/recovery_codes_get": true,
 	}
+	// redirected are the browser routes' steps, answered with a 302 (expectRedirect).
+	redirected := map[string]bool{"sso/start": true, "sso/saml_callback": true, "sso/oidc_callback": true}
 
 	// Later, the hourly schedule fires: its events are replayed with the clock moved on, when the
 	// flow's sessions have expired, and the clock moved back after.
@@ -1684,8 +2039,8 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 		for _, s := range steps {
 			if !t.Run(s.event, func(t *testing.T) {
 				r := run(t, s.event)
-				if !scimServer(files[s.event].routeKey()) && !refused[s.event] {
-					expectOK(t, r) // the SCIM server's steps, and the refused ones, check their own status
+				if !scimServer(files[s.event].routeKey()) && !refused[s.event] && !redirected[s.event] {
+					expectOK(t, r) // the SCIM server's steps, the refused and the redirected ones check their own status
 				}
 				s.check(t, r)
 			}) {

@@ -15,6 +15,7 @@ type Access struct {
 	IndexQuery []string // indexes dynamodb:Query may read
 	SendEmail  bool     // ses:SendEmail from the sender identity
 	SendSMS    bool     // sms-voice:SendTextMessage (AWS End User Messaging SMS) in the stack's account and region
+	Seal       bool     // kms:Encrypt and kms:Decrypt with the stack's secrets key (sealed connection secrets)
 	// MemoryMB, when set, is the function's memory instead of the stack's memoryMb: Lambda
 	// gives CPU in proportion to memory, and a CPU-bound function needs more.
 	MemoryMB int
@@ -89,6 +90,15 @@ var FunctionAccess = map[string]Access{
 			"TransactWriteItems", "ConditionCheckItem"),
 		IndexQuery: allIndexes,
 		SendSMS:    true,
+	},
+	// SSO: connections in the organization's partition and by id on gsi2, the browser flow's
+	// state, replay records and tokens in one transaction per callback, the pipeline's Redeem;
+	// the only function that opens sealed connection secrets.
+	api.FunctionSSO: {
+		Table: union(startup, "BatchGetItem", "UpdateItem", "DeleteItem",
+			"TransactWriteItems", "ConditionCheckItem"),
+		IndexQuery: allIndexes,
+		Seal:       true,
 	},
 	// Cleanup walks the hourly expiry buckets on gsi1 and deletes what expired
 	// (store.DeleteExpired); it does not load signing keys.

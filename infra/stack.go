@@ -8,6 +8,7 @@ package infra
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -25,6 +26,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsses"
@@ -34,6 +36,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
+	latchkey "github.com/latchkey/latchkey/shared"
 	"github.com/latchkey/latchkey/shared/api"
 	"github.com/latchkey/latchkey/shared/store"
 )
@@ -85,8 +88,17 @@ func NewStack(scope constructs.Construct, c Config, props *awscdk.StackProps) (*
 		baseURL = jsii.String("https://" + c.DomainName)
 	}
 
+	// Connection secrets (OIDC client secrets, SAML service-provider keys) are sealed with this
+	// key; only the functions that hold such secrets may use it (Access.Seal).
+	secrets := awskms.NewKey(stack, jsii.String("SecretsKey"), &awskms.KeyProps{
+		Description:       jsii.String("Latchkey " + c.StackName + ": seals SSO connection secrets stored in the table"),
+		EnableKeyRotation: jsii.Bool(true),
+		RemovalPolicy:     awscdk.RemovalPolicy_RETAIN,
+	})
+	publicToken := latchkey.PublicTokenFor(c.ProjectID)
 	env := map[string]*string{
 		"LATCHKEY_PROJECT_ID":           jsii.String(c.ProjectID),
+		"LATCHKEY_PUBLIC_TOKEN":         jsii.String(publicToken),
 		"LATCHKEY_TABLE":                s.Table.TableName(),
 		"LATCHKEY_SENDER":               jsii.String(c.Sender),
 		"LATCHKEY_REDIRECT_URLS":        jsii.String(strings.Join(c.RedirectURLs, ",")),
@@ -118,7 +130,11 @@ func NewStack(scope constructs.Construct, c Config, props *awscdk.StackProps) (*
 			timeout = awscdk.Duration_Minutes(jsii.Number(5))
 			desc = "Latchkey cleanup of expired tokens and sessions (EventBridge, hourly)"
 		}
-		fn, placeholder, err := newFunction(stack, c, name, desc, fnEnv, timeout, s.Table, sender)
+		if FunctionAccess[name].Seal {
+			fnEnv = maps.Clone(env)
+			fnEnv["LATCHKEY_KMS_KEY_ID"] = secrets.KeyArn()
+		}
+		fn, placeholder, err := newFunction(stack, c, name, desc, fnEnv, timeout, s.Table, sender, secrets)
 		if err != nil {
 			return nil, err
 		}
@@ -143,6 +159,7 @@ func NewStack(scope constructs.Construct, c Config, props *awscdk.StackProps) (*
 		Value: s.Table.TableName(), Description: jsii.String("DynamoDB table (make project-secret TABLE=...)"),
 	})
 	out("ProjectId", c.ProjectID, "project_id for HTTP Basic auth; create a secret with make project-secret")
+	out("PublicToken", publicToken, "public_token for browser routes (GET /v1/public/sso/start); not a secret")
 	out("SenderIdentityName", c.SenderIdentity, "SES identity that must be verified before magic-link email is delivered")
 	awscdk.NewCfnOutput(stack, jsii.String("AlarmTopicArn"), &awscdk.CfnOutputProps{
 		Value: alarms.TopicArn(), Description: jsii.String("SNS topic every alarm notifies; subscribe to it"),
@@ -246,7 +263,7 @@ func newAlarmTopic(stack awscdk.Stack, c Config) awssns.Topic {
 // newFunction defines one function: its own role (no managed policies), its own log group with
 // retention, arm64 on provided.al2023, code from dist/<name> (or the placeholder).
 func newFunction(stack awscdk.Stack, c Config, name, desc string, env map[string]*string, timeout awscdk.Duration,
-	table awsdynamodb.Table, sender senderIdentity) (awslambda.Function, bool, error) {
+	table awsdynamodb.Table, sender senderIdentity, secrets awskms.Key) (awslambda.Function, bool, error) {
 	id := exportName(name)
 	code, placeholder, err := functionCode(c, name)
 	if err != nil {
@@ -320,6 +337,16 @@ func newFunction(stack awscdk.Stack, c Config, name, desc string, env map[string
 			Sid:       jsii.String("SendSMS"),
 			Actions:   jsii.Strings("sms-voice:SendTextMessage"),
 			Resources: &resources,
+		}))
+	}
+	if access.Seal {
+		// Sealing binds each secret to its organization and connection (EncryptionContext),
+		// so the grant is only worth as much as the code that names the binding; it is still
+		// limited to this key and to these two actions.
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("SealSecrets"),
+			Actions:   jsii.Strings("kms:Encrypt", "kms:Decrypt"),
+			Resources: &[]*string{secrets.KeyArn()},
 		}))
 	}
 	memory := c.MemoryMB

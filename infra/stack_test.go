@@ -552,6 +552,9 @@ func TestLeastPrivilegePerFunction(t *testing.T) {
 		if access.SendSMS {
 			want = append(want, "table:sms-voice:SendTextMessage")
 		}
+		if access.Seal {
+			want = append(want, "table:kms:Encrypt", "table:kms:Decrypt")
+		}
 		got := actions[fn]
 		slices.Sort(got)
 		slices.Sort(want)
@@ -564,6 +567,9 @@ func TestLeastPrivilegePerFunction(t *testing.T) {
 		has := func(a string) bool { return slices.Contains(acts, "table:"+a) }
 		if has("sms-voice:SendTextMessage") != (fn == api.FunctionMFA) {
 			t.Errorf("%s: sms-voice:SendTextMessage %v; only mfa texts", fn, has("sms-voice:SendTextMessage"))
+		}
+		if has("kms:Decrypt") != (fn == api.FunctionSSO) {
+			t.Errorf("%s: kms:Decrypt %v; only sso opens sealed connection secrets", fn, has("kms:Decrypt"))
 		}
 		if has("ses:SendEmail") != (fn == api.FunctionMagicLinks || fn == api.FunctionPasswords) {
 			t.Errorf("%s: ses:SendEmail %v; only magiclinks and passwords (reset links) send email", fn, has("ses:SendEmail"))

@@ -81,6 +81,7 @@ const (
 	ConflictSlug         = "slug"
 	ConflictExternalID   = "external_id"
 	ConflictPhone        = "phone"
+	ConflictSSOSubject   = "sso_subject"
 	ConflictEmail        = "email"
 	ConflictOrganization = "organization"
 	ConflictExists       = "exists"

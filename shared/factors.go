@@ -18,6 +18,8 @@ type AuthFactor struct {
 	PhoneNumberFactor      *PhoneNumberFactor      `json:"phone_number_factor,omitempty"`
 	AuthenticatorAppFactor *AuthenticatorAppFactor `json:"authenticator_app_factor,omitempty"`
 	RecoveryCodeFactor     *RecoveryCodeFactor     `json:"recovery_code_factor,omitempty"`
+	SAMLSSOFactor          *SSOFactor              `json:"saml_sso_factor,omitempty"`
+	OIDCSSOFactor          *SSOFactor              `json:"oidc_sso_factor,omitempty"`
 	// Organization, when set, is the one organization the factor counts in: an
 	// organization-scoped password's (which, as Stytch says of password factors, does not carry
 	// into another organization), and every second factor's (a member's TOTP or phone). Not
@@ -71,7 +73,7 @@ var (
 	FactorTOTP         = FactorKind{Type: "totp", DeliveryMethod: "authenticator_app", MFAMethod: MFAMethodTOTP}
 	FactorRecoveryCode = FactorKind{Type: "recovery_codes", DeliveryMethod: "recovery_code"}
 
-	factorKinds = []FactorKind{FactorMagicLink, FactorEmailOTP, FactorPassword, FactorSMSOTP, FactorTOTP, FactorRecoveryCode}
+	factorKinds = []FactorKind{FactorMagicLink, FactorEmailOTP, FactorPassword, FactorSAML, FactorOIDC, FactorSMSOTP, FactorTOTP, FactorRecoveryCode}
 )
 
 // KindOf finds the row a recorded factor belongs to.

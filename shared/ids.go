@@ -32,3 +32,11 @@ func LooksLike(kind, s string) bool {
 	}
 	return false
 }
+
+// PublicTokenFor is a project's default public token (public-token-<env>-<uuid>), which
+// browser routes are called with: derived from the project id, so a deployment and the tools
+// that talk to it agree on it without configuration. A public token is no secret.
+func PublicTokenFor(projectID string) string {
+	env := IDsForProject(projectID).Env
+	return "public-token-" + env + "-" + uuid.NewSHA1(uuid.NameSpaceURL, []byte("latchkey:public-token:"+projectID)).String()
+}

@@ -42,7 +42,7 @@ type Member struct {
 	TrustedMetadata        map[string]any    `json:"trusted_metadata"`
 	UntrustedMetadata      map[string]any    `json:"untrusted_metadata"`
 	ExternalID             string            `json:"external_id"`
-	SSORegistrations       []any             `json:"sso_registrations" dynamo:"-"`
+	SSORegistrations       []SSORegistration `json:"sso_registrations" dynamo:",omitempty"`
 	OAuthRegistrations     []any             `json:"oauth_registrations" dynamo:"-"`
 	RetiredEmailAddresses  []RetiredEmail    `json:"retired_email_addresses"`
 	SCIMRegistration       *SCIMRegistration `json:"scim_registration"`
@@ -104,6 +104,7 @@ func (m Member) Presented(org Organization) Member {
 			add(a.RoleID, MemberRoleSource{Type: "email_assignment", Details: map[string]any{"email_domain": domain}})
 		}
 	}
+	org.ssoRoles(m, add)
 	if c := org.SCIMActiveConnection; c != nil {
 		for _, a := range c.GroupRoles {
 			if slices.Contains(m.SCIMGroupIDs, a.GroupID) {
@@ -123,7 +124,16 @@ func (m Member) Presented(org Organization) Member {
 	if m.UntrustedMetadata == nil {
 		m.UntrustedMetadata = map[string]any{}
 	}
-	m.SSORegistrations, m.OAuthRegistrations = []any{}, []any{}
+	if m.SSORegistrations == nil {
+		m.SSORegistrations = []SSORegistration{}
+	}
+	m.SSORegistrations = slices.Clone(m.SSORegistrations)
+	for i, r := range m.SSORegistrations {
+		if r.SSOAttributes == nil {
+			m.SSORegistrations[i].SSOAttributes = map[string]any{}
+		}
+	}
+	m.OAuthRegistrations = []any{}
 	if m.RetiredEmailAddresses == nil {
 		m.RetiredEmailAddresses = []RetiredEmail{}
 	}

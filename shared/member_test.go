@@ -254,11 +254,11 @@ func TestMemberPresentedEmptyCollections(t *testing.T) {
 	if p.UntrustedMetadata == nil || len(p.UntrustedMetadata) != 0 {
 		t.Errorf("untrusted_metadata = %#v, want {}", p.UntrustedMetadata)
 	}
-	for name, l := range map[string][]any{"sso_registrations": p.SSORegistrations,
-		"oauth_registrations": p.OAuthRegistrations} {
-		if l == nil || len(l) != 0 {
-			t.Errorf("%s = %#v, want []", name, l)
-		}
+	if p.SSORegistrations == nil || len(p.SSORegistrations) != 0 {
+		t.Errorf("sso_registrations = %#v, want []", p.SSORegistrations)
+	}
+	if p.OAuthRegistrations == nil || len(p.OAuthRegistrations) != 0 {
+		t.Errorf("oauth_registrations = %#v, want []", p.OAuthRegistrations)
 	}
 	if p.RetiredEmailAddresses == nil || len(p.RetiredEmailAddresses) != 0 {
 		t.Errorf("retired_email_addresses = %#v, want []", p.RetiredEmailAddresses)

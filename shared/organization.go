@@ -45,10 +45,15 @@ type Organization struct {
 	Version int `json:"-"`
 }
 
+// SSOConnection is one entry of sso_active_connections. The organization item mirrors each
+// active connection's role assignments, written in the same transaction as the connection, so
+// presenting a member, roles included, needs no other read.
 type SSOConnection struct {
-	ConnectionID     string `json:"connection_id"`
-	DisplayName      string `json:"display_name"`
-	IdentityProvider string `json:"identity_provider"`
+	ConnectionID     string         `json:"connection_id"`
+	DisplayName      string         `json:"display_name"`
+	IdentityProvider string         `json:"identity_provider"`
+	ConnectionRoles  []SSORole      `json:"-" dynamo:",omitempty"`
+	GroupRoles       []SSOGroupRole `json:"-" dynamo:",omitempty"`
 }
 
 // SCIMGroupRole is one scim_group_implicit_role_assignments entry: members of the group hold

@@ -3,6 +3,7 @@ package latchkey
 import (
 	"net/http"
 	"slices"
+	"time"
 )
 
 // Organization policy decisions. They are pure functions of the organization's settings and
@@ -92,6 +93,40 @@ func (o Organization) CheckMFAMethod(method string, m *Member) error {
 		"This organization does not allow %s as a second factor.", method)
 }
 
+// CheckJIT decides whether the person the factors prove (email) may join as a new member.
+// Each way in has its own rule: an SSO login is vouched for by its connection
+// (sso_jit_provisioning), every other proof of an address by the address's domain
+// (email_jit_provisioning). Any factor whose rule allows it is enough; when none does, the
+// refusal is the one of the most recent factor.
+func (o Organization) CheckJIT(email string, factors []AuthFactor) error {
+	var refused error
+	var at time.Time
+	for _, f := range factors {
+		k, ok := KindOf(f)
+		if !ok || k.Second() || f.Organization != "" && f.Organization != o.OrganizationID {
+			continue
+		}
+		var err error
+		if sso := SSOFactorOf(f); sso != nil {
+			err = o.CheckSSOJIT(sso.ProviderID)
+		} else if k.ProvesEmail {
+			err = o.CheckEmailJIT(email)
+		} else {
+			continue
+		}
+		if err == nil {
+			return nil
+		}
+		if refused == nil || !f.LastAuthenticatedAt.Before(at) {
+			refused, at = err, f.LastAuthenticatedAt
+		}
+	}
+	if refused == nil {
+		return o.CheckEmailJIT(email)
+	}
+	return refused
+}
+
 // Membership types in discovery, as Stytch names them.
 const (
 	MembershipActive   = "active_member"
@@ -136,7 +171,7 @@ func (o Organization) Admit(m *Member, factors []AuthFactor) (Admission, error) 
 	case m != nil && m.Status == StatusPending:
 		a.Membership, a.Member = MembershipPending, m
 	default:
-		if err := o.CheckEmailJIT(email); err != nil {
+		if err := o.CheckJIT(email, factors); err != nil {
 			return a, err
 		}
 		a.Membership = MembershipEligible
@@ -144,7 +179,7 @@ func (o Organization) Admit(m *Member, factors []AuthFactor) (Admission, error) 
 	if o.AuthMethods == Restricted && !(m != nil && m.IsBreakglass) {
 		ok := slices.ContainsFunc(factors, func(f AuthFactor) bool {
 			k, ok := KindOf(f)
-			return ok && k.Method != "" && slices.Contains(o.AllowedAuthMethods, k.Method)
+			return ok && k.Method != "" && slices.Contains(o.AllowedAuthMethods, k.Method) && (f.Organization == "" || f.Organization == o.OrganizationID)
 		})
 		if !ok {
 			a.PrimaryRequired = slices.Clone(o.AllowedAuthMethods)

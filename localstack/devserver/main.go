@@ -5,6 +5,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net"
@@ -60,9 +61,15 @@ func run() error {
 		return fmt.Errorf("port %d is in use (set LATCHKEY_PORT): %w", port, err)
 	}
 
-	fmt.Println("Starting DynamoDB Local and the SES and SMS emulators…")
+	master, err := localKMSKey(filepath.Join(".data", "kms-master.key"))
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	fmt.Println("Starting DynamoDB Local and the SES, SMS and KMS emulators…")
 	stack, err := emulators.Start(context.Background(), emulators.Options{
 		DynamoDBPort: dynamoPort, SESPort: sesPort, SMSPort: smsPort, DynamoDBDir: filepath.Join(".data", "dynamodb"),
+		KMSMasterKey: master,
 	})
 	if err != nil {
 		ln.Close()
@@ -78,6 +85,9 @@ func run() error {
 		return err
 	}
 	cfg.DynamoDBEndpoint, cfg.SESEndpoint, cfg.SMSEndpoint = stack.DynamoDBEndpoint, stack.SESEndpoint, stack.SMSEndpoint
+	cfg.KMSEndpoint = stack.KMSEndpoint
+	// Identity providers a developer runs on this machine are on loopback.
+	cfg.FetchAllowLoopback = true
 	if os.Getenv("LATCHKEY_BASE_URL") == "" {
 		// SCIM connections' base_url points at this gateway, whatever port it is on.
 		cfg.BaseURL = fmt.Sprintf("http://127.0.0.1:%d", port)
@@ -104,7 +114,7 @@ func run() error {
 	srv := &http.Server{Handler: a.Server.Handler(""), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	printBanner(fmt.Sprintf("http://127.0.0.1:%d", port), cfg.ProjectID, secret, stack)
+	printBanner(fmt.Sprintf("http://127.0.0.1:%d", port), cfg.ProjectID, secret, cfg.PublicToken, stack)
 
 	select {
 	case <-ctx.Done():
@@ -117,13 +127,30 @@ func run() error {
 	return srv.Shutdown(shutdown)
 }
 
-func printBanner(base, projectID, secret string, stack *emulators.Stack) {
+// localKMSKey reads the KMS emulator's master key from path, creating it on first use: the
+// connection secrets sealed in .data/dynamodb must open after a restart.
+func localKMSKey(path string) ([]byte, error) {
+	if b, err := os.ReadFile(path); err == nil && len(b) == 32 {
+		return b, nil
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	return b, os.WriteFile(path, b, 0o600)
+}
+
+func printBanner(base, projectID, secret, publicToken string, stack *emulators.Stack) {
 	fmt.Printf(`
 Latchkey is running.
 
   API base URL   %[1]s        (GET %[1]s/healthz)
   Project ID     %[2]s
   Secret         %[3]s
+  Public token   %[7]s        (browser routes: GET %[1]s/v1/public/sso/start?...)
   Email inbox    %[4]s/        (JSON: %[4]s/store)
   SMS inbox      %[6]s/        (JSON: %[6]s/store)
   DynamoDB       %[5]s        (data in .data/dynamodb)
@@ -140,7 +167,7 @@ or with stytch-go v18:
       b2bstytchapi.WithBaseURI("%[1]s"))
 
 Ctrl-C stops the API and the emulators.
-`, base, projectID, secret, stack.SESEndpoint, stack.DynamoDBEndpoint, stack.SMSEndpoint)
+`, base, projectID, secret, stack.SESEndpoint, stack.DynamoDBEndpoint, stack.SMSEndpoint, publicToken)
 }
 
 func envOr(name, def string) string {

@@ -68,6 +68,7 @@ type badFixture struct {
 	magicToken, discoveryToken, ist              string
 	scim                                         scimConnection
 	scimUser, scimEmail, scimGroup               string
+	ssoSAML, ssoOIDC                             string // pending SSO connections
 }
 
 func newBadFixture(t *testing.T) *badFixture {
@@ -96,7 +97,9 @@ func newBadFixture(t *testing.T) *badFixture {
 		"members": []any{map[string]any{"value": f.scimUser}}})
 	expectSCIM(t, g, http.StatusCreated)
 	f.scimGroup = g.Str("id")
-	for name, v := range map[string]string{"magic link": f.magicToken, "discovery link": f.discoveryToken, "intermediate session": f.ist,
+	f.ssoSAML = env.Do(t, "POST", "/v1/b2b/sso/saml/"+f.org, map[string]any{"display_name": "Okta"}).Str("connection.connection_id")
+	f.ssoOIDC = env.Do(t, "POST", "/v1/b2b/sso/oidc/"+f.org, map[string]any{"display_name": "Zitadel"}).Str("connection.connection_id")
+	for name, v := range map[string]string{"SAML connection": f.ssoSAML, "OIDC connection": f.ssoOIDC, "magic link": f.magicToken, "discovery link": f.discoveryToken, "intermediate session": f.ist,
 		"session": f.session, "SCIM user": f.scimUser, "SCIM group": f.scimGroup} {
 		if v == "" {
 			t.Fatalf("fixture: no %s", name)
@@ -107,7 +110,8 @@ func newBadFixture(t *testing.T) *badFixture {
 
 func (f *badFixture) pathValues() map[string]string {
 	return map[string]string{"organization_id": f.org, "member_id": f.member, "project_id": env.ProjectID,
-		"connection_id": f.scim.id, "id": f.scimUser, "member_password_id": "member-password-test-00000000-0000-4000-8000-000000000000"}
+		"connection_id": f.scim.id, "id": f.scimUser, "member_password_id": "member-password-test-00000000-0000-4000-8000-000000000000",
+		"certificate_id": "saml-verification-key-00000000", "private_key_id": "saml-encryption-key-00000000"}
 }
 
 // routeInput is what a route reads: a request it would accept, and which of its fields hold
@@ -330,6 +334,37 @@ var badInputs = map[string]routeInput{
 		return map[string]any{"intermediate_session_token": f.ist, "organization_name": "Acme", "organization_slug": newSlug()}
 	}, ids: []string{"intermediate_session_token", "organization_slug", "organization_external_id"},
 		docs: []string{"trusted_metadata", "session_custom_claims"}, names: []string{"organization_name"}},
+	"POST /v1/b2b/sso/saml/{organization_id}": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"display_name": "Okta", "identity_provider": "okta"}
+	}, names: []string{"display_name"}, ids: []string{"identity_provider"}},
+	"PUT /v1/b2b/sso/saml/{organization_id}/connections/{connection_id}": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"display_name": "Okta", "idp_sso_url": "https://idp.example.com/sso"}
+	}, names: []string{"display_name"}, ids: []string{"idp_entity_id", "idp_sso_url", "x509_certificate", "signing_private_key"},
+		docs: []string{"attribute_mapping"}},
+	"PUT /v1/b2b/sso/saml/{organization_id}/connections/{connection_id}/url": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"metadata_url": "https://idp.example.com/metadata"}
+	}, ids: []string{"metadata_url"}},
+	"DELETE /v1/b2b/sso/saml/{organization_id}/connections/{connection_id}/verification_certificates/{certificate_id}": {},
+	"DELETE /v1/b2b/sso/saml/{organization_id}/connections/{connection_id}/encryption_private_keys/{private_key_id}":   {},
+	"POST /v1/b2b/sso/oidc/{organization_id}": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"display_name": "Zitadel"}
+	}, names: []string{"display_name"}, ids: []string{"identity_provider"}},
+	"PUT /v1/b2b/sso/oidc/{organization_id}/connections/{connection_id}": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"display_name": "Zitadel", "client_id": "latchkey"}
+	}, names: []string{"display_name"}, ids: []string{"client_id", "client_secret", "issuer", "token_url", "jwks_url"},
+		docs: []string{"attribute_mapping"}},
+	"GET /v1/b2b/sso/{organization_id}":                                {},
+	"DELETE /v1/b2b/sso/{organization_id}/connections/{connection_id}": {},
+	"POST /v1/b2b/sso/authenticate": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"sso_token": "not-a-token"}
+	}, ids: []string{"sso_token", "intermediate_session_token", "session_token", "pkce_code_verifier"}, docs: []string{"session_custom_claims"}},
+	"GET /v1/public/sso/start": {query: func(f *badFixture) url.Values {
+		return url.Values{"connection_id": {f.ssoSAML}, "public_token": {env.Config.PublicToken}}
+	}, ids: []string{"connection_id", "organization_id", "public_token", "login_redirect_url", "pkce_code_challenge"}},
+	"POST /v1/b2b/sso/callback/{connection_id}": {},
+	"GET /v1/b2b/sso/callback/{connection_id}": {query: func(f *badFixture) url.Values {
+		return url.Values{"code": {"a-code"}, "state": {"a-state"}}
+	}, ids: []string{"code", "state"}},
 	"POST /v1/b2b/sessions/authenticate": {body: func(f *badFixture) map[string]any {
 		return map[string]any{"session_token": f.session}
 	}, ids: []string{"session_token"}, docs: []string{"session_custom_claims"}},
@@ -417,6 +452,12 @@ func badCases(rt api.Route, in routeInput, f *badFixture) []badCase {
 	case "":
 	default:
 		vals["id"] = in.pathID
+	}
+	switch {
+	case strings.Contains(rt.Path, "/sso/oidc/"):
+		vals["connection_id"] = f.ssoOIDC
+	case strings.Contains(rt.Path, "/sso/"):
+		vals["connection_id"] = f.ssoSAML
 	}
 	isSCIM := strings.HasPrefix(rt.Path, "/scim/")
 	baseQuery := func() url.Values {

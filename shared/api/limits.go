@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
+	"strings"
 
 	latchkey "github.com/latchkey/latchkey/shared"
 	"github.com/latchkey/latchkey/shared/authn"
@@ -36,7 +37,10 @@ var tooLongAnswers = map[string]func() error{
 	},
 }
 
-func tooLong(name string) error {
+func tooLong(rt Route, name string) error {
+	if name == "connection_id" && strings.Contains(rt.Path, "/sso/") {
+		return latchkey.Errorf(http.StatusNotFound, "sso_connection_not_found", "SSO connection could not be found.")
+	}
 	if answer, ok := tooLongAnswers[name]; ok {
 		return answer()
 	}
@@ -50,7 +54,7 @@ var pathParam = regexp.MustCompile(`\{([a-z_]+)\}`)
 func checkKeyLengths(rt Route, r *http.Request) error {
 	for _, m := range pathParam.FindAllStringSubmatch(rt.Path, -1) {
 		if latchkey.KeyTooLong(r.PathValue(m[1])) {
-			return tooLong(m[1])
+			return tooLong(rt, m[1])
 		}
 	}
 	// Only the query parameters that name something: others are ignored, as Stytch ignores
@@ -59,7 +63,7 @@ func checkKeyLengths(rt Route, r *http.Request) error {
 	for name := range tooLongAnswers {
 		for _, v := range q[name] {
 			if latchkey.KeyTooLong(v) {
-				return tooLong(name)
+				return tooLong(rt, name)
 			}
 		}
 	}
@@ -88,7 +92,7 @@ func checkBodyKeyLengths(body []byte) error {
 		}
 		for _, v := range many {
 			if latchkey.KeyTooLong(v) {
-				return tooLong(name)
+				return tooLong(Route{}, name)
 			}
 		}
 	}

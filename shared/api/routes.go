@@ -25,6 +25,7 @@ const (
 	FunctionSCIM          = "scim"
 	FunctionPasswords     = "passwords"
 	FunctionMFA           = "mfa"
+	FunctionSSO           = "sso"
 )
 
 // Routes is every route Latchkey serves.
@@ -87,6 +88,23 @@ var Routes = []Route{
 	{"GET", "/v1/b2b/recovery_codes/{organization_id}/{member_id}", FunctionMFA, false, (*Server).recoveryCodesGet, nil},
 	{"POST", "/v1/b2b/recovery_codes/rotate", FunctionMFA, false, (*Server).recoveryCodesRotate, nil},
 	{"POST", "/v1/b2b/recovery_codes/recover", FunctionMFA, false, (*Server).recoveryCodesRecover, nil},
+
+	// Enterprise SSO: connection management with project credentials, the browser flow with
+	// the public token (start) or the identity provider's own proof (the callback), and the
+	// redemption of its token.
+	{"POST", "/v1/b2b/sso/saml/{organization_id}", FunctionSSO, false, (*Server).createSAMLConnection, nil},
+	{"PUT", "/v1/b2b/sso/saml/{organization_id}/connections/{connection_id}", FunctionSSO, false, (*Server).updateSAMLConnection, nil},
+	{"PUT", "/v1/b2b/sso/saml/{organization_id}/connections/{connection_id}/url", FunctionSSO, false, (*Server).updateSAMLByURL, nil},
+	{"DELETE", "/v1/b2b/sso/saml/{organization_id}/connections/{connection_id}/verification_certificates/{certificate_id}", FunctionSSO, false, (*Server).deleteSAMLVerificationCertificate, nil},
+	{"DELETE", "/v1/b2b/sso/saml/{organization_id}/connections/{connection_id}/encryption_private_keys/{private_key_id}", FunctionSSO, false, (*Server).deleteSAMLEncryptionKey, nil},
+	{"POST", "/v1/b2b/sso/oidc/{organization_id}", FunctionSSO, false, (*Server).createOIDCConnection, nil},
+	{"PUT", "/v1/b2b/sso/oidc/{organization_id}/connections/{connection_id}", FunctionSSO, false, (*Server).updateOIDCConnection, nil},
+	{"GET", "/v1/b2b/sso/{organization_id}", FunctionSSO, false, (*Server).getSSOConnections, nil},
+	{"DELETE", "/v1/b2b/sso/{organization_id}/connections/{connection_id}", FunctionSSO, false, (*Server).deleteSSOConnection, nil},
+	{"POST", "/v1/b2b/sso/authenticate", FunctionSSO, false, (*Server).ssoAuthenticate, nil},
+	{"GET", "/v1/public/sso/start", FunctionSSO, true, nil, browser((*Server).ssoStart)},
+	{"POST", "/v1/b2b/sso/callback/{connection_id}", FunctionSSO, true, nil, browser((*Server).ssoSAMLCallback)},
+	{"GET", "/v1/b2b/sso/callback/{connection_id}", FunctionSSO, true, nil, browser((*Server).ssoOIDCCallback)},
 
 	{"POST", "/v1/b2b/discovery/organizations", FunctionDiscovery, false, (*Server).discoveryOrganizations, nil},
 	{"POST", "/v1/b2b/discovery/intermediate_sessions/exchange", FunctionDiscovery, false, (*Server).exchangeIntermediateSession, nil},

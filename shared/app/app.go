@@ -29,8 +29,11 @@ import (
 	"github.com/latchkey/latchkey/shared/orgs"
 	"github.com/latchkey/latchkey/shared/otp"
 	"github.com/latchkey/latchkey/shared/passwords"
+	"github.com/latchkey/latchkey/shared/safehttp"
 	"github.com/latchkey/latchkey/shared/scim"
+	"github.com/latchkey/latchkey/shared/seal"
 	"github.com/latchkey/latchkey/shared/sms"
+	"github.com/latchkey/latchkey/shared/sso"
 	"github.com/latchkey/latchkey/shared/store"
 	"github.com/latchkey/latchkey/shared/tokens"
 )
@@ -63,6 +66,17 @@ type Config struct {
 	// LATCHKEY_PASSWORD_LUDS_MIN_LENGTH (8-32) and LATCHKEY_PASSWORD_LUDS_MIN_COMPLEXITY (1-4).
 	PasswordScope  string
 	PasswordPolicy passwords.Policy
+	// PublicToken is LATCHKEY_PUBLIC_TOKEN, the project's public token, which browser routes
+	// (SSO start) are called with; by default latchkey.PublicTokenFor(ProjectID).
+	PublicToken string
+	// KMSEndpoint is LATCHKEY_KMS_ENDPOINT (the KMS emulator's URL; empty in AWS) and KMSKeyID
+	// LATCHKEY_KMS_KEY_ID, the key that seals connection secrets (client secrets, SP keys).
+	KMSEndpoint string
+	KMSKeyID    string
+	// FetchAllowLoopback is LATCHKEY_FETCH_ALLOW_LOOPBACK: identity-provider URLs may then be
+	// loopback http, for make dev and the tests, whose providers run on this machine. Never
+	// set in AWS, where private, loopback and link-local targets are refused.
+	FetchAllowLoopback bool
 	// Breaches, when set, checks new passwords against a breach corpus; off by default.
 	Breaches passwords.Breaches
 	// Clock is nil in production (the system clock); tests pass one they can move.
@@ -83,6 +97,10 @@ func ConfigFromEnv() (Config, error) {
 		RedirectURLs:       splitList(envOr("LATCHKEY_REDIRECT_URLS", "http://localhost:*")),
 		DefaultRedirectURL: envOr("LATCHKEY_DEFAULT_REDIRECT_URL", "http://localhost:3000/authenticate"),
 		BaseURL:            envOr("LATCHKEY_BASE_URL", DefaultBaseURL),
+		PublicToken:        os.Getenv("LATCHKEY_PUBLIC_TOKEN"),
+		KMSEndpoint:        os.Getenv("LATCHKEY_KMS_ENDPOINT"),
+		KMSKeyID:           envOr("LATCHKEY_KMS_KEY_ID", DefaultKMSKeyID),
+		FetchAllowLoopback: os.Getenv("LATCHKEY_FETCH_ALLOW_LOOPBACK") == "true",
 	}
 	var err error
 	if c.EmailSendsPerHour, err = intEnv("LATCHKEY_EMAIL_SENDS_PER_HOUR", 10); err != nil {
@@ -93,6 +111,11 @@ func ConfigFromEnv() (Config, error) {
 	}
 	if c.ProjectID == "" {
 		return c, errors.New("LATCHKEY_PROJECT_ID is required")
+	}
+	if c.PublicToken == "" {
+		c.PublicToken = latchkey.PublicTokenFor(c.ProjectID)
+	} else if !latchkey.LooksLike("public-token", c.PublicToken) {
+		return c, fmt.Errorf("LATCHKEY_PUBLIC_TOKEN=%q must be public-token-test-<uuid> or public-token-live-<uuid>", c.PublicToken)
 	}
 	if c.PasswordScope, err = PasswordScope(os.Getenv("LATCHKEY_PASSWORD_SCOPE")); err != nil {
 		return c, err
@@ -129,6 +152,9 @@ func PasswordScope(v string) (string, error) {
 	}
 	return "", fmt.Errorf("LATCHKEY_PASSWORD_SCOPE=%q must be organization or cross_organization", v)
 }
+
+// DefaultKMSKeyID is LATCHKEY_KMS_KEY_ID when unset: the alias the CDK stack gives its key.
+const DefaultKMSKeyID = "alias/latchkey-secrets"
 
 // DefaultBaseURL is LATCHKEY_BASE_URL when unset: the local gateway's default address.
 const DefaultBaseURL = "http://localhost:8080"
@@ -224,9 +250,11 @@ func Build(ctx context.Context, c Config, logOut io.Writer) (*App, error) {
 		OTPs:      codes,
 		Discovery: &discovery.Service{Auth: auth, Clock: clock, IDs: ids},
 		SCIM:      &scim.Service{Sessions: auth, Store: st, Clock: clock, IDs: ids, BaseURL: baseURL},
-		Keys:      keys,
-		Project:   &api.ProjectAuth{ProjectID: c.ProjectID, Secrets: st, Now: clock.Now},
-		Log:       slog.New(slog.NewJSONHandler(logOut, nil)),
+		SSO: &sso.Service{Auth: auth, Store: st, Clock: clock, IDs: ids, Seal: seal.New(awsCfg, c.KMSEndpoint, c.KMSKeyID),
+			Fetch: safehttp.Policy{AllowLoopback: c.FetchAllowLoopback}, BaseURL: baseURL, Redirects: redirects, PublicToken: c.PublicToken},
+		Keys:    keys,
+		Project: &api.ProjectAuth{ProjectID: c.ProjectID, Secrets: st, Now: clock.Now},
+		Log:     slog.New(slog.NewJSONHandler(logOut, nil)),
 	}
 	return &App{Config: c, AWS: awsCfg, Store: st, Keys: keys, Server: srv, SMS: texter}, nil
 }

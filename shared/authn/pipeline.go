@@ -2,6 +2,8 @@ package authn
 
 import (
 	"context"
+	"net/http"
+	"reflect"
 	"time"
 
 	latchkey "github.com/latchkey/latchkey/shared"
@@ -74,6 +76,9 @@ type Attempt struct {
 	TOTP    *latchkey.TOTPChange
 	SMSCode *latchkey.SMSCodeRef
 	Update  func(latchkey.Member) latchkey.Member
+	// Check, when set, refuses the attempt once the organization and the member (nil when
+	// none has the address) are read: a way in's own conditions on them.
+	Check func(latchkey.Organization, *latchkey.Member) error
 	// Duration and Claims are the session's, already validated (SessionOptions).
 	Duration time.Duration
 	Claims   map[string]any
@@ -149,6 +154,16 @@ func (a *Service) Login(ctx context.Context, at Attempt) (Result, error) {
 		red.MemberCreate = true
 	}
 
+	if at.Check != nil {
+		var mp *latchkey.Member
+		if found {
+			mp = &m
+		}
+		if err := at.Check(org, mp); err != nil {
+			return res, err
+		}
+	}
+
 	adm := latchkey.Admission{Membership: latchkey.MembershipActive}
 	if at.NewOrganization == nil {
 		// The founder of a new organization needs no admission; everyone else does.
@@ -181,7 +196,8 @@ func (a *Service) Login(ctx context.Context, at Attempt) (Result, error) {
 		next = at.Update(next)
 	}
 	if found && (next.Status != m.Status || next.EmailAddressVerified != m.EmailAddressVerified || next.EmailAddress != m.EmailAddress ||
-		next.MemberPasswordID != m.MemberPasswordID || !next.SessionsValidAfter.Equal(m.SessionsValidAfter) || latchkey.MFAFields(next, m)) {
+		next.MemberPasswordID != m.MemberPasswordID || !next.SessionsValidAfter.Equal(m.SessionsValidAfter) || latchkey.MFAFields(next, m) ||
+		!reflect.DeepEqual(next.SSORegistrations, m.SSORegistrations)) {
 		next.UpdatedAt = now
 		red.MemberChanged = true
 	}
@@ -297,6 +313,9 @@ func (a *Service) write(ctx context.Context, red Redemption, orgID string) error
 		return latchkey.ConcurrentUpdate()
 	case latchkey.ConflictPhone:
 		return latchkey.DuplicatePhoneNumber()
+	case latchkey.ConflictSSOSubject:
+		return latchkey.Errorf(http.StatusConflict, "sso_subject_belongs_to_another_member",
+			"The identity provider's subject is registered to another member of this organization: its email address changed at the provider. Update that member's email_address, or delete it, first.")
 	case latchkey.ConflictSlug:
 		return latchkey.SlugUsed()
 	case latchkey.ConflictExternalID:

@@ -23,6 +23,9 @@ func (s *Service) CreateOrganization(ctx context.Context, p latchkey.Organizatio
 	if err := latchkey.ValidateOrganization(o); err != nil {
 		return o, err
 	}
+	if err := o.CheckSSODefault(p); err != nil {
+		return o, err
+	}
 	err := s.Store.CreateOrganization(ctx, o)
 	switch latchkey.ConflictOn(err) {
 	case "":
@@ -64,6 +67,9 @@ func (s *Service) UpdateOrganization(ctx context.Context, id string, p latchkey.
 		next := p.Apply(prev)
 		next.UpdatedAt = s.Clock.Now()
 		if err := latchkey.ValidateOrganization(next); err != nil {
+			return prev, err
+		}
+		if err := next.CheckSSODefault(p); err != nil {
 			return prev, err
 		}
 		err = s.Store.ReplaceOrganization(ctx, prev, next)

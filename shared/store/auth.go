@@ -198,6 +198,7 @@ func (s *Store) Redeem(ctx context.Context, r authn.Redemption) error {
 			t.check(s.table.Check(AttrPK, orgPK(m.OrganizationID)).Range(AttrSK, skOrg).If("attribute_exists(pk)"), latchkey.ConflictOrganization)
 		}
 		t.put(s.putGuard(emailGuard(m.OrganizationID, m.EmailAddress, m.MemberID)), latchkey.ConflictEmail)
+		s.ssoSubjectOps(t, latchkey.Member{}, m)
 		t.put(s.table.Put(newMemberItem(m)).If(notExists), latchkey.ConflictEmail)
 	case r.MemberChanged:
 		s.memberOps(t, r.MemberPrev, r.MemberNext)

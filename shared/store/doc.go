@@ -17,6 +17,14 @@
 //	SCIM group       ORG#<org_id>        SCIMGROUP#<group_id>          displayName, externalId, connection_id
 //	SCIM membership  ORG#<org_id>        SCIMGROUP#<group_id>#MEMBER#<member_id>  sorts after its group
 //	group-name guard ORG#<org_id>        SCIMGROUPNAME#<lower(displayName)>  target=<group_id> unique displayName
+//	SSO connection   ORG#<org_id>        SSOCONN#<conn_id>   SAML or OIDC settings, sealed secrets, Version
+//	                                                         [gsi2: SSOCONN#<conn_id> / SSOCONN]   the callback's lookup by id
+//	SSO subject      ORG#<org_id>        SSOSUB#<conn_id>#<sha256(subject)>  target=<member_id> one member per IdP subject
+//	SAML assertion   ORG#<org_id>        SAMLASSERT#<conn_id>#<sha256(id)>   exp: replay cache  [gsi1: expiry bucket]
+//	SSO flow state   SSOSTATE#<sha256>   SSOSTATE            org, connection, redirects, PKCE, request id / nonce, exp,
+//	                                                         used_at  [gsi1: expiry bucket]
+//	SSO token        TOKEN#<sha256>      TOKEN               Kind=sso, what the IdP asserted, exp, used_at (an emailed
+//	                                                         token's key, so Redeem consumes it alike)  [gsi1: expiry bucket]
 //	allowed domain   DOMAIN#<domain>     ORG#<org_id>        target=<org_id>   organizations by email_allowed_domains
 //	emailed code     ORG#<org_id>        CODE#<email>        kind, member, salted code hash, attempts, exp, used_at
 //	discovery code   DCODE#<email>       CODE                the same, for no organization   [gsi1: expiry bucket, both]
@@ -48,6 +56,12 @@
 // SCIM groups (string set SCIMGroupIDs), written with the membership item in one transaction,
 // and the organization item mirrors the connection's group role assignments in its
 // SCIMActiveConnection: presenting a member, roles included, stays one read.
+//
+// An SSO callback URL names only its connection, so the connection item carries its id on
+// gsi2 and the callback finds it with one Query; the index may lag a change by a moment, so the
+// callback's transaction checks the connection's Version on the table. The organization item
+// mirrors its active connections (sso_active_connections with their role assignments), so
+// presenting a member, SSO roles included, stays one read.
 //
 // A password is keyed by the address it was set for, so a login reads it and the organization
 // in one BatchGetItem while the member comes from gsi1 (EMAIL#/ORG#) and a transaction reserves

@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"time"
 
@@ -68,6 +70,14 @@ func extGuard(orgID, ext, memberID string) guard {
 // phoneGuard keeps a member's MFA phone number unique in its organization, as Stytch does.
 func phoneGuard(orgID, phone, memberID string) guard {
 	return guard{PK: orgPK(orgID), SK: "PHONE#" + phone, Target: memberID}
+}
+
+// ssoSubjectGuard keeps an identity provider's subject on one member per connection: an SSO
+// login that would put it on a second member (the provider changed the person's address to
+// another member's, or to a new one) fails instead. The subject is hashed to bound the key.
+func ssoSubjectGuard(orgID, connectionID, subject, memberID string) guard {
+	sum := sha256.Sum256([]byte(subject))
+	return guard{PK: orgPK(orgID), SK: "SSOSUB#" + connectionID + "#" + hex.EncodeToString(sum[:]), Target: memberID}
 }
 
 func memberSK(id string) string { return "MEMBER#" + id }

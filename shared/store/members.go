@@ -25,8 +25,35 @@ func (s *Store) CreateMember(ctx context.Context, m latchkey.Member) error {
 	if m.MFAPhoneNumber != "" {
 		t.put(s.putGuard(phoneGuard(org, m.MFAPhoneNumber, m.MemberID)), latchkey.ConflictPhone)
 	}
+	s.ssoSubjectOps(t, latchkey.Member{}, m)
 	t.put(s.table.Put(newMemberItem(m)).If(notExists), latchkey.ConflictExists)
 	return s.run(ctx, t)
+}
+
+// ssoSubjectOps takes the subject guards of the SSO registrations next gains and releases
+// those it no longer holds (all of them when it is deleted).
+func (s *Store) ssoSubjectOps(t *tx, prev, next latchkey.Member) {
+	keys := func(m latchkey.Member) []guard {
+		if m.MemberID == "" || m.Status == latchkey.StatusDeleted {
+			return nil
+		}
+		var out []guard
+		for _, r := range m.SSORegistrations {
+			out = append(out, ssoSubjectGuard(m.OrganizationID, r.ConnectionID, r.ExternalID, m.MemberID))
+		}
+		return out
+	}
+	held, wanted := keys(prev), keys(next)
+	for _, g := range wanted {
+		if !slices.Contains(held, g) {
+			t.put(s.putGuard(g), latchkey.ConflictSSOSubject)
+		}
+	}
+	for _, g := range held {
+		if !slices.Contains(wanted, g) {
+			t.delete(s.table.Delete(AttrPK, g.PK).Range(AttrSK, g.SK).If("attribute_not_exists(pk) OR target = ?", g.Target), latchkey.ConflictVersion)
+		}
+	}
 }
 
 // MemberWithOrganization reads a member and its organization in one BatchGetItem. A missing
@@ -170,6 +197,7 @@ func (s *Store) memberOps(t *tx, prev, next latchkey.Member) {
 		}
 	}
 	moveGuard(prev.ExternalID, next.ExternalID, extGuard, latchkey.ConflictExternalID)
+	s.ssoSubjectOps(t, prev, next)
 	// Phone guards came after members had numbers: releasing one that was never written is
 	// fine, so the release is conditional only on not taking another member's.
 	if prevLive && prev.MFAPhoneNumber != "" && (!nextLive || next.MFAPhoneNumber != prev.MFAPhoneNumber) {

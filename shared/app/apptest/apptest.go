@@ -27,6 +27,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/latchkey/latchkey/localstack/emulators"
+	latchkey "github.com/latchkey/latchkey/shared"
 	"github.com/latchkey/latchkey/shared/app"
 	"github.com/latchkey/latchkey/shared/secret"
 	"github.com/latchkey/latchkey/shared/store"
@@ -92,12 +93,16 @@ func (e *Env) build(ctx context.Context) error {
 		Sender:             "no-reply@latchkey.test",
 		SMSEndpoint:        e.Stack.SMSEndpoint,
 		SMSOrigination:     TextOrigination,
+		KMSEndpoint:        e.Stack.KMSEndpoint,
+		KMSKeyID:           app.DefaultKMSKeyID,
+		FetchAllowLoopback: true,
 		RedirectURLs:       []string{"http://localhost:*", "https://app.example.com/auth/*"},
 		DefaultRedirectURL: "http://localhost:3000/authenticate",
 		EmailSendsPerHour:  EmailSendsPerHour,
 		OrgSendsPerHour:    1000,
 		Clock:              e.Clock,
 	}
+	cfg.PublicToken = latchkey.PublicTokenFor(cfg.ProjectID)
 	e.Config = cfg
 	awsCfg, err := store.AWSConfig(ctx, cfg.Region, cfg.DynamoDBEndpoint)
 	if err != nil {
