@@ -27,6 +27,7 @@ var layers = map[string]int{
 	"shared/safehttp":  0,
 	"shared/samlsp":    0,
 	"shared/oidcrp":    0,
+	"shared/rbac":      0,
 	"shared":           1, // the core model: organization, member, factors, policy, errors
 	"shared/authn":     2, // the pipeline, member sessions, intermediate sessions
 	"shared/magiclink": 3, // the ways in, and the capabilities beside them
