@@ -61,6 +61,7 @@ var placeholders = []string{
 	"saml_connection_id", "oidc_connection_id", "sso_connection_id", "saml_metadata_url", "saml_idp_certificate",
 	"saml_encryption_key", "certificate_id", "private_key_id", "public_token", "pkce_code_challenge", "pkce_code_verifier",
 	"saml_response", "relay_state", "oidc_issuer", "oidc_client_id", "oidc_client_secret", "oidc_code", "oidc_state", "sso_token",
+	"custom_role_id",
 }
 
 // scheduledFunctions are the functions (functions/<name>) an EventBridge schedule invokes
@@ -701,6 +702,38 @@ func pkceChallenge(verifier string) string {
 	return base64.RawURLEncoding.EncodeToString(sum[:])
 }
 
+// ids maps the id (under key) of each object in the list at path to that object.
+func ids(t *testing.T, r result, path, key string) map[string]any {
+	t.Helper()
+	list, ok := r.Body.Get(path).([]any)
+	if !ok {
+		t.Fatalf("%s is not a list: %s", path, r)
+	}
+	out := map[string]any{}
+	for _, it := range list {
+		id, _ := field(it, key).(string)
+		if id == "" {
+			t.Fatalf("%s: an entry without %s: %v", path, key, it)
+		}
+		out[id] = it
+	}
+	return out
+}
+
+// expectCustomRole asserts that the roles at path are exactly the organization's one role,
+// as set_org_policy sets it: roleID, on documents read.
+func expectCustomRole(t *testing.T, r result, path, roleID string) {
+	t.Helper()
+	want := []any{map[string]any{
+		"role_id":     roleID,
+		"description": "Reviews documents before they are shared",
+		"permissions": []any{map[string]any{"resource_id": "documents", "actions": []any{"read"}}},
+	}}
+	if got := r.Body.Get(path); !reflect.DeepEqual(got, want) {
+		t.Errorf("%s = %#v, want %#v\nbody: %s", path, got, want, r.Body.Raw)
+	}
+}
+
 // field walks a dotted path through a decoded JSON object, as apptest.Response.Get does.
 func field(v any, path string) any {
 	for _, part := range strings.Split(path, ".") {
@@ -745,6 +778,9 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 		// phone, one per run so the SMS emulator's newest text to it is this run's.
 		"totp_secret":  "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP",
 		"phone_number": fmt.Sprintf("+1555%07d", time.Now().UnixNano()%10000000),
+		// Acme's own role, beside the project's (apptest's rbac_policy.json); a placeholder so
+		// a replay can name a role id the project already has.
+		"custom_role_id": "docs-reviewer",
 	}
 	// founderEmail is a colleague of Ada's at acme.example.com, who is no member of Acme: they
 	// create Acme Labs through discovery, then join Acme by email domain.
@@ -927,6 +963,39 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 				orgs[0].(map[string]any)["organization_name"] != "Acme Corporation EU" {
 				t.Fatalf("search by slug: %s", r)
 			}
+		}},
+		{"organizations/get_rbac_policy", func(t *testing.T, r result) {
+			// Stytch's default roles and resources, merged with the project's.
+			roles := ids(t, r, "policy.roles", "role_id")
+			for _, id := range []string{"stytch_member", "stytch_admin", "editor", "viewer"} {
+				if roles[id] == nil {
+					t.Errorf("policy lacks role %q: %s", id, r)
+				}
+			}
+			resources := ids(t, r, "policy.resources", "resource_id")
+			for _, id := range []string{"stytch.member", "documents"} {
+				if resources[id] == nil {
+					t.Errorf("policy lacks resource %q: %s", id, r)
+				}
+			}
+			if got := field(resources["documents"], "actions"); !reflect.DeepEqual(got, []any{"create", "read", "write", "delete", "share"}) {
+				t.Errorf("documents actions %v", got)
+			}
+			if _, ok := r.Body.Get("policy.scopes").([]any); !ok {
+				t.Errorf("policy.scopes is not a list: %s", r)
+			}
+		}},
+		{"organizations/set_org_policy", func(t *testing.T, r result) {
+			expectCustomRole(t, r, "org_policy.roles", vars["custom_role_id"])
+			// A role id the project's policy already has is refused, and Acme's roles stay.
+			clash := runWith(t, "organizations/set_org_policy", map[string]string{"custom_role_id": "editor"})
+			expectError(t, clash, http.StatusBadRequest, "invalid_rbac_custom_role")
+		}},
+		{"organizations/get_org_policy", func(t *testing.T, r result) {
+			expectCustomRole(t, r, "org_policy.roles", vars["custom_role_id"])
+			o := run(t, "organizations/get_organization")
+			expectOK(t, o)
+			expectCustomRole(t, o, "organization.custom_roles", vars["custom_role_id"])
 		}},
 		{"organizations/create_member", func(t *testing.T, r result) {
 			memberID = r.Body.Str("member_id")

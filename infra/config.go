@@ -1,6 +1,7 @@
 package infra
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,8 @@ import (
 	"strings"
 
 	"github.com/aws/constructs-go/constructs/v10"
+
+	"github.com/latchkey/latchkey/shared/rbac"
 )
 
 // Config is everything the stack is parameterised by. FromContext reads it from CDK context
@@ -46,6 +49,10 @@ type Config struct {
 	// SMSOriginationIdentity (smsOriginationIdentity) is the End User Messaging SMS phone
 	// number, sender id or pool MFA codes are sent from: LATCHKEY_SMS_ORIGINATION_IDENTITY.
 	SMSOriginationIdentity string
+	// RBACPolicyFile (rbacPolicy) is a JSON file in Stytch's policy shape; the synth validates
+	// it and gives every function its compact JSON as LATCHKEY_RBAC_POLICY (RBACPolicy).
+	RBACPolicyFile string
+	RBACPolicy     string
 
 	DeletionProtection bool   // deletionProtection; default true (table also retained on stack delete)
 	LogRetentionDays   int    // logRetentionDays; default 30
@@ -113,6 +120,7 @@ func FromContext(node constructs.Node) (Config, error) {
 		PasswordScope:          ctx.str("passwordScope", ""),
 		PasswordPolicy:         ctx.str("passwordPolicy", ""),
 		SMSOriginationIdentity: ctx.str("smsOriginationIdentity", ""),
+		RBACPolicyFile:         ctx.str("rbacPolicy", ""),
 		DeletionProtection:     ctx.boolean("deletionProtection", true),
 		LogRetentionDays:       ctx.integer("logRetentionDays", 30),
 		MemoryMB:               ctx.integer("memoryMb", 256),
@@ -215,6 +223,22 @@ func (c *Config) complete() error {
 	if !slices.Contains([]string{"", "zxcvbn", "luds"}, c.PasswordPolicy) {
 		bad("passwordPolicy %q: zxcvbn or luds", c.PasswordPolicy)
 	}
+	if c.RBACPolicyFile != "" {
+		path := c.RBACPolicyFile
+		if !filepath.IsAbs(path) && c.Root != "" {
+			path = filepath.Join(c.Root, path)
+		}
+		var compact bytes.Buffer
+		if _, err := rbac.Load(path); err != nil {
+			bad("rbacPolicy %s: %v", c.RBACPolicyFile, err)
+		} else if raw, err := os.ReadFile(path); err != nil || json.Compact(&compact, raw) != nil {
+			bad("rbacPolicy %s: cannot be read as JSON", c.RBACPolicyFile)
+		} else if compact.Len() > MaxRBACPolicyBytes {
+			bad("rbacPolicy %s: %d bytes of JSON once compacted; Lambda's environment holds 4 KB in all, so the policy may take at most %d", c.RBACPolicyFile, compact.Len(), MaxRBACPolicyBytes)
+		} else {
+			c.RBACPolicy = compact.String()
+		}
+	}
 	if c.MemoryMB < 128 || c.MemoryMB > 10240 {
 		bad("memoryMb %d: 128-10240", c.MemoryMB)
 	}
@@ -238,6 +262,10 @@ func (c *Config) complete() error {
 	}
 	return errors.Join(errs...)
 }
+
+// MaxRBACPolicyBytes bounds the policy passed in the environment: Lambda allows 4 KB of
+// environment variables per function, and the other variables take about 1 KB.
+const MaxRBACPolicyBytes = 3000
 
 // DistDir is where `make build` leaves a function's bootstrap.
 func (c Config) DistDir(function string) string { return filepath.Join(c.DistRoot, function) }

@@ -120,6 +120,9 @@ func NewStack(scope constructs.Construct, c Config, props *awscdk.StackProps) (*
 	if c.PasswordPolicy != "" {
 		env["LATCHKEY_PASSWORD_POLICY"] = jsii.String(c.PasswordPolicy)
 	}
+	if c.RBACPolicy != "" {
+		env["LATCHKEY_RBAC_POLICY"] = jsii.String(c.RBACPolicy)
+	}
 	for _, name := range Functions() {
 		fnEnv := env
 		timeout := awscdk.Duration_Seconds(jsii.Number(15))

@@ -1,6 +1,8 @@
 package infra_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,6 +16,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/latchkey/latchkey/infra"
+	latchkey "github.com/latchkey/latchkey/shared"
 	"github.com/latchkey/latchkey/shared/api"
 	"github.com/latchkey/latchkey/shared/store"
 )
@@ -46,6 +49,7 @@ var fullContext = map[string]any{
 	"domainName":         "api.auth.example.com",
 	"certificateArn":     "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555",
 	"logRetentionDays":   "90",
+	"rbacPolicy":         "shared/rbac/testdata/sample_policy.json", // from the repository root
 }
 
 func TestMain(m *testing.M) {
@@ -276,6 +280,32 @@ func TestBaseURLDefaultsToTheAPIEndpoint(t *testing.T) {
 		if len(att) != 2 || minimal.resources("AWS::ApiGatewayV2::Api")[att[0].(string)] == nil || att[1] != "ApiEndpoint" {
 			t.Errorf("%s: LATCHKEY_BASE_URL = %v, want the API endpoint", id, env["LATCHKEY_BASE_URL"])
 		}
+	}
+}
+
+// The RBAC policy given to the stack reaches every HTTP function, compacted, and the public
+// token every function and the outputs.
+func TestPolicyAndPublicTokenReachTheFunctions(t *testing.T) {
+	raw, err := os.ReadFile("../shared/rbac/testdata/sample_policy.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var compact bytes.Buffer
+	if err := json.Compact(&compact, raw); err != nil {
+		t.Fatal(err)
+	}
+	token := latchkey.PublicTokenFor(testProjectID)
+	for id, r := range full.resources("AWS::Lambda::Function") {
+		env := props(r)["Environment"].(map[string]any)["Variables"].(map[string]any)
+		if full.functionIDs(t)[id] == infra.CleanupFunction {
+			continue
+		}
+		if env["LATCHKEY_RBAC_POLICY"] != compact.String() || env["LATCHKEY_PUBLIC_TOKEN"] != token {
+			t.Errorf("%s: LATCHKEY_RBAC_POLICY %v, LATCHKEY_PUBLIC_TOKEN %v", id, env["LATCHKEY_RBAC_POLICY"], env["LATCHKEY_PUBLIC_TOKEN"])
+		}
+	}
+	if !strings.Contains(fmt.Sprint(full.json["Outputs"]), token) {
+		t.Errorf("the template does not output the public token")
 	}
 }
 
@@ -728,6 +758,7 @@ func TestConfigErrors(t *testing.T) {
 		{"booleans", map[string]any{"deletionProtection": "maybe"}, "want true or false"},
 		{"numbers", map[string]any{"memoryMb": "lots"}, "want a whole number"},
 		{"sandbox recipients", map[string]any{"sandboxRecipients": "a@b.co,nope"}, `"nope" is not a bare email address`},
+		{"rbac policy file", map[string]any{"rbacPolicy": "no-such-policy.json"}, "rbacPolicy no-such-policy.json"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

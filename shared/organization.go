@@ -2,10 +2,13 @@ package latchkey
 
 import (
 	"encoding/json"
+
 	"regexp"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/latchkey/latchkey/shared/rbac"
 )
 
 // Organization is a tenant. Field names and JSON keys are Stytch's Organization object.
@@ -37,9 +40,11 @@ type Organization struct {
 	AllowedFirstPartyConnectedApps       []string                      `json:"allowed_first_party_connected_apps"`
 	ThirdPartyConnectedAppsAllowedType   string                        `json:"third_party_connected_apps_allowed_type"`
 	AllowedThirdPartyConnectedApps       []string                      `json:"allowed_third_party_connected_apps"`
-	CustomRoles                          []CustomRole                  `json:"custom_roles"`
-	CreatedAt                            time.Time                     `json:"created_at"`
-	UpdatedAt                            time.Time                     `json:"updated_at"`
+	// CustomRoles are the organization's own roles (RBAC.Organizations.SetOrgPolicy), beside
+	// the project's.
+	CustomRoles []rbac.Role `json:"custom_roles"`
+	CreatedAt   time.Time   `json:"created_at"`
+	UpdatedAt   time.Time   `json:"updated_at"`
 
 	// Version guards read-modify-write updates: a write is conditional on the version read.
 	Version int `json:"-"`
@@ -77,12 +82,6 @@ type SCIMConnectionSummary struct {
 type EmailImplicitRoleAssignment struct {
 	Domain string `json:"domain"`
 	RoleID string `json:"role_id"`
-}
-
-type CustomRole struct {
-	RoleID      string   `json:"role_id"`
-	Description string   `json:"description"`
-	Permissions []string `json:"permissions"`
 }
 
 // Setting values, as Stytch spells them.

@@ -131,3 +131,30 @@ func (o Organization) CheckSSODefault(p OrganizationPatch) error {
 	}
 	return nil
 }
+
+// SessionRoles are the roles a session of member m (as presented) holds: all of the member's
+// roles, except those it holds only through SSO connections the session did not log in
+// through. Stytch grants a connection's roles (and its groups') to sessions that carry a
+// factor from that connection, so a member who once used SSO does not keep its roles when
+// logging in by email.
+func SessionRoles(m Member, factors []AuthFactor) []string {
+	through := map[string]bool{}
+	for _, f := range factors {
+		if sso := SSOFactorOf(f); sso != nil {
+			through[sso.ProviderID] = true
+		}
+	}
+	out := make([]string, 0, len(m.Roles))
+	for _, r := range m.Roles {
+		if slices.ContainsFunc(r.Sources, func(s MemberRoleSource) bool {
+			if s.Type != "sso_connection" && s.Type != "sso_connection_group" {
+				return true
+			}
+			id, _ := s.Details["connection_id"].(string)
+			return through[id]
+		}) {
+			out = append(out, r.RoleID)
+		}
+	}
+	return out
+}

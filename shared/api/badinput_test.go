@@ -365,6 +365,11 @@ var badInputs = map[string]routeInput{
 	"GET /v1/b2b/sso/callback/{connection_id}": {query: func(f *badFixture) url.Values {
 		return url.Values{"code": {"a-code"}, "state": {"a-state"}}
 	}, ids: []string{"code", "state"}},
+	"GET /v1/b2b/rbac/policy":                          {},
+	"GET /v1/b2b/rbac/organizations/{organization_id}": {},
+	"PUT /v1/b2b/rbac/organizations/{organization_id}": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"org_policy": map[string]any{"roles": []any{map[string]any{"role_id": "x", "permissions": []any{}}}}}
+	}},
 	"POST /v1/b2b/sessions/authenticate": {body: func(f *badFixture) map[string]any {
 		return map[string]any{"session_token": f.session}
 	}, ids: []string{"session_token"}, docs: []string{"session_custom_claims"}},

@@ -208,20 +208,25 @@ func manyKeys(n int) map[string]any {
 }
 
 // A management call that carries a member's session (stytch-go's options with a member
-// session) is refused, as either header, in any case of its name: Latchkey does not enforce
-// RBAC yet, and answering would say a permission check passed that never ran. Nothing changes.
-func TestMemberSessionHeadersAreRefused(t *testing.T) {
-	org, member, auth := login(t)
+// session) is checked against that member's permissions, whichever header carries it and in
+// any case of its name: a plain member may not delete another member, and nothing changes.
+func TestMemberSessionHeadersAreEnforced(t *testing.T) {
+	org, _, auth := login(t)
+	other := createMember(t, org, map[string]any{}).Str("member_id")
 	for _, h := range []string{"X-Stytch-Member-Session", "X-Stytch-Member-SessionJWT", "x-stytch-member-sessionjwt"} {
 		header := http.Header{"Content-Type": {"application/json"},
 			"Authorization": {"Basic " + base64.StdEncoding.EncodeToString([]byte(env.ProjectID+":"+env.Secret))}}
-		header.Set(h, auth.Str("session_token"))
-		status, _, raw := env.Send(t, "DELETE", "/v1/b2b/organizations/"+org+"/members/"+member, nil, header)
-		if status != http.StatusBadRequest || !strings.Contains(string(raw), "member_session_rbac_not_supported") {
+		v := auth.Str("session_token")
+		if strings.Contains(strings.ToLower(h), "jwt") {
+			v = auth.Str("session_jwt")
+		}
+		header.Set(h, v)
+		status, _, raw := env.Send(t, "DELETE", "/v1/b2b/organizations/"+org+"/members/"+other, nil, header)
+		if status != http.StatusForbidden || !strings.Contains(string(raw), "session_authorization_error") {
 			t.Fatalf("%s: %d %s", h, status, raw)
 		}
 	}
-	if got := getMember(t, org, member, ""); got.Str("member.status") != "active" {
+	if got := getMember(t, org, other, ""); got.Str("member.status") != "active" {
 		t.Fatalf("the member changed: %s", got.Raw)
 	}
 }

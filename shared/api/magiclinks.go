@@ -35,6 +35,11 @@ func (s *Server) invite(r *http.Request) (stamper, error) {
 		return nil, err
 	}
 	setOrg(r, req.OrganizationID)
+	if req.Roles != nil {
+		if err := s.checkRoles(r, req.OrganizationID, *req.Roles); err != nil {
+			return nil, err
+		}
+	}
 	return memberBody(s.MagicLinks.Invite(r.Context(), req))
 }
 

@@ -47,6 +47,11 @@ func (s *Server) createMember(r *http.Request) (stamper, error) {
 	if err := decode(r, &p); err != nil {
 		return nil, err
 	}
+	if p.Roles != nil {
+		if err := s.checkRoles(r, org, *p.Roles); err != nil {
+			return nil, err
+		}
+	}
 	return memberBody(s.Orgs.CreateMember(r.Context(), org, p))
 }
 
@@ -68,6 +73,11 @@ func (s *Server) updateMember(r *http.Request) (stamper, error) {
 	var p latchkey.MemberPatch
 	if err := decode(r, &p); err != nil {
 		return nil, err
+	}
+	if p.Roles != nil {
+		if err := s.checkRoles(r, org, *p.Roles); err != nil {
+			return nil, err
+		}
 	}
 	return memberBody(s.Orgs.UpdateMember(r.Context(), org, r.PathValue("member_id"), p))
 }

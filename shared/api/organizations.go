@@ -52,6 +52,12 @@ func (s *Server) updateOrganization(r *http.Request) (stamper, error) {
 	if err := decode(r, &p); err != nil {
 		return nil, err
 	}
+	if p.RBACEmailImplicitRoleAssignments != nil {
+		roles := roleIDs(*p.RBACEmailImplicitRoleAssignments, func(a latchkey.EmailImplicitRoleAssignment) string { return a.RoleID })
+		if err := s.checkRoles(r, id, roles); err != nil {
+			return nil, err
+		}
+	}
 	o, err := s.Orgs.UpdateOrganization(r.Context(), id, p)
 	if err != nil {
 		return nil, err

@@ -80,6 +80,11 @@ func (s *Server) passwordMigrate(r *http.Request) (stamper, error) {
 		return nil, err
 	}
 	setOrg(r, req.OrganizationID)
+	if req.Roles != nil {
+		if err := s.checkRoles(r, req.OrganizationID, *req.Roles); err != nil {
+			return nil, err
+		}
+	}
 	res, err := s.Passwords.Migrate(r.Context(), req)
 	if err != nil {
 		return nil, err

@@ -106,6 +106,11 @@ var Routes = []Route{
 	{"POST", "/v1/b2b/sso/callback/{connection_id}", FunctionSSO, true, nil, browser((*Server).ssoSAMLCallback)},
 	{"GET", "/v1/b2b/sso/callback/{connection_id}", FunctionSSO, true, nil, browser((*Server).ssoOIDCCallback)},
 
+	// RBAC: the project's policy (configuration) and each organization's own roles.
+	{"GET", "/v1/b2b/rbac/policy", FunctionOrganizations, false, (*Server).rbacPolicy, nil},
+	{"GET", "/v1/b2b/rbac/organizations/{organization_id}", FunctionOrganizations, false, (*Server).getOrgPolicy, nil},
+	{"PUT", "/v1/b2b/rbac/organizations/{organization_id}", FunctionOrganizations, false, (*Server).setOrgPolicy, nil},
+
 	{"POST", "/v1/b2b/discovery/organizations", FunctionDiscovery, false, (*Server).discoveryOrganizations, nil},
 	{"POST", "/v1/b2b/discovery/intermediate_sessions/exchange", FunctionDiscovery, false, (*Server).exchangeIntermediateSession, nil},
 	{"POST", "/v1/b2b/discovery/organizations/create", FunctionDiscovery, false, (*Server).createOrganizationFromDiscovery, nil},

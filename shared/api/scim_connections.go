@@ -98,6 +98,11 @@ func (s *Server) updateSCIMConnection(r *http.Request) (stamper, error) {
 	if err := decode(r, &p); err != nil {
 		return nil, err
 	}
+	if p.GroupRoles != nil {
+		if err := s.checkRoles(r, org, roleIDs(*p.GroupRoles, func(a latchkey.SCIMGroupRole) string { return a.RoleID })); err != nil {
+			return nil, err
+		}
+	}
 	return s.connectionBody(s.SCIM.UpdateConnection(r.Context(), org, r.PathValue("connection_id"), p))
 }
 

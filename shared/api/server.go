@@ -20,6 +20,7 @@ import (
 	"github.com/latchkey/latchkey/shared/orgs"
 	"github.com/latchkey/latchkey/shared/otp"
 	"github.com/latchkey/latchkey/shared/passwords"
+	"github.com/latchkey/latchkey/shared/rbac"
 	"github.com/latchkey/latchkey/shared/scim"
 	"github.com/latchkey/latchkey/shared/sso"
 	"github.com/latchkey/latchkey/shared/tokens"
@@ -40,6 +41,8 @@ type Server struct {
 	Discovery  *discovery.Service
 	SCIM       *scim.Service
 	SSO        *sso.Service
+	// Policy is the project's RBAC policy (LATCHKEY_RBAC_POLICY merged with Stytch's defaults).
+	Policy     rbac.Policy
 	Keys       *tokens.KeySet
 	Project    *ProjectAuth
 	Log        *slog.Logger
@@ -82,9 +85,13 @@ func (s *Server) endpoint(rt Route) http.Handler {
 				return
 			}
 		}
-		if err := refuseMemberSession(r); err != nil {
-			writeError(w, r, err)
-			return
+		if g, ok := enforced[rt.Method+" "+rt.Path]; ok {
+			if token, jwt := memberSession(r); token != "" || jwt != "" {
+				if err := s.enforce(r, g); err != nil {
+					writeError(w, r, err)
+					return
+				}
+			}
 		}
 		// SCIM answers over-long values in its own shape (scimServe); every other route here.
 		if !strings.HasPrefix(rt.Path, "/scim/") {
@@ -104,25 +111,6 @@ func (s *Server) endpoint(rt Route) http.Handler {
 		}
 		writeJSON(w, r, http.StatusOK, body)
 	})
-}
-
-// Member-session headers: Stytch's SDKs send them when the application passes a member's
-// session to a management call, and Stytch then enforces that member's RBAC permissions.
-const (
-	headerMemberSession    = "X-Stytch-Member-Session"
-	headerMemberSessionJWT = "X-Stytch-Member-SessionJWT"
-)
-
-// refuseMemberSession refuses a call that carries a member's session until Latchkey enforces
-// RBAC on it: answering as if the member may do anything would tell the application a check
-// passed that was never made. Calls with project credentials alone are unaffected.
-func refuseMemberSession(r *http.Request) error {
-	if r.Header.Get(headerMemberSession) == "" && r.Header.Get(headerMemberSessionJWT) == "" {
-		return nil
-	}
-	return latchkey.BadRequest("member_session_rbac_not_supported",
-		"This call carries a member session (X-Stytch-Member-Session / X-Stytch-Member-SessionJWT), whose RBAC permissions "+
-			"Latchkey does not enforce yet: call it with project credentials alone, after checking the member's permissions in the application.")
 }
 
 // notFoundJSON answers unknown paths (404) and wrong methods (405) in the Stytch error shape

@@ -14,7 +14,7 @@ type sessionAuthenticateResponse struct {
 	SessionJWT    string                `json:"session_jwt"`
 	Member        latchkey.Member       `json:"member"`
 	Organization  latchkey.Organization `json:"organization"`
-	Verdict       *map[string]any       `json:"verdict"`
+	Verdict       *verdict              `json:"verdict"`
 }
 
 func (s *Server) authenticateSession(r *http.Request) (stamper, error) {
@@ -27,8 +27,16 @@ func (s *Server) authenticateSession(r *http.Request) (stamper, error) {
 		return nil, err
 	}
 	setOrg(r, res.Organization.OrganizationID)
-	return &sessionAuthenticateResponse{MemberSession: *res.Session, SessionToken: res.SessionToken, SessionJWT: res.SessionJWT,
-		Member: res.Member, Organization: res.Organization}, nil
+	out := &sessionAuthenticateResponse{MemberSession: *res.Session, SessionToken: res.SessionToken, SessionJWT: res.SessionJWT,
+		Member: res.Member, Organization: res.Organization}
+	if req.AuthorizationCheck != nil {
+		// The member's roles came with the session read and the policy is in memory: the
+		// check costs no DynamoDB call.
+		if out.Verdict, err = s.check(req.AuthorizationCheck, *res.Session, res.Member, res.Organization); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 type sessionsResponse struct {

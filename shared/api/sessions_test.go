@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"fmt"
 	"net/http"
 	"testing"
 	"time"
@@ -71,7 +72,18 @@ func TestSessionAuthenticate(t *testing.T) {
 	apptest.ExpectError(t, sessionAuth(t, map[string]any{"session_token": token, "session_duration_minutes": 1}), 400, "invalid_session_duration")
 	apptest.ExpectError(t, sessionAuth(t, map[string]any{"session_token": token, "session_custom_claims": map[string]any{"sub": "x"}}), 400, "invalid_session_custom_claims")
 	apptest.ExpectError(t, sessionAuth(t, map[string]any{"session_token": token,
-		"authorization_check": map[string]any{"organization_id": org, "resource_id": "docs", "action": "read"}}), 400, "authorization_check_not_supported")
+		"authorization_check": map[string]any{"organization_id": org, "resource_id": "docs", "action": "read"}}), 403, "session_authorization_error")
+	apptest.ExpectError(t, sessionAuth(t, map[string]any{"session_token": token,
+		"authorization_check": map[string]any{"organization_id": "organization-test-00000000-0000-4000-8000-000000000000", "resource_id": "stytch.self", "action": "delete"}}),
+		403, "session_authorization_tenancy_error")
+	apptest.ExpectError(t, sessionAuth(t, map[string]any{"session_token": token, "authorization_check": map[string]any{"organization_id": org}}),
+		400, "invalid_authorization_check")
+	ok := sessionAuth(t, map[string]any{"session_token": token,
+		"authorization_check": map[string]any{"organization_id": org, "resource_id": "stytch.self", "action": "update.info.name"}})
+	apptest.ExpectOK(t, ok)
+	if ok.Get("verdict.authorized") != true || fmt.Sprint(ok.Get("verdict.granting_roles")) != "[stytch_member]" {
+		t.Fatalf("verdict: %s", ok.Raw)
+	}
 }
 
 // A session revoked by id, token, JWT or member no longer authenticates by token or JWT, and is

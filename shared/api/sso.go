@@ -60,6 +60,16 @@ func (s *Server) updateSAMLConnection(r *http.Request) (stamper, error) {
 	if err := decode(r, &req); err != nil {
 		return nil, err
 	}
+	var roles []string
+	if req.ConnectionRoles != nil {
+		roles = roleIDs(*req.ConnectionRoles, func(a latchkey.SSORole) string { return a.RoleID })
+	}
+	if req.GroupRoles != nil {
+		roles = append(roles, roleIDs(*req.GroupRoles, func(a latchkey.SSOGroupRole) string { return a.RoleID })...)
+	}
+	if err := s.checkRoles(r, r.PathValue("organization_id"), roles); err != nil {
+		return nil, err
+	}
 	c, err := s.SSO.UpdateSAML(r.Context(), s.ssoOrg(r), r.PathValue("connection_id"), req)
 	if err != nil {
 		return nil, err

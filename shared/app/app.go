@@ -29,6 +29,7 @@ import (
 	"github.com/latchkey/latchkey/shared/orgs"
 	"github.com/latchkey/latchkey/shared/otp"
 	"github.com/latchkey/latchkey/shared/passwords"
+	"github.com/latchkey/latchkey/shared/rbac"
 	"github.com/latchkey/latchkey/shared/safehttp"
 	"github.com/latchkey/latchkey/shared/scim"
 	"github.com/latchkey/latchkey/shared/seal"
@@ -77,6 +78,9 @@ type Config struct {
 	// loopback http, for make dev and the tests, whose providers run on this machine. Never
 	// set in AWS, where private, loopback and link-local targets are refused.
 	FetchAllowLoopback bool
+	// RBAC is the project's RBAC policy: LATCHKEY_RBAC_POLICY (a JSON file's path, or the JSON)
+	// merged with Stytch's default roles and resources; the defaults alone when unset.
+	RBAC rbac.Policy
 	// Breaches, when set, checks new passwords against a breach corpus; off by default.
 	Breaches passwords.Breaches
 	// Clock is nil in production (the system clock); tests pass one they can move.
@@ -117,6 +121,9 @@ func ConfigFromEnv() (Config, error) {
 	} else if !latchkey.LooksLike("public-token", c.PublicToken) {
 		return c, fmt.Errorf("LATCHKEY_PUBLIC_TOKEN=%q must be public-token-test-<uuid> or public-token-live-<uuid>", c.PublicToken)
 	}
+	if c.RBAC, err = RBACPolicy(os.Getenv("LATCHKEY_RBAC_POLICY")); err != nil {
+		return c, err
+	}
 	if c.PasswordScope, err = PasswordScope(os.Getenv("LATCHKEY_PASSWORD_SCOPE")); err != nil {
 		return c, err
 	}
@@ -151,6 +158,18 @@ func PasswordScope(v string) (string, error) {
 		return v, nil
 	}
 	return "", fmt.Errorf("LATCHKEY_PASSWORD_SCOPE=%q must be organization or cross_organization", v)
+}
+
+// RBACPolicy reads LATCHKEY_RBAC_POLICY: empty is Stytch's defaults alone.
+func RBACPolicy(v string) (rbac.Policy, error) {
+	if strings.TrimSpace(v) == "" {
+		return rbac.Defaults(), nil
+	}
+	p, err := rbac.Load(v)
+	if err != nil {
+		return p, fmt.Errorf("LATCHKEY_RBAC_POLICY: %w", err)
+	}
+	return p, nil
 }
 
 // DefaultKMSKeyID is LATCHKEY_KMS_KEY_ID when unset: the alias the CDK stack gives its key.
@@ -233,6 +252,10 @@ func Build(ctx context.Context, c Config, logOut io.Writer) (*App, error) {
 	if scope == "" {
 		scope = passwords.ScopeOrganization
 	}
+	policy := c.RBAC
+	if policy.Roles == nil {
+		policy = rbac.Defaults() // a Config built in code, without ConfigFromEnv
+	}
 	srv := &api.Server{
 		ProjectID: c.ProjectID,
 		Orgs:      &orgs.Service{Store: st, Clock: clock, IDs: ids, Sessions: auth},
@@ -252,6 +275,7 @@ func Build(ctx context.Context, c Config, logOut io.Writer) (*App, error) {
 		SCIM:      &scim.Service{Sessions: auth, Store: st, Clock: clock, IDs: ids, BaseURL: baseURL},
 		SSO: &sso.Service{Auth: auth, Store: st, Clock: clock, IDs: ids, Seal: seal.New(awsCfg, c.KMSEndpoint, c.KMSKeyID),
 			Fetch: safehttp.Policy{AllowLoopback: c.FetchAllowLoopback}, BaseURL: baseURL, Redirects: redirects, PublicToken: c.PublicToken},
+		Policy:  policy,
 		Keys:    keys,
 		Project: &api.ProjectAuth{ProjectID: c.ProjectID, Secrets: st, Now: clock.Now},
 		Log:     slog.New(slog.NewJSONHandler(logOut, nil)),

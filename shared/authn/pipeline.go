@@ -278,7 +278,7 @@ func (a *Service) startSession(ctx context.Context, red Redemption, next latchke
 	}
 	sess := Session{MemberSessionID: a.IDs.New("member-session"), MemberID: next.MemberID, OrganizationID: org.OrganizationID,
 		OrganizationSlug: org.OrganizationSlug, StartedAt: now, LastAccessedAt: now, ExpiresAt: now.Add(duration),
-		Roles: RoleIDs(presented), CustomClaims: claims, AuthenticationFactors: factors}
+		Roles: latchkey.SessionRoles(presented, factors), CustomClaims: claims, AuthenticationFactors: factors}
 	token, err := NewSessionToken(org.OrganizationID, next.MemberID)
 	if err != nil {
 		return res, err

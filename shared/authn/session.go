@@ -48,15 +48,6 @@ func SessionDuration(minutes int) (time.Duration, error) {
 	return time.Duration(minutes) * time.Minute, nil
 }
 
-// RoleIDs lists a presented member's effective role ids, for the session and its JWT.
-func RoleIDs(m latchkey.Member) []string {
-	out := make([]string, 0, len(m.Roles))
-	for _, r := range m.Roles {
-		out = append(out, r.RoleID)
-	}
-	return out
-}
-
 // Session tokens carry the organization and member they belong to next to 256 random bits,
 // so authenticating one reads the session, the member and the organization in a single
 // BatchGetItem. Only the hash of the whole token is stored; the ids in it are not secrets.

@@ -32,6 +32,9 @@ type Store interface {
 	// round trip.
 	SessionBundle(ctx context.Context, tokenHash, orgID, memberID string) (Session, latchkey.Member, latchkey.Organization, error)
 	SessionHashByID(ctx context.Context, sessionID string) (string, error)
+	// SessionByHash reads a session alone; MemberByID finds a member by id (from an index).
+	SessionByHash(ctx context.Context, tokenHash string) (Session, error)
+	MemberByID(ctx context.Context, memberID string) (latchkey.Member, error)
 	UpdateSession(ctx context.Context, s Session) error
 	SessionsForMember(ctx context.Context, memberID string) ([]Session, error)
 	DeleteSessions(ctx context.Context, sessions []Session) error

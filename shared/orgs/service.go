@@ -6,6 +6,7 @@ import (
 
 	latchkey "github.com/latchkey/latchkey/shared"
 	"github.com/latchkey/latchkey/shared/authn"
+	"github.com/latchkey/latchkey/shared/rbac"
 )
 
 // Service holds the organization and member rules over a Store.
@@ -260,4 +261,32 @@ func (s *Service) changeMember(ctx context.Context, orgID, memberID string, chan
 		}
 	}
 	return latchkey.Member{}, latchkey.Organization{}, latchkey.ConcurrentUpdate()
+}
+
+// SetCustomRoles replaces the organization's own roles (RBAC.Organizations.SetOrgPolicy); the
+// caller has validated them against the project's policy.
+func (s *Service) SetCustomRoles(ctx context.Context, id string, roles []rbac.Role) (latchkey.Organization, error) {
+	for attempt := range latchkey.MaxAttempts {
+		latchkey.Backoff(ctx, attempt)
+		prev, err := s.Store.Organization(ctx, id)
+		if err != nil {
+			return prev, latchkey.OrgErr(err)
+		}
+		next := prev
+		next.CustomRoles, next.UpdatedAt = roles, s.Clock.Now()
+		switch err := s.Store.ReplaceOrganization(ctx, prev, next); latchkey.ConflictOn(err) {
+		case "":
+			if err != nil {
+				return prev, err
+			}
+			next.Version = prev.Version + 1
+			next.FillEmpty()
+			return next, nil
+		case latchkey.ConflictVersion:
+			continue
+		default:
+			return prev, latchkey.Internal(err)
+		}
+	}
+	return latchkey.Organization{}, latchkey.ConcurrentUpdate()
 }

@@ -272,6 +272,12 @@ func (s *Store) SessionBundle(ctx context.Context, tokenHash, orgID, memberID st
 	return sess.Session, mem.Member, org.domain(), nil
 }
 
+func (s *Store) SessionByHash(ctx context.Context, tokenHash string) (authn.Session, error) {
+	var it sessionItem
+	err := s.table.Get(AttrPK, sessionPK(tokenHash)).Range(AttrSK, dynamo.Equal, "SESSION").Consistent(true).One(ctx, &it)
+	return it.Session, wrap(err)
+}
+
 func (s *Store) SessionHashByID(ctx context.Context, sessionID string) (string, error) {
 	var p sessionPointer
 	err := s.table.Get(AttrPK, sessionIDPK(sessionID)).Range(AttrSK, dynamo.Equal, "SESSIONID").Consistent(true).One(ctx, &p)

@@ -7,6 +7,7 @@ package apptest
 import (
 	"bytes"
 	"context"
+	_ "embed"
 	"encoding/base64"
 	"encoding/json"
 	"flag"
@@ -29,6 +30,7 @@ import (
 	"github.com/latchkey/latchkey/localstack/emulators"
 	latchkey "github.com/latchkey/latchkey/shared"
 	"github.com/latchkey/latchkey/shared/app"
+	"github.com/latchkey/latchkey/shared/rbac"
 	"github.com/latchkey/latchkey/shared/secret"
 	"github.com/latchkey/latchkey/shared/store"
 )
@@ -103,6 +105,11 @@ func (e *Env) build(ctx context.Context) error {
 		Clock:              e.Clock,
 	}
 	cfg.PublicToken = latchkey.PublicTokenFor(cfg.ProjectID)
+	policy, err := rbac.Parse(testPolicy)
+	if err != nil {
+		return err
+	}
+	cfg.RBAC = policy
 	e.Config = cfg
 	awsCfg, err := store.AWSConfig(ctx, cfg.Region, cfg.DynamoDBEndpoint)
 	if err != nil {
@@ -129,6 +136,12 @@ func (e *Env) build(ctx context.Context) error {
 	e.URL = e.Server.URL
 	return nil
 }
+
+// testPolicy is the RBAC policy tests run with: a documents resource with editor and viewer
+// roles (the README's sample), and the roles the tests assign.
+//
+//go:embed rbac_policy.json
+var testPolicy []byte
 
 // EmailSendsPerHour is the per-address send limit tests run with.
 const EmailSendsPerHour = 5
