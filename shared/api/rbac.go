@@ -137,15 +137,15 @@ func (s *Server) enforce(r *http.Request, g guard) error {
 		return err
 	}
 	var body map[string]json.RawMessage
+	var raw []byte
 	if r.Body != nil {
-		raw, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody))
-		if err != nil {
+		if raw, err = io.ReadAll(http.MaxBytesReader(nil, r.Body, maxBody)); err != nil {
 			return latchkey.Errorf(http.StatusBadRequest, "request_body_too_large", "The request body must be at most %d bytes.", maxBody)
 		}
 		r.Body = io.NopCloser(bytes.NewReader(raw))
 		_ = json.Unmarshal(raw, &body) // a malformed body is the handler's to refuse
 	}
-	t, err := g.target(s, r, body, m)
+	t, err := g.target(s, r, raw, m)
 	if err != nil {
 		return err
 	}

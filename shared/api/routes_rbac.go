@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"slices"
+	"strings"
 
 	latchkey "github.com/latchkey/latchkey/shared"
 	"github.com/latchkey/latchkey/shared/authn"
@@ -46,7 +47,7 @@ type guard struct {
 	Fields map[string]permission
 	// Target says which organization(s) and member the call acts on; nil means the path's
 	// organization_id and member_id.
-	Target func(s *Server, r *http.Request, body map[string]json.RawMessage, caller latchkey.Member) (target, error)
+	Target func(s *Server, r *http.Request, body []byte, caller latchkey.Member) (target, error)
 }
 
 type target struct {
@@ -54,7 +55,7 @@ type target struct {
 	member string   // the member acted on, "" when none
 }
 
-func (g guard) target(s *Server, r *http.Request, body map[string]json.RawMessage, caller latchkey.Member) (target, error) {
+func (g guard) target(s *Server, r *http.Request, body []byte, caller latchkey.Member) (target, error) {
 	if g.Target != nil {
 		return g.Target(s, r, body, caller)
 	}
@@ -65,7 +66,10 @@ func (g guard) target(s *Server, r *http.Request, body map[string]json.RawMessag
 	return t, nil
 }
 
-// required lists what the call needs, given the body fields present.
+// required lists what the call needs, given the body fields present. A field counts however
+// its name is cased: the handler decodes with encoding/json, which matches names
+// case-insensitively (with Unicode folding, as strings.EqualFold does), so a check on the exact
+// name alone would let "Roles" through.
 func (g guard) required(body map[string]json.RawMessage) []permission {
 	var out []permission
 	if g.Base != nil {
@@ -77,7 +81,11 @@ func (g guard) required(body map[string]json.RawMessage) []permission {
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		if raw, ok := body[name]; ok && string(raw) != "null" {
+		present := false
+		for k, raw := range body {
+			present = present || strings.EqualFold(k, name) && string(raw) != "null"
+		}
+		if present {
 			p := g.Fields[name]
 			p.Field = name
 			out = append(out, p)
@@ -149,7 +157,7 @@ var newMemberFields = map[string]permission{
 
 // bodyOrg is a call whose organization is the body's organization_id (and, for RequireReset,
 // whose member is member_id or the one with email_address).
-func bodyOrg(_ *Server, _ *http.Request, body map[string]json.RawMessage, caller latchkey.Member) (target, error) {
+func bodyOrg(_ *Server, _ *http.Request, body []byte, caller latchkey.Member) (target, error) {
 	var b struct {
 		OrganizationID  string   `json:"organization_id"`
 		OrganizationIDs []string `json:"organization_ids"`
@@ -169,7 +177,7 @@ func bodyOrg(_ *Server, _ *http.Request, body map[string]json.RawMessage, caller
 
 // passwordOwner is Members.DeletePassword: the caller acts on itself when the password is its
 // own.
-func passwordOwner(_ *Server, r *http.Request, _ map[string]json.RawMessage, caller latchkey.Member) (target, error) {
+func passwordOwner(_ *Server, r *http.Request, _ []byte, caller latchkey.Member) (target, error) {
 	t := target{orgs: []string{r.PathValue("organization_id")}}
 	if id := r.PathValue("member_password_id"); id != "" && id == caller.MemberPasswordID {
 		t.member = caller.MemberID
@@ -178,7 +186,7 @@ func passwordOwner(_ *Server, r *http.Request, _ map[string]json.RawMessage, cal
 }
 
 // revokedSessions is Sessions.Revoke: the member whose sessions end, and its organization.
-func revokedSessions(s *Server, r *http.Request, body map[string]json.RawMessage, _ latchkey.Member) (target, error) {
+func revokedSessions(s *Server, r *http.Request, body []byte, _ latchkey.Member) (target, error) {
 	var b authn.RevokeRequest
 	fields(body, &b)
 	orgID, memberID, err := s.Sessions.Owner(r.Context(), b)
@@ -188,10 +196,11 @@ func revokedSessions(s *Server, r *http.Request, body map[string]json.RawMessage
 	return target{orgs: []string{orgID}, member: memberID}, nil
 }
 
-// fields reads the body's fields into v, ignoring what does not fit (the handler refuses it).
-func fields(body map[string]json.RawMessage, v any) {
-	raw, _ := json.Marshal(body)
-	_ = json.Unmarshal(raw, v)
+// fields reads the body into v exactly as the handler will (encoding/json on the same bytes:
+// names in any case, the last of repeated fields), so the check judges what the handler
+// acts on. What does not fit is ignored: the handler refuses it.
+func fields(body []byte, v any) {
+	_ = json.Unmarshal(body, v)
 }
 
 // enforced is the table, by route ("METHOD path" as in Routes).
