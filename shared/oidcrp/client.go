@@ -51,6 +51,9 @@ type Client struct {
 	Now func() time.Time
 	// ClockSkew is the tolerance on exp, iat and nbf; zero means DefaultClockSkew.
 	ClockSkew time.Duration
+	// Keys, when set, shares JWKS keys between exchanges (see KeyCache). Nil fetches the JWKS
+	// afresh for every exchange.
+	Keys *KeyCache
 }
 
 func (c Client) scopes() []string {
@@ -112,6 +115,11 @@ func (c Client) AuthCodeURL(state, nonce, codeVerifier string, extra url.Values)
 // at_hash when present, and nonce equal to nonce (an empty nonce never matches). When
 // UserinfoURL is set it then reads userinfo with the access token and requires the same sub.
 //
+// When Issuer is a tenant template (TenantIssuer), the ID token's tid is read before anything
+// is verified, must be a GUID, and fills the template; the token is then verified against that
+// exact issuer, and its verified tid must be the same. This is Microsoft's documented issuer
+// validation for multi-tenant apps (see tenantIssuer).
+//
 // Claims are the ID token's, with userinfo filling only what the ID token lacks: the ID token
 // is signed and bound to this login by the nonce, so its values win. Many IdPs (zitadel among
 // them) put email and profile claims only in userinfo when an access token is issued, which
@@ -134,11 +142,31 @@ func (c Client) Exchange(ctx context.Context, code, codeVerifier, nonce string) 
 		return Identity{}, fail(ReasonIDToken, "token response has no id_token")
 	}
 
-	// A key set per exchange keeps the package stateless; it costs one JWKS fetch per login.
-	keys := oidc.NewRemoteKeySet(ctx, c.JWKSURL)
+	template, tid := c.TenantIssuer(), ""
+	if template {
+		// From here on this exchange's issuer is the token's tenant's, for the ID token and
+		// for a signed userinfo answer alike. c is a copy.
+		if c.Issuer, tid, err = tenantIssuer(c.Issuer, rawIDToken); err != nil {
+			return Identity{}, err
+		}
+	}
+
+	// Without a cache, a key set per exchange keeps the package stateless; it costs one JWKS
+	// fetch per login.
+	var keys oidc.KeySet
+	if c.Keys != nil {
+		keys = c.Keys.keySet(c.JWKSURL, c.HTTP)
+	} else {
+		keys = oidc.NewRemoteKeySet(ctx, c.JWKSURL)
+	}
 	idToken, claims, err := c.verifyIDToken(ctx, keys, rawIDToken)
 	if err != nil {
 		return Identity{}, err
+	}
+	// Read before userinfo is merged in: the tenant must be the signed token's.
+	tenantID, _ := claims["tid"].(string)
+	if template && tenantID != tid {
+		return Identity{}, fail(ReasonIDToken, "verified ID token tid %q is not the %q its issuer was chosen by", tenantID, tid)
 	}
 	if idToken.AccessTokenHash != "" {
 		if err := idToken.VerifyAccessToken(tok.AccessToken); err != nil {
@@ -170,6 +198,7 @@ func (c Client) Exchange(ctx context.Context, code, codeVerifier, nonce string) 
 	id := Identity{
 		Subject:      idToken.Subject,
 		Issuer:       idToken.Issuer,
+		TenantID:     tenantID,
 		Claims:       claims,
 		AccessToken:  tok.AccessToken,
 		RefreshToken: tok.RefreshToken,

@@ -11,7 +11,11 @@ import (
 type Identity struct {
 	// Subject and Issuer together identify the user at the IdP; only the pair is unique.
 	Subject, Issuer string
-	Email           string
+	// TenantID is the verified ID token's tid claim (Microsoft's tenant), "" when it has none.
+	// Under a tenant template issuer, Issuer already names this tenant. Microsoft's guidance is
+	// to key users on tid with sub or oid, never on email or preferred_username.
+	TenantID string
+	Email    string
 	// EmailVerified is nil when the IdP does not say. Some IdPs (Cognito, older Entra ID) send
 	// the strings "true"/"false"; those count.
 	EmailVerified               *bool

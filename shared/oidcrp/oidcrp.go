@@ -5,7 +5,9 @@
 //
 // It is stateless: a Client is plain configuration, and state, nonce and the PKCE verifier are
 // made by the caller (NewVerifier), kept by the caller between the redirect and the callback,
-// and handed back to Exchange. The caller also checks state itself.
+// and handed back to Exchange. The caller also checks state itself. The only state it can hold
+// is opt-in and shared between logins: a KeyCache (Client.Keys) for JWKS keys and a
+// DiscoveryCache (DiscoverCached) for discovery documents.
 //
 // Every request goes through the *http.Client the caller passes, which in Latchkey is the
 // SSRF-safe client: an organization admin chooses the issuer, so every URL here is
@@ -29,7 +31,8 @@ const (
 	// verifier, wrong client credentials) or could not be reached.
 	ReasonTokenExchange = "token_exchange"
 	// ReasonIDToken: the token response has no ID token, or the ID token fails a check:
-	// signature against the JWKS, iss, aud/azp, exp/iat/nbf, at_hash, sub present.
+	// signature against the JWKS, iss, aud/azp, exp/iat/nbf, at_hash, sub present, and under a
+	// tenant template issuer, tid a GUID that fills the template into iss.
 	ReasonIDToken = "id_token"
 	// ReasonNonce: the ID token's nonce is not the one sent with the authorization request.
 	ReasonNonce = "nonce"

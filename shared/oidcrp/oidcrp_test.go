@@ -97,6 +97,8 @@ func TestDiscover(t *testing.T) {
 	}
 }
 
+// TestDiscoverRefuses refuses discovery documents whose issuer is not the configured one, or
+// that lack the endpoints a login needs.
 func TestDiscoverRefuses(t *testing.T) {
 	var doc map[string]any
 	var status int
@@ -124,6 +126,17 @@ func TestDiscoverRefuses(t *testing.T) {
 		{name: "another issuer", edit: func(d map[string]any) { d["issuer"] = "https://evil.example" }},
 		{name: "issuer with a path added", edit: func(d map[string]any) { d["issuer"] = srv.URL + "/tenant" }},
 		{name: "issuer in another case", edit: func(d map[string]any) { d["issuer"] = strings.ToUpper(srv.URL) }},
+		// A tenant template vouched for by another origin than the one asked.
+		{name: "tenant template on another host", edit: func(d map[string]any) { d["issuer"] = "https://evil.example/{tenantid}/v2.0" }},
+		{name: "tenant template on another port", edit: func(d map[string]any) { d["issuer"] = "http://127.0.0.1:1/{tenantid}/v2.0" }},
+		{
+			name: "tenant template on another scheme",
+			edit: func(d map[string]any) {
+				d["issuer"] = strings.Replace(srv.URL, "http:", "https:", 1) + "/{tenantid}/v2.0"
+			},
+		},
+		{name: "tenant template with a query", edit: func(d map[string]any) { d["issuer"] = srv.URL + "/{tenantid}/v2.0?x=1" }},
+		{name: "tenant placeholder in another case", edit: func(d map[string]any) { d["issuer"] = srv.URL + "/{TenantId}/v2.0" }},
 		{name: "no jwks_uri", edit: func(d map[string]any) { delete(d, "jwks_uri") }},
 		{name: "no token_endpoint", edit: func(d map[string]any) { delete(d, "token_endpoint") }},
 		{name: "no authorization_endpoint", edit: func(d map[string]any) { delete(d, "authorization_endpoint") }},
