@@ -41,6 +41,7 @@ var layers = map[string]int{
 	"shared/mail":      4, // adapters: email, text messages and signing
 	"shared/sms":       4,
 	"shared/seal":      4,
+	"shared/awssecret": 4,
 	"shared/tokens":    4,
 	"shared/store":     5, // persistence implements every store interface below it
 	"shared/api":       6, // HTTP, over every capability

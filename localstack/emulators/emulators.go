@@ -34,14 +34,16 @@ import (
 
 // Environment variables read by FromEnv. When the DynamoDB and SES ones are both set, FromEnv
 // uses the endpoints they name (for example LocalStack on http://127.0.0.1:4566) instead of
-// starting emulators. The SMS and KMS ones are optional and independent of the others: when one
-// is unset, that in-process emulator is started (the LocalStack image in docker-compose.yml has
-// no End User Messaging SMS).
+// starting emulators. The SMS, KMS and Secrets Manager ones are optional and independent of the
+// others: when one is unset, that in-process emulator is started (the LocalStack image in
+// docker-compose.yml has no End User Messaging SMS).
 const (
 	EnvDynamoDBEndpoint = "LATCHKEY_TEST_DYNAMODB_ENDPOINT"
 	EnvSESEndpoint      = "LATCHKEY_TEST_SES_ENDPOINT"
 	EnvSMSEndpoint      = "LATCHKEY_TEST_SMS_ENDPOINT"
 	EnvKMSEndpoint      = "LATCHKEY_TEST_KMS_ENDPOINT"
+	// EnvSecretsManagerEndpoint names the Secrets Manager endpoint (secretsmanager.go).
+	EnvSecretsManagerEndpoint = "LATCHKEY_TEST_SECRETSMANAGER_ENDPOINT"
 )
 
 const (
@@ -60,6 +62,9 @@ type Options struct {
 	SESPort      int    // 0 = pick a free port
 	SMSPort      int    // 0 = pick a free port
 	KMSPort      int    // 0 = pick a free port
+	// SecretsManagerPort is the Secrets Manager emulator's (secretsmanager.go); 0 = pick a free
+	// port.
+	SecretsManagerPort int
 	// KMSMasterKey, when set, makes the KMS emulator's keys derive from it (NewKMSWithMasterKey),
 	// so what it sealed opens after a restart; nil gives random keys.
 	KMSMasterKey []byte
@@ -79,11 +84,15 @@ type Stack struct {
 	// KMSEndpoint is the in-process KMS emulator (kms.go), or LATCHKEY_TEST_KMS_ENDPOINT when
 	// that is set.
 	KMSEndpoint string
+	// SecretsManagerEndpoint is the in-process Secrets Manager emulator (secretsmanager.go), or
+	// LATCHKEY_TEST_SECRETSMANAGER_ENDPOINT when that is set.
+	SecretsManagerEndpoint string
 
 	mu       sync.Mutex
 	procs    []*process
 	sms      *smsServer
 	kms      *kmsServer
+	secrets  *secretsManagerServer
 	stopped  bool
 	stopOnce chan struct{} // closed by Stop; ends the ctx watcher
 }
@@ -97,12 +106,12 @@ type Stack struct {
 // On failure Start stops whatever it started and returns an error that includes the tail of the
 // failing emulator's output.
 func Start(ctx context.Context, opts Options) (*Stack, error) {
-	return start(ctx, opts, "", "")
+	return start(ctx, opts, "", "", "")
 }
 
-// start is Start, with the SMS (KMS) emulator left out in favour of smsEndpoint (kmsEndpoint)
-// when that is set.
-func start(ctx context.Context, opts Options, smsEndpoint, kmsEndpoint string) (*Stack, error) {
+// start is Start, with the SMS (KMS, Secrets Manager) emulator left out in favour of
+// smsEndpoint (kmsEndpoint, secretsEndpoint) when that is set.
+func start(ctx context.Context, opts Options, smsEndpoint, kmsEndpoint, secretsEndpoint string) (*Stack, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -163,7 +172,7 @@ func start(ctx context.Context, opts Options, smsEndpoint, kmsEndpoint string) (
 		log:   opts.Log, logMu: &logMu,
 	}
 
-	s := &Stack{stopOnce: make(chan struct{}), SMSEndpoint: smsEndpoint, KMSEndpoint: kmsEndpoint}
+	s := &Stack{stopOnce: make(chan struct{}), SMSEndpoint: smsEndpoint, KMSEndpoint: kmsEndpoint, SecretsManagerEndpoint: secretsEndpoint}
 	if smsEndpoint == "" {
 		// In process and bound at once: a taken SMS port fails Start before anything is launched.
 		if s.sms, s.SMSEndpoint, err = startSMS(opts.SMSPort, smsLog(opts.Log, &logMu)); err != nil {
@@ -173,6 +182,12 @@ func start(ctx context.Context, opts Options, smsEndpoint, kmsEndpoint string) (
 	}
 	if kmsEndpoint == "" {
 		if s.kms, s.KMSEndpoint, err = startKMS(opts.KMSPort, opts.KMSMasterKey, kmsLog(opts.Log, &logMu)); err != nil {
+			s.Stop()
+			return nil, err
+		}
+	}
+	if secretsEndpoint == "" {
+		if s.secrets, s.SecretsManagerEndpoint, err = startSecretsManager(opts.SecretsManagerPort, secretsManagerLog(opts.Log, &logMu)); err != nil {
 			s.Stop()
 			return nil, err
 		}
@@ -238,9 +253,10 @@ func FromEnv(ctx context.Context, opts Options) (*Stack, error) {
 	ses := endpointEnv(EnvSESEndpoint)
 	sms := endpointEnv(EnvSMSEndpoint)
 	kms := endpointEnv(EnvKMSEndpoint)
+	secrets := endpointEnv(EnvSecretsManagerEndpoint)
 	switch {
 	case ddb != "" && ses != "":
-		s := &Stack{DynamoDBEndpoint: ddb, SESEndpoint: ses, SMSEndpoint: sms, KMSEndpoint: kms}
+		s := &Stack{DynamoDBEndpoint: ddb, SESEndpoint: ses, SMSEndpoint: sms, KMSEndpoint: kms, SecretsManagerEndpoint: secrets}
 		var (
 			err   error
 			logMu sync.Mutex
@@ -257,7 +273,13 @@ func FromEnv(ctx context.Context, opts Options) (*Stack, error) {
 				return nil, err
 			}
 		}
-		if s.sms != nil || s.kms != nil {
+		if secrets == "" {
+			if s.secrets, s.SecretsManagerEndpoint, err = startSecretsManager(opts.SecretsManagerPort, secretsManagerLog(opts.Log, &logMu)); err != nil {
+				s.Stop()
+				return nil, err
+			}
+		}
+		if s.sms != nil || s.kms != nil || s.secrets != nil {
 			s.stopOnce = make(chan struct{})
 			go s.stopWhenDone(ctx) // as with Start, ctx bounds the emulators' lifetime
 		}
@@ -265,7 +287,7 @@ func FromEnv(ctx context.Context, opts Options) (*Stack, error) {
 	case ddb != "" || ses != "":
 		return nil, fmt.Errorf("emulators: set both %s and %s to use external emulators, or neither to start local ones", EnvDynamoDBEndpoint, EnvSESEndpoint)
 	}
-	return start(ctx, opts, sms, kms)
+	return start(ctx, opts, sms, kms, secrets)
 }
 
 func endpointEnv(name string) string {
@@ -306,6 +328,11 @@ func (s *Stack) Stop() error {
 	if s.kms != nil {
 		if err := s.kms.close(); err != nil {
 			errs = append(errs, fmt.Errorf("emulators: stopping kms: %w", err))
+		}
+	}
+	if s.secrets != nil {
+		if err := s.secrets.close(); err != nil {
+			errs = append(errs, fmt.Errorf("emulators: stopping secretsmanager: %w", err))
 		}
 	}
 	for _, p := range s.procs {
