@@ -41,6 +41,7 @@ import (
 	"github.com/latchkey/latchkey/shared/api"
 	"github.com/latchkey/latchkey/shared/app"
 	"github.com/latchkey/latchkey/shared/app/apptest"
+	"github.com/latchkey/latchkey/shared/oauth"
 	"github.com/latchkey/latchkey/shared/samlsp"
 	"github.com/latchkey/latchkey/shared/store"
 )
@@ -62,6 +63,7 @@ var placeholders = []string{
 	"saml_encryption_key", "certificate_id", "private_key_id", "public_token", "pkce_code_challenge", "pkce_code_verifier",
 	"saml_response", "relay_state", "oidc_issuer", "oidc_client_id", "oidc_client_secret", "oidc_code", "oidc_state", "sso_token",
 	"custom_role_id",
+	"oauth_code", "oauth_state", "oauth_token", "oauth_member_id", "discovery_oauth_token",
 }
 
 // scheduledFunctions are the functions (functions/<name>) an EventBridge schedule invokes
@@ -794,6 +796,26 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 	samlEmail, oidcEmail := "katherine-"+tag+"@acme.example.com", "dorothy-"+tag+"@acme.example.com"
 	// Where the providers send the browser back: from the app's BaseURL, whatever serves it.
 	callbackURL := strings.TrimRight(cmp.Or(env.Config.BaseURL, app.DefaultBaseURL), "/") + "/v1/b2b/sso/callback/"
+	// OAuth: the env's app has no OAuth providers, so the oauth function runs in a variant of it
+	// (same table, project and clock) whose Google is an in-process OpenID provider: a
+	// provider's issuer is configuration, as in a deployment. Its client may redirect only to
+	// Latchkey's callback.
+	// Hedy, new to Acme, signs in there with her Google Workspace account: the hd claim makes
+	// the login proof of her address, so she may join Acme by its email domain.
+	oauthCallbackURL := strings.TrimRight(cmp.Or(env.Config.BaseURL, app.DefaultBaseURL), "/") + "/v1/b2b/oauth/callback/google"
+	const googleClientID = "google-client"
+	google := apptest.StartOIDCProviderWith(t, map[string]string{googleClientID: oauthCallbackURL})
+	withOAuth, oauthServer, err := env.Variant(context.Background(), func(c *app.Config) {
+		c.OAuth = map[string]oauth.Provider{oauth.Google: {ClientID: googleClientID, ClientSecret: apptest.OIDCClientSecret, Issuer: google.Issuer}}
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	oauthServer.Close() // the events go to its Lambda handler, not over HTTP
+	handlers[api.FunctionOAuth] = lambda.NewHandler(withOAuth.LambdaHandler(api.FunctionOAuth))
+	oauthEmail, oauthSubject := "hedy-"+tag+"@acme.example.com", "google-sub-"+tag
+	google.AddUser(apptest.OIDCUser{Subject: oauthSubject, Username: "hedy", Email: oauthEmail, EmailVerified: true,
+		FirstName: "Hedy", LastName: "Lamarr", Claims: map[string]any{"hd": "acme.example.com"}})
 	// The IdP's next signing certificate, added ahead of its rotation (bare base64 DER, as IdP
 	// consoles show it), and an encryption key for Acme's assertions (its PEM body: the event
 	// holds the armour, as a value must need no JSON escaping).
@@ -873,6 +895,30 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 			t.Fatalf("no intermediate_session_token: %s", r)
 		}
 		return r
+	}
+
+	// googleLogin checks a start's redirect to the provider, plays Hedy's browser through its
+	// login, and records the code and state its redirect back brings (the callback event's).
+	googleLogin := func(t *testing.T, r result) url.Values {
+		t.Helper()
+		to := expectRedirect(t, r, google.Issuer+"/")
+		q := to.Query()
+		if q.Get("client_id") != googleClientID || q.Get("redirect_uri") != oauthCallbackURL || q.Get("response_type") != "code" ||
+			q.Get("code_challenge_method") != "S256" || q.Get("nonce") == "" || q.Get("state") == "" ||
+			!slices.Contains(strings.Fields(q.Get("scope")), "email") {
+			t.Fatalf("authorization request %s", to)
+		}
+		back := google.Login(t, to.String(), "hedy")
+		code, state := back.Query().Get("code"), back.Query().Get("state")
+		if back.Scheme+"://"+back.Host+back.Path != oauthCallbackURL || code == "" || state != q.Get("state") {
+			t.Fatalf("the provider's redirect back %s", back)
+		}
+		// As the event's rawQueryString holds them, they must need no escaping.
+		if url.QueryEscape(code) != code || url.QueryEscape(state) != state {
+			t.Fatalf("code %q or state %q needs escaping", code, state)
+		}
+		vars["oauth_code"], vars["oauth_state"] = code, state
+		return q
 	}
 
 	t.Run("wrong secret", func(t *testing.T) {
@@ -2043,6 +2089,118 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 			o := run(t, "organizations/get_organization")
 			want(t, o, map[string]any{"organization.sso_active_connections": []any{}})
 		}},
+		{"oauth/start", func(t *testing.T, r result) {
+			// provider_* parameters go to the provider without the prefix.
+			if q := googleLogin(t, r); q.Get("prompt") != "select_account" {
+				t.Errorf("provider_prompt: prompt %q", q.Get("prompt"))
+			}
+		}},
+		{"oauth/callback", func(t *testing.T, r result) {
+			// Hedy is new to Acme: to the signup redirect, with the token.
+			q := expectRedirect(t, r, "https://app.example.com/auth/signup?").Query()
+			if q.Get("stytch_token_type") != "oauth" || q.Get("token") == "" {
+				t.Fatalf("callback redirect %q", r.header("Location"))
+			}
+			vars["oauth_token"] = q.Get("token")
+			// The state is spent with the code: the same callback again finds no login in progress.
+			expectError(t, run(t, "oauth/callback"), http.StatusBadRequest, "oauth_invalid_state")
+			// The token goes with the start's PKCE challenge; a wrong verifier does not spend it.
+			wrong := runWith(t, "oauth/authenticate", map[string]string{"pkce_code_verifier": "wrong-" + verifier})
+			expectError(t, wrong, http.StatusBadRequest, "pkce_mismatch")
+		}},
+		{"oauth/authenticate", func(t *testing.T, r result) {
+			want(t, r, map[string]any{
+				"member_authenticated":                                    true,
+				"organization_id":                                         orgID,
+				"provider_type":                                           "Google",
+				"provider_subject":                                        oauthSubject,
+				"member.email_address":                                    oauthEmail,
+				"member.email_address_verified":                           true,
+				"member.name":                                             "Hedy Lamarr",
+				"member.status":                                           "active",
+				"member.oauth_registrations.0.provider_type":              "Google",
+				"member.oauth_registrations.0.provider_subject":           oauthSubject,
+				"member_session.authentication_factors.0.type":            "oauth",
+				"member_session.authentication_factors.0.delivery_method": "oauth_google",
+				"member_session.authentication_factors.0.email_factor.email_address":           oauthEmail,
+				"member_session.authentication_factors.0.google_oauth_factor.provider_subject": oauthSubject,
+				"member_session.custom_claims.tier":                                            "gold",
+				"intermediate_session_token":                                                   "",
+				// Stytch returns Microsoft's ID token only.
+				"provider_values.id_token": "",
+			})
+			id := r.Body.Str("member_id")
+			token := r.Body.Str("session_token")
+			if id == "" || id == memberID || token == "" || strings.Count(r.Body.Str("session_jwt"), ".") != 2 {
+				t.Fatalf("no new member and session: %s", r)
+			}
+			vars["oauth_member_id"] = id
+			if reg := r.Body.Str("member.oauth_registrations.0.member_oauth_registration_id"); !strings.HasPrefix(reg, "oauth-user-") ||
+				r.Body.Str("member_session.authentication_factors.0.google_oauth_factor.id") != reg {
+				t.Errorf("the factor names the registration %q: %s", reg, r)
+			}
+			if r.Body.Str("provider_values.access_token") == "" {
+				t.Errorf("no provider access token: %s", r)
+			}
+			expectError(t, run(t, "oauth/authenticate"), http.StatusNotFound, "oauth_token_not_found")
+			a := runWith(t, "sessions/authenticate_session", map[string]string{"session_token": token})
+			expectOK(t, a)
+			want(t, a, map[string]any{"member.member_id": id, "organization.organization_id": orgID})
+		}},
+		{"oauth/member_provider", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"provider_type": "Google", "provider_subject": oauthSubject, "id_token": ""})
+			if r.Body.Str("access_token") == "" {
+				t.Fatalf("no access token: %s", r)
+			}
+			if in, _ := r.Body.Get("access_token_expires_in").(float64); in <= 0 {
+				t.Errorf("access_token_expires_in %v", r.Body.Get("access_token_expires_in"))
+			}
+			// Ada has never signed in with Google: she has no tokens.
+			none := runWith(t, "oauth/member_provider", map[string]string{"oauth_member_id": memberID})
+			expectError(t, none, http.StatusNotFound, "oauth_user_registration_not_found")
+		}},
+		{"oauth/discovery_start", func(t *testing.T, r result) {
+			googleLogin(t, r)
+			cb := run(t, "oauth/callback")
+			q := expectRedirect(t, cb, "https://app.example.com/auth/discover?").Query()
+			if q.Get("stytch_token_type") != "discovery_oauth" || q.Get("token") == "" {
+				t.Fatalf("callback redirect %q", cb.header("Location"))
+			}
+			vars["discovery_oauth_token"] = q.Get("token")
+			// A discovery token is no organization's login: OAuth.Authenticate does not know it.
+			other := runWith(t, "oauth/authenticate", map[string]string{"oauth_token": q.Get("token")})
+			expectError(t, other, http.StatusNotFound, "oauth_token_not_found")
+		}},
+		{"oauth/discovery_authenticate", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"email_address": oauthEmail, "provider_type": "Google", "full_name": "Hedy Lamarr",
+				"provider_tenant_id": "acme.example.com", "provider_tenant_ids": []any{"acme.example.com"}})
+			ist := r.Body.Str("intermediate_session_token")
+			if ist == "" {
+				t.Fatalf("no intermediate_session_token: %s", r)
+			}
+			for _, k := range []string{"session_token", "session_jwt", "member_session"} {
+				if _, ok := r.Body.Body[k]; ok {
+					t.Errorf("discovery authenticate returned %s: no organization is chosen yet", k)
+				}
+			}
+			// Hedy is a member of Acme now.
+			d := discovered(t, r)[orgID]
+			for path, v := range map[string]any{
+				"member_authenticated":        true,
+				"membership.type":             "active_member",
+				"membership.member.member_id": vars["oauth_member_id"],
+			} {
+				if got := field(d, path); !reflect.DeepEqual(got, v) {
+					t.Errorf("discovered Acme: %s = %#v, want %#v", path, got, v)
+				}
+			}
+			expectError(t, run(t, "oauth/discovery_authenticate"), http.StatusNotFound, "oauth_token_not_found")
+			// The intermediate session enters Acme with the Google login as its factor.
+			x := runWith(t, "discovery/exchange_intermediate_session", map[string]string{"intermediate_session_token": ist})
+			expectOK(t, x)
+			want(t, x, map[string]any{"member_id": vars["oauth_member_id"], "organization_id": orgID,
+				"member_session.authentication_factors.0.delivery_method": "oauth_google"})
+		}},
 		{"organizations/delete_organization", func(t *testing.T, r result) {
 			want(t, r, map[string]any{"organization_id": orgID})
 			gone := run(t, "organizations/get_organization")
@@ -2059,7 +2217,8 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 		"mfa/recovery_codes_get": true,
 	}
 	// redirected are the browser routes' steps, answered with a 302 (expectRedirect).
-	redirected := map[string]bool{"sso/start": true, "sso/saml_callback": true, "sso/oidc_callback": true}
+	redirected := map[string]bool{"sso/start": true, "sso/saml_callback": true, "sso/oidc_callback": true,
+		"oauth/start": true, "oauth/discovery_start": true, "oauth/callback": true}
 
 	// Later, the hourly schedule fires: its events are replayed with the clock moved on, when the
 	// flow's sessions have expired, and the clock moved back after.

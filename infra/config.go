@@ -53,6 +53,10 @@ type Config struct {
 	// it and gives every function its compact JSON as LATCHKEY_RBAC_POLICY (RBACPolicy).
 	RBACPolicyFile string
 	RBACPolicy     string
+	// OAuth providers: oauthGoogleClientId, oauthGoogleClientSecretArn (a Secrets Manager
+	// secret holding the client secret, read by the oauth function at start), oauthGoogleIssuer
+	// (default Google's); the same with Microsoft.
+	OAuth map[string]OAuthProvider
 
 	DeletionProtection bool   // deletionProtection; default true (table also retained on stack delete)
 	LogRetentionDays   int    // logRetentionDays; default 30
@@ -121,18 +125,24 @@ func FromContext(node constructs.Node) (Config, error) {
 		PasswordPolicy:         ctx.str("passwordPolicy", ""),
 		SMSOriginationIdentity: ctx.str("smsOriginationIdentity", ""),
 		RBACPolicyFile:         ctx.str("rbacPolicy", ""),
-		DeletionProtection:     ctx.boolean("deletionProtection", true),
-		LogRetentionDays:       ctx.integer("logRetentionDays", 30),
-		MemoryMB:               ctx.integer("memoryMb", 256),
-		ThrottleRate:           ctx.integer("throttleRate", 100),
-		ThrottleBurst:          ctx.integer("throttleBurst", 200),
-		AlarmEmail:             ctx.str("alarmEmail", ""),
-		DomainName:             ctx.str("domainName", ""),
-		CertificateArn:         ctx.str("certificateArn", ""),
-		BaseURL:                strings.TrimRight(ctx.str("baseUrl", ""), "/"),
-		Strict:                 ctx.boolean("strict", false),
-		Root:                   ctx.str("repoRoot", ""),
-		DistRoot:               ctx.str("distDir", ""),
+		OAuth: map[string]OAuthProvider{
+			"google": {ClientID: ctx.str("oauthGoogleClientId", ""), SecretARN: ctx.str("oauthGoogleClientSecretArn", ""),
+				Issuer: ctx.str("oauthGoogleIssuer", "")},
+			"microsoft": {ClientID: ctx.str("oauthMicrosoftClientId", ""), SecretARN: ctx.str("oauthMicrosoftClientSecretArn", ""),
+				Issuer: ctx.str("oauthMicrosoftIssuer", "")},
+		},
+		DeletionProtection: ctx.boolean("deletionProtection", true),
+		LogRetentionDays:   ctx.integer("logRetentionDays", 30),
+		MemoryMB:           ctx.integer("memoryMb", 256),
+		ThrottleRate:       ctx.integer("throttleRate", 100),
+		ThrottleBurst:      ctx.integer("throttleBurst", 200),
+		AlarmEmail:         ctx.str("alarmEmail", ""),
+		DomainName:         ctx.str("domainName", ""),
+		CertificateArn:     ctx.str("certificateArn", ""),
+		BaseURL:            strings.TrimRight(ctx.str("baseUrl", ""), "/"),
+		Strict:             ctx.boolean("strict", false),
+		Root:               ctx.str("repoRoot", ""),
+		DistRoot:           ctx.str("distDir", ""),
 	}
 	if len(ctx.errs) > 0 {
 		return c, errors.Join(ctx.errs...)
@@ -239,6 +249,16 @@ func (c *Config) complete() error {
 			c.RBACPolicy = compact.String()
 		}
 	}
+	for name, p := range c.OAuth {
+		switch {
+		case (p.ClientID == "") != (p.SecretARN == ""):
+			bad("oauth%sClientId and oauth%sClientSecretArn go together", title(name), title(name))
+		case p.SecretARN != "" && !strings.HasPrefix(p.SecretARN, "arn:") || p.SecretARN != "" && !strings.Contains(p.SecretARN, ":secretsmanager:"):
+			bad("oauth%sClientSecretArn %q is not a Secrets Manager secret ARN", title(name), p.SecretARN)
+		case p.Issuer != "" && !strings.HasPrefix(p.Issuer, "https://"):
+			bad("oauth%sIssuer %q: an https URL", title(name), p.Issuer)
+		}
+	}
 	if c.MemoryMB < 128 || c.MemoryMB > 10240 {
 		bad("memoryMb %d: 128-10240", c.MemoryMB)
 	}
@@ -262,6 +282,11 @@ func (c *Config) complete() error {
 	}
 	return errors.Join(errs...)
 }
+
+// OAuthProvider is one OAuth provider's stack settings.
+type OAuthProvider struct{ ClientID, SecretARN, Issuer string }
+
+func title(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 
 // MaxRBACPolicyBytes bounds the policy passed in the environment: Lambda allows 4 KB of
 // environment variables per function, and the other variables take about 1 KB.

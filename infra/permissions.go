@@ -16,6 +16,7 @@ type Access struct {
 	SendEmail  bool     // ses:SendEmail from the sender identity
 	SendSMS    bool     // sms-voice:SendTextMessage (AWS End User Messaging SMS) in the stack's account and region
 	Seal       bool     // kms:Encrypt and kms:Decrypt with the stack's secrets key (sealed connection secrets)
+	OAuth      bool     // the OAuth providers' settings, and secretsmanager:GetSecretValue on their client secrets
 	// MemoryMB, when set, is the function's memory instead of the stack's memoryMb: Lambda
 	// gives CPU in proportion to memory, and a CPU-bound function needs more.
 	MemoryMB int
@@ -99,6 +100,15 @@ var FunctionAccess = map[string]Access{
 			"TransactWriteItems", "ConditionCheckItem"),
 		IndexQuery: allIndexes,
 		Seal:       true,
+	},
+	// OAuth logins: the flow's state and tokens, the pipeline's Redeem, the member's provider
+	// tokens (sealed), and the providers' client secrets from Secrets Manager at start.
+	api.FunctionOAuth: {
+		Table: union(startup, "BatchGetItem", "UpdateItem", "DeleteItem",
+			"TransactWriteItems", "ConditionCheckItem"),
+		IndexQuery: allIndexes,
+		Seal:       true,
+		OAuth:      true,
 	},
 	// Cleanup walks the hourly expiry buckets on gsi1 and deletes what expired
 	// (store.DeleteExpired); it does not load signing keys.

@@ -133,9 +133,23 @@ func NewStack(scope constructs.Construct, c Config, props *awscdk.StackProps) (*
 			timeout = awscdk.Duration_Minutes(jsii.Number(5))
 			desc = "Latchkey cleanup of expired tokens and sessions (EventBridge, hourly)"
 		}
+		if a := FunctionAccess[name]; a.Seal || a.OAuth {
+			fnEnv = maps.Clone(env) // the variables below are this function's alone
+		}
 		if FunctionAccess[name].Seal {
-			fnEnv = maps.Clone(env)
 			fnEnv["LATCHKEY_KMS_KEY_ID"] = secrets.KeyArn()
+		}
+		if FunctionAccess[name].OAuth {
+			for provider, p := range c.OAuth {
+				if p.ClientID == "" {
+					continue
+				}
+				prefix := "LATCHKEY_OAUTH_" + strings.ToUpper(provider) + "_"
+				fnEnv[prefix+"CLIENT_ID"], fnEnv[prefix+"CLIENT_SECRET"] = jsii.String(p.ClientID), jsii.String(p.SecretARN)
+				if p.Issuer != "" {
+					fnEnv[prefix+"ISSUER"] = jsii.String(p.Issuer)
+				}
+			}
 		}
 		fn, placeholder, err := newFunction(stack, c, name, desc, fnEnv, timeout, s.Table, sender, secrets)
 		if err != nil {
@@ -341,6 +355,21 @@ func newFunction(stack awscdk.Stack, c Config, name, desc string, env map[string
 			Actions:   jsii.Strings("sms-voice:SendTextMessage"),
 			Resources: &resources,
 		}))
+	}
+	if access.OAuth {
+		var arns []*string
+		for _, p := range c.OAuth {
+			if p.SecretARN != "" {
+				arns = append(arns, jsii.String(p.SecretARN))
+			}
+		}
+		if len(arns) > 0 {
+			role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Sid:       jsii.String("OAuthClientSecrets"),
+				Actions:   jsii.Strings("secretsmanager:GetSecretValue"),
+				Resources: &arns,
+			}))
+		}
 	}
 	if access.Seal {
 		// Sealing binds each secret to its organization and connection (EncryptionContext),

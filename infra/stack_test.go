@@ -38,18 +38,20 @@ type synthed struct {
 const testProjectID = "project-live-6f7d3c52-4c5e-4f0e-9d4a-0d3f2f1b6a11"
 
 var fullContext = map[string]any{
-	"projectId":          testProjectID,
-	"sender":             "login@auth.example.com",
-	"senderIdentity":     "auth.example.com",
-	"sandboxRecipients":  "dev@example.org",
-	"redirectUrls":       "https://app.example.com/authenticate,https://*.example.com/auth",
-	"defaultRedirectUrl": "https://app.example.com/authenticate",
-	"emailSendsPerHour":  "5",
-	"alarmEmail":         "ops@example.com",
-	"domainName":         "api.auth.example.com",
-	"certificateArn":     "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555",
-	"logRetentionDays":   "90",
-	"rbacPolicy":         "shared/rbac/testdata/sample_policy.json", // from the repository root
+	"projectId":                  testProjectID,
+	"sender":                     "login@auth.example.com",
+	"senderIdentity":             "auth.example.com",
+	"sandboxRecipients":          "dev@example.org",
+	"redirectUrls":               "https://app.example.com/authenticate,https://*.example.com/auth",
+	"defaultRedirectUrl":         "https://app.example.com/authenticate",
+	"emailSendsPerHour":          "5",
+	"alarmEmail":                 "ops@example.com",
+	"domainName":                 "api.auth.example.com",
+	"certificateArn":             "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555",
+	"logRetentionDays":           "90",
+	"rbacPolicy":                 "shared/rbac/testdata/sample_policy.json", // from the repository root
+	"oauthGoogleClientId":        "1234-abc.apps.googleusercontent.com",
+	"oauthGoogleClientSecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:latchkey/google-AbCdEf",
 }
 
 func TestMain(m *testing.M) {
@@ -260,7 +262,8 @@ func TestOneFunctionPerRouteGroupPlusCleanup(t *testing.T) {
 			t.Errorf("%s: LATCHKEY_ORG_SENDS_PER_HOUR set without orgSendsPerHour context", name)
 		}
 		for k, v := range env {
-			if s, ok := v.(string); ok && strings.Contains(strings.ToLower(k), "secret") {
+			// A Secrets Manager ARN names a secret; it is not one (the function reads it at start).
+			if s, ok := v.(string); ok && strings.Contains(strings.ToLower(k), "secret") && !strings.HasPrefix(s, "arn:aws:secretsmanager:") {
 				t.Errorf("%s: %s=%s: no secret goes into the environment", name, k, s)
 			}
 		}
@@ -585,6 +588,9 @@ func TestLeastPrivilegePerFunction(t *testing.T) {
 		if access.Seal {
 			want = append(want, "table:kms:Encrypt", "table:kms:Decrypt")
 		}
+		if access.OAuth {
+			want = append(want, "table:secretsmanager:GetSecretValue")
+		}
 		got := actions[fn]
 		slices.Sort(got)
 		slices.Sort(want)
@@ -598,8 +604,11 @@ func TestLeastPrivilegePerFunction(t *testing.T) {
 		if has("sms-voice:SendTextMessage") != (fn == api.FunctionMFA) {
 			t.Errorf("%s: sms-voice:SendTextMessage %v; only mfa texts", fn, has("sms-voice:SendTextMessage"))
 		}
-		if has("kms:Decrypt") != (fn == api.FunctionSSO) {
-			t.Errorf("%s: kms:Decrypt %v; only sso opens sealed connection secrets", fn, has("kms:Decrypt"))
+		if has("kms:Decrypt") != (fn == api.FunctionSSO || fn == api.FunctionOAuth) {
+			t.Errorf("%s: kms:Decrypt %v; only sso and oauth open sealed secrets", fn, has("kms:Decrypt"))
+		}
+		if has("secretsmanager:GetSecretValue") != (fn == api.FunctionOAuth) {
+			t.Errorf("%s: secretsmanager:GetSecretValue %v; only oauth reads the OAuth client secrets", fn, has("secretsmanager:GetSecretValue"))
 		}
 		if has("ses:SendEmail") != (fn == api.FunctionMagicLinks || fn == api.FunctionPasswords) {
 			t.Errorf("%s: ses:SendEmail %v; only magiclinks and passwords (reset links) send email", fn, has("ses:SendEmail"))
@@ -759,6 +768,8 @@ func TestConfigErrors(t *testing.T) {
 		{"numbers", map[string]any{"memoryMb": "lots"}, "want a whole number"},
 		{"sandbox recipients", map[string]any{"sandboxRecipients": "a@b.co,nope"}, `"nope" is not a bare email address`},
 		{"rbac policy file", map[string]any{"rbacPolicy": "no-such-policy.json"}, "rbacPolicy no-such-policy.json"},
+		{"oauth client id needs its secret", map[string]any{"oauthGoogleClientId": "x"}, "go together"},
+		{"oauth secret is an ARN", map[string]any{"oauthMicrosoftClientId": "x", "oauthMicrosoftClientSecretArn": "hunter2"}, "not a Secrets Manager secret ARN"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

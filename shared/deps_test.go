@@ -38,6 +38,7 @@ var layers = map[string]int{
 	"shared/passwords": 3,
 	"shared/mfa":       3,
 	"shared/sso":       3,
+	"shared/oauth":     3,
 	"shared/mail":      4, // adapters: email, text messages and signing
 	"shared/sms":       4,
 	"shared/seal":      4,

@@ -20,6 +20,8 @@ type AuthFactor struct {
 	RecoveryCodeFactor     *RecoveryCodeFactor     `json:"recovery_code_factor,omitempty"`
 	SAMLSSOFactor          *SSOFactor              `json:"saml_sso_factor,omitempty"`
 	OIDCSSOFactor          *SSOFactor              `json:"oidc_sso_factor,omitempty"`
+	GoogleOAuthFactor      *OAuthFactor            `json:"google_oauth_factor,omitempty"`
+	MicrosoftOAuthFactor   *OAuthFactor            `json:"microsoft_oauth_factor,omitempty"`
 	// Organization, when set, is the one organization the factor counts in: an
 	// organization-scoped password's (which, as Stytch says of password factors, does not carry
 	// into another organization), and every second factor's (a member's TOTP or phone). Not
@@ -73,7 +75,8 @@ var (
 	FactorTOTP         = FactorKind{Type: "totp", DeliveryMethod: "authenticator_app", MFAMethod: MFAMethodTOTP}
 	FactorRecoveryCode = FactorKind{Type: "recovery_codes", DeliveryMethod: "recovery_code"}
 
-	factorKinds = []FactorKind{FactorMagicLink, FactorEmailOTP, FactorPassword, FactorSAML, FactorOIDC, FactorSMSOTP, FactorTOTP, FactorRecoveryCode}
+	factorKinds = []FactorKind{FactorMagicLink, FactorEmailOTP, FactorPassword, FactorSAML, FactorOIDC, FactorGoogleOAuth,
+		FactorMicrosoftOAuth, FactorSMSOTP, FactorTOTP, FactorRecoveryCode}
 )
 
 // KindOf finds the row a recorded factor belongs to.

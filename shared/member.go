@@ -23,31 +23,31 @@ const (
 
 // Member is one person's account inside one organization. JSON keys are Stytch's Member object.
 type Member struct {
-	OrganizationID         string            `json:"organization_id"`
-	MemberID               string            `json:"member_id"`
-	EmailAddress           string            `json:"email_address"`
-	Status                 string            `json:"status"`
-	Name                   string            `json:"name"`
-	EmailAddressVerified   bool              `json:"email_address_verified"`
-	IsBreakglass           bool              `json:"is_breakglass"`
-	IsAdmin                bool              `json:"is_admin" dynamo:"-"`
-	IsLocked               bool              `json:"is_locked"`
-	MFAEnrolled            bool              `json:"mfa_enrolled"`
-	MFAPhoneNumber         string            `json:"mfa_phone_number"`
-	MFAPhoneNumberVerified bool              `json:"mfa_phone_number_verified"`
-	DefaultMFAMethod       string            `json:"default_mfa_method"`
-	TOTPRegistrationID     string            `json:"totp_registration_id"`
-	MemberPasswordID       string            `json:"member_password_id"`
-	Roles                  []MemberRole      `json:"roles" dynamo:"-"`
-	TrustedMetadata        map[string]any    `json:"trusted_metadata"`
-	UntrustedMetadata      map[string]any    `json:"untrusted_metadata"`
-	ExternalID             string            `json:"external_id"`
-	SSORegistrations       []SSORegistration `json:"sso_registrations" dynamo:",omitempty"`
-	OAuthRegistrations     []any             `json:"oauth_registrations" dynamo:"-"`
-	RetiredEmailAddresses  []RetiredEmail    `json:"retired_email_addresses"`
-	SCIMRegistration       *SCIMRegistration `json:"scim_registration"`
-	CreatedAt              time.Time         `json:"created_at"`
-	UpdatedAt              time.Time         `json:"updated_at"`
+	OrganizationID         string              `json:"organization_id"`
+	MemberID               string              `json:"member_id"`
+	EmailAddress           string              `json:"email_address"`
+	Status                 string              `json:"status"`
+	Name                   string              `json:"name"`
+	EmailAddressVerified   bool                `json:"email_address_verified"`
+	IsBreakglass           bool                `json:"is_breakglass"`
+	IsAdmin                bool                `json:"is_admin" dynamo:"-"`
+	IsLocked               bool                `json:"is_locked"`
+	MFAEnrolled            bool                `json:"mfa_enrolled"`
+	MFAPhoneNumber         string              `json:"mfa_phone_number"`
+	MFAPhoneNumberVerified bool                `json:"mfa_phone_number_verified"`
+	DefaultMFAMethod       string              `json:"default_mfa_method"`
+	TOTPRegistrationID     string              `json:"totp_registration_id"`
+	MemberPasswordID       string              `json:"member_password_id"`
+	Roles                  []MemberRole        `json:"roles" dynamo:"-"`
+	TrustedMetadata        map[string]any      `json:"trusted_metadata"`
+	UntrustedMetadata      map[string]any      `json:"untrusted_metadata"`
+	ExternalID             string              `json:"external_id"`
+	SSORegistrations       []SSORegistration   `json:"sso_registrations" dynamo:",omitempty"`
+	OAuthRegistrations     []OAuthRegistration `json:"oauth_registrations" dynamo:",omitempty"`
+	RetiredEmailAddresses  []RetiredEmail      `json:"retired_email_addresses"`
+	SCIMRegistration       *SCIMRegistration   `json:"scim_registration"`
+	CreatedAt              time.Time           `json:"created_at"`
+	UpdatedAt              time.Time           `json:"updated_at"`
 
 	// DirectRoles are the roles assigned to the member explicitly; Roles, which the API returns,
 	// adds the implicit ones and names where each came from.
@@ -133,7 +133,9 @@ func (m Member) Presented(org Organization) Member {
 			m.SSORegistrations[i].SSOAttributes = map[string]any{}
 		}
 	}
-	m.OAuthRegistrations = []any{}
+	if m.OAuthRegistrations == nil {
+		m.OAuthRegistrations = []OAuthRegistration{}
+	}
 	if m.RetiredEmailAddresses == nil {
 		m.RetiredEmailAddresses = []RetiredEmail{}
 	}

@@ -85,7 +85,7 @@ func run() error {
 		return err
 	}
 	cfg.DynamoDBEndpoint, cfg.SESEndpoint, cfg.SMSEndpoint = stack.DynamoDBEndpoint, stack.SESEndpoint, stack.SMSEndpoint
-	cfg.KMSEndpoint = stack.KMSEndpoint
+	cfg.KMSEndpoint, cfg.SecretsManagerEndpoint = stack.KMSEndpoint, stack.SecretsManagerEndpoint
 	// Identity providers a developer runs on this machine are on loopback.
 	cfg.FetchAllowLoopback = true
 	if os.Getenv("LATCHKEY_BASE_URL") == "" {

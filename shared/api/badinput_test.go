@@ -111,7 +111,7 @@ func newBadFixture(t *testing.T) *badFixture {
 func (f *badFixture) pathValues() map[string]string {
 	return map[string]string{"organization_id": f.org, "member_id": f.member, "project_id": env.ProjectID,
 		"connection_id": f.scim.id, "id": f.scimUser, "member_password_id": "member-password-test-00000000-0000-4000-8000-000000000000",
-		"certificate_id": "saml-verification-key-00000000", "private_key_id": "saml-encryption-key-00000000"}
+		"certificate_id": "saml-verification-key-00000000", "private_key_id": "saml-encryption-key-00000000", "provider": "google"}
 }
 
 // routeInput is what a route reads: a request it would accept, and which of its fields hold
@@ -365,6 +365,22 @@ var badInputs = map[string]routeInput{
 	"GET /v1/b2b/sso/callback/{connection_id}": {query: func(f *badFixture) url.Values {
 		return url.Values{"code": {"a-code"}, "state": {"a-state"}}
 	}, ids: []string{"code", "state"}},
+	"GET /v1/b2b/public/oauth/{provider}/start": {query: func(f *badFixture) url.Values {
+		return url.Values{"organization_id": {f.org}, "public_token": {env.Config.PublicToken}}
+	}, ids: []string{"organization_id", "slug", "public_token", "login_redirect_url", "pkce_code_challenge", "custom_scopes"}},
+	"GET /v1/b2b/public/oauth/{provider}/discovery/start": {query: func(f *badFixture) url.Values {
+		return url.Values{"public_token": {env.Config.PublicToken}}
+	}, ids: []string{"public_token", "discovery_redirect_url", "pkce_code_challenge"}},
+	"GET /v1/b2b/oauth/callback/{provider}": {query: func(f *badFixture) url.Values {
+		return url.Values{"code": {"a-code"}, "state": {"a-state"}}
+	}, ids: []string{"code", "state"}},
+	"POST /v1/b2b/oauth/authenticate": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"oauth_token": "not-a-token"}
+	}, ids: []string{"oauth_token", "intermediate_session_token", "session_token", "pkce_code_verifier"}, docs: []string{"session_custom_claims"}},
+	"POST /v1/b2b/oauth/discovery/authenticate": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"discovery_oauth_token": "not-a-token"}
+	}, ids: []string{"discovery_oauth_token", "pkce_code_verifier"}},
+	"GET /v1/b2b/organizations/{organization_id}/members/{member_id}/oauth_providers/{provider}": {},
 	"GET /v1/b2b/rbac/policy":                          {},
 	"GET /v1/b2b/rbac/organizations/{organization_id}": {},
 	"PUT /v1/b2b/rbac/organizations/{organization_id}": {body: func(f *badFixture) map[string]any {

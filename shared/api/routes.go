@@ -26,6 +26,7 @@ const (
 	FunctionPasswords     = "passwords"
 	FunctionMFA           = "mfa"
 	FunctionSSO           = "sso"
+	FunctionOAuth         = "oauth"
 )
 
 // Routes is every route Latchkey serves.
@@ -105,6 +106,15 @@ var Routes = []Route{
 	{"GET", "/v1/public/sso/start", FunctionSSO, true, nil, browser((*Server).ssoStart)},
 	{"POST", "/v1/b2b/sso/callback/{connection_id}", FunctionSSO, true, nil, browser((*Server).ssoSAMLCallback)},
 	{"GET", "/v1/b2b/sso/callback/{connection_id}", FunctionSSO, true, nil, browser((*Server).ssoOIDCCallback)},
+
+	// OAuth login with Google and Microsoft: browser starts with the public token, Latchkey's
+	// redirect URI at the provider, the redemptions, and the member's provider tokens.
+	{"GET", "/v1/b2b/public/oauth/{provider}/start", FunctionOAuth, true, nil, browser(oauthStart(false))},
+	{"GET", "/v1/b2b/public/oauth/{provider}/discovery/start", FunctionOAuth, true, nil, browser(oauthStart(true))},
+	{"GET", "/v1/b2b/oauth/callback/{provider}", FunctionOAuth, true, nil, browser((*Server).oauthCallback)},
+	{"POST", "/v1/b2b/oauth/authenticate", FunctionOAuth, false, (*Server).oauthAuthenticate, nil},
+	{"POST", "/v1/b2b/oauth/discovery/authenticate", FunctionOAuth, false, (*Server).oauthDiscoveryAuthenticate, nil},
+	{"GET", "/v1/b2b/organizations/{organization_id}/members/{member_id}/oauth_providers/{provider}", FunctionOAuth, false, (*Server).memberOAuthProvider, nil},
 
 	// RBAC: the project's policy (configuration) and each organization's own roles.
 	{"GET", "/v1/b2b/rbac/policy", FunctionOrganizations, false, (*Server).rbacPolicy, nil},

@@ -17,6 +17,7 @@ import (
 	"github.com/latchkey/latchkey/shared/discovery"
 	"github.com/latchkey/latchkey/shared/magiclink"
 	"github.com/latchkey/latchkey/shared/mfa"
+	"github.com/latchkey/latchkey/shared/oauth"
 	"github.com/latchkey/latchkey/shared/orgs"
 	"github.com/latchkey/latchkey/shared/otp"
 	"github.com/latchkey/latchkey/shared/passwords"
@@ -41,11 +42,12 @@ type Server struct {
 	Discovery  *discovery.Service
 	SCIM       *scim.Service
 	SSO        *sso.Service
+	OAuth      *oauth.Service
 	// Policy is the project's RBAC policy (LATCHKEY_RBAC_POLICY merged with Stytch's defaults).
-	Policy     rbac.Policy
-	Keys       *tokens.KeySet
-	Project    *ProjectAuth
-	Log        *slog.Logger
+	Policy  rbac.Policy
+	Keys    *tokens.KeySet
+	Project *ProjectAuth
+	Log     *slog.Logger
 }
 
 // Handler serves the routes of one function; with function "" it serves them all, plus

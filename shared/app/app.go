@@ -22,10 +22,12 @@ import (
 	latchkey "github.com/latchkey/latchkey/shared"
 	"github.com/latchkey/latchkey/shared/api"
 	"github.com/latchkey/latchkey/shared/authn"
+	"github.com/latchkey/latchkey/shared/awssecret"
 	"github.com/latchkey/latchkey/shared/discovery"
 	"github.com/latchkey/latchkey/shared/magiclink"
 	"github.com/latchkey/latchkey/shared/mail"
 	"github.com/latchkey/latchkey/shared/mfa"
+	"github.com/latchkey/latchkey/shared/oauth"
 	"github.com/latchkey/latchkey/shared/orgs"
 	"github.com/latchkey/latchkey/shared/otp"
 	"github.com/latchkey/latchkey/shared/passwords"
@@ -78,6 +80,12 @@ type Config struct {
 	// loopback http, for make dev and the tests, whose providers run on this machine. Never
 	// set in AWS, where private, loopback and link-local targets are refused.
 	FetchAllowLoopback bool
+	// OAuth is the configured OAuth providers (google, microsoft): LATCHKEY_OAUTH_<NAME>_CLIENT_ID,
+	// _CLIENT_SECRET (the secret, or the ARN of a Secrets Manager secret holding it, read once
+	// at start) and _ISSUER (default the provider's). SecretsManagerEndpoint is
+	// LATCHKEY_SECRETSMANAGER_ENDPOINT, the emulator's URL locally.
+	OAuth                  map[string]oauth.Provider
+	SecretsManagerEndpoint string
 	// RBAC is the project's RBAC policy: LATCHKEY_RBAC_POLICY (a JSON file's path, or the JSON)
 	// merged with Stytch's default roles and resources; the defaults alone when unset.
 	RBAC rbac.Policy
@@ -120,6 +128,24 @@ func ConfigFromEnv() (Config, error) {
 		c.PublicToken = latchkey.PublicTokenFor(c.ProjectID)
 	} else if !latchkey.LooksLike("public-token", c.PublicToken) {
 		return c, fmt.Errorf("LATCHKEY_PUBLIC_TOKEN=%q must be public-token-test-<uuid> or public-token-live-<uuid>", c.PublicToken)
+	}
+	c.SecretsManagerEndpoint = os.Getenv("LATCHKEY_SECRETSMANAGER_ENDPOINT")
+	c.OAuth = map[string]oauth.Provider{}
+	for _, name := range []string{oauth.Google, oauth.Microsoft} {
+		prefix := "LATCHKEY_OAUTH_" + strings.ToUpper(name) + "_"
+		p := oauth.Provider{ClientID: os.Getenv(prefix + "CLIENT_ID"), ClientSecret: os.Getenv(prefix + "CLIENT_SECRET"), Issuer: os.Getenv(prefix + "ISSUER")}
+		if (p.ClientID == "") != (p.ClientSecret == "") {
+			return c, fmt.Errorf("%sCLIENT_ID and %sCLIENT_SECRET go together", prefix, prefix)
+		}
+		if p.Issuer != "" {
+			// https only; http only on loopback, and only locally (LATCHKEY_FETCH_ALLOW_LOOPBACK).
+			if err := (safehttp.Policy{AllowLoopback: c.FetchAllowLoopback}).CheckURL(p.Issuer); err != nil {
+				return c, fmt.Errorf("%sISSUER=%q: %w", prefix, p.Issuer, err)
+			}
+		}
+		if p.ClientID != "" {
+			c.OAuth[name] = p
+		}
 	}
 	if c.RBAC, err = RBACPolicy(os.Getenv("LATCHKEY_RBAC_POLICY")); err != nil {
 		return c, err
@@ -252,6 +278,18 @@ func Build(ctx context.Context, c Config, logOut io.Writer) (*App, error) {
 	if scope == "" {
 		scope = passwords.ScopeOrganization
 	}
+	sealer := seal.New(awsCfg, c.KMSEndpoint, c.KMSKeyID)
+	fetch := safehttp.Policy{AllowLoopback: c.FetchAllowLoopback}
+	providers := map[string]oauth.Provider{}
+	for name, p := range c.OAuth {
+		// A Secrets Manager ARN is read once per instance, here.
+		secret, err := awssecret.Resolve(ctx, awsCfg, c.SecretsManagerEndpoint, p.ClientSecret)
+		if err != nil {
+			return nil, fmt.Errorf("the %s OAuth client secret: %w", name, err)
+		}
+		p.ClientSecret = secret
+		providers[name] = p
+	}
 	policy := c.RBAC
 	if policy.Roles == nil {
 		policy = rbac.Defaults() // a Config built in code, without ConfigFromEnv
@@ -273,8 +311,10 @@ func Build(ctx context.Context, c Config, logOut io.Writer) (*App, error) {
 		OTPs:      codes,
 		Discovery: &discovery.Service{Auth: auth, Clock: clock, IDs: ids},
 		SCIM:      &scim.Service{Sessions: auth, Store: st, Clock: clock, IDs: ids, BaseURL: baseURL},
-		SSO: &sso.Service{Auth: auth, Store: st, Clock: clock, IDs: ids, Seal: seal.New(awsCfg, c.KMSEndpoint, c.KMSKeyID),
-			Fetch: safehttp.Policy{AllowLoopback: c.FetchAllowLoopback}, BaseURL: baseURL, Redirects: redirects, PublicToken: c.PublicToken},
+		SSO: &sso.Service{Auth: auth, Store: st, Clock: clock, IDs: ids, Seal: sealer,
+			Fetch: fetch, BaseURL: baseURL, Redirects: redirects, PublicToken: c.PublicToken},
+		OAuth: &oauth.Service{Auth: auth, Store: st, Clock: clock, IDs: ids, Seal: sealer, Fetch: fetch, BaseURL: baseURL,
+			Redirects: redirects, PublicToken: c.PublicToken, Providers: providers},
 		Policy:  policy,
 		Keys:    keys,
 		Project: &api.ProjectAuth{ProjectID: c.ProjectID, Secrets: st, Now: clock.Now},

@@ -56,6 +56,22 @@ func (r Redirects) Resolve(field, requested string) (string, error) {
 		"%s is not in the allowed redirect URLs (LATCHKEY_REDIRECT_URLS).", field)
 }
 
+// ResolveFor is Resolve for a browser flow's login, signup or discovery redirect (kind), with
+// the error types Stytch gives that flow ("sso", "oauth").
+func (r Redirects) ResolveFor(flow, kind, requested string) (string, error) {
+	u, err := r.Resolve(kind+"_redirect_url", requested)
+	if err == nil {
+		return u, nil
+	}
+	switch latchkey.AsError(err).Type {
+	case "no_login_redirect_urls_set":
+		return "", latchkey.BadRequest("no_default_"+kind+"_redirect_url_set", "No %s_redirect_url was given and no default redirect URL is configured.", kind)
+	case "no_match_for_provided_magic_link_url":
+		return "", latchkey.BadRequest("no_match_for_provided_"+flow+"_url", "%s_redirect_url is not in the allowed redirect URLs (LATCHKEY_REDIRECT_URLS).", kind)
+	}
+	return "", latchkey.BadRequest("invalid_"+kind+"_"+flow+"_url", "%s_redirect_url must be an absolute http(s) URL.", kind)
+}
+
 func redirectMatches(pattern string, u *url.URL) bool {
 	p, err := url.Parse(strings.Replace(pattern, ":*", ":0", 1))
 	if err != nil || p.Scheme != u.Scheme || p.Hostname() != u.Hostname() {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"reflect"
+	"slices"
 	"time"
 
 	latchkey "github.com/latchkey/latchkey/shared"
@@ -197,7 +198,7 @@ func (a *Service) Login(ctx context.Context, at Attempt) (Result, error) {
 	}
 	if found && (next.Status != m.Status || next.EmailAddressVerified != m.EmailAddressVerified || next.EmailAddress != m.EmailAddress ||
 		next.MemberPasswordID != m.MemberPasswordID || !next.SessionsValidAfter.Equal(m.SessionsValidAfter) || latchkey.MFAFields(next, m) ||
-		!reflect.DeepEqual(next.SSORegistrations, m.SSORegistrations)) {
+		!reflect.DeepEqual(next.SSORegistrations, m.SSORegistrations) || !reflect.DeepEqual(next.OAuthRegistrations, m.OAuthRegistrations)) {
 		next.UpdatedAt = now
 		red.MemberChanged = true
 	}
@@ -217,6 +218,57 @@ func (a *Service) Login(ctx context.Context, at Attempt) (Result, error) {
 		return held, err
 	}
 	return a.startSession(ctx, red, next, org, at.Factors, at.Duration, at.Claims)
+}
+
+// Continue runs an attempt of a browser flow's way in (SSO, OAuth) whose new factor is the last
+// of at.Factors, on top of what the person presents: an intermediate session of the same
+// organization (its factors join the attempt, and it is consumed), or a session, which the new
+// one replaces.
+func (a *Service) Continue(ctx context.Context, at Attempt, intermediateToken, sessionToken, sessionJWT string) (Result, error) {
+	var prior *Session
+	switch {
+	case intermediateToken != "":
+		ist, err := a.Intermediate(ctx, intermediateToken)
+		if err != nil {
+			return Result{}, err
+		}
+		if ist.OrganizationID != "" && ist.OrganizationID != at.OrganizationID {
+			return Result{}, latchkey.BadRequest("invalid_intermediate_session_token_for_organization", "The intermediate session is for another organization.")
+		}
+		at.Factors = latchkey.AddFactor(latchkey.ForOrganization(ist.Factors, at.OrganizationID), at.Factors[len(at.Factors)-1])
+		at.IntermediateHash = secret.Hash(intermediateToken)
+	case sessionToken != "" || sessionJWT != "":
+		sess, _, _, err := a.Lookup(ctx, sessionToken, sessionJWT)
+		if err != nil {
+			return Result{}, err
+		}
+		if sess.OrganizationID != at.OrganizationID {
+			return Result{}, latchkey.BadRequest("session_organization_mismatch", "The session is for another organization.")
+		}
+		prior = &sess
+	}
+	return a.LoginOnto(ctx, at, prior)
+}
+
+// HoldUnproven keeps factors that prove no address (a consumer Google account's login) in an
+// intermediate session for org, consuming the token at tokenHash: the person is no one yet,
+// and must prove an address by one of the methods in the result's PrimaryRequired, presenting
+// the intermediate session.
+func (a *Service) HoldUnproven(ctx context.Context, org latchkey.Organization, factors []latchkey.AuthFactor, tokenHash string, spent error) (Result, error) {
+	required := []string{}
+	for _, m := range []string{latchkey.MethodMagicLink, latchkey.MethodEmailOTP} {
+		if org.AuthMethods != latchkey.Restricted || slices.Contains(org.AllowedAuthMethods, m) {
+			required = append(required, m)
+		}
+	}
+	if len(required) == 0 {
+		return Result{}, latchkey.BadRequest("oauth_unverified_email",
+			"The provider does not verify this account's email address, and the organization allows no method that would.")
+	}
+	red := Redemption{TokenHash: tokenHash, Spent: spent, Now: a.Clock.Now()}
+	res, err := a.hold(ctx, red, "", org, latchkey.Member{}, factors)
+	res.Organization, res.PrimaryRequired = org, required
+	return res, err
 }
 
 // LoginOnto runs an attempt whose new factor (the last of at.Factors) adds to a session the

@@ -83,29 +83,7 @@ func (s *Service) Authenticate(ctx context.Context, r AuthenticateRequest) (auth
 			return m.WithSSORegistration(reg)
 		}}
 
-	var prior *authn.Session
-	switch {
-	case r.IntermediateSessionToken != "":
-		ist, err := s.Auth.Intermediate(ctx, r.IntermediateSessionToken)
-		if err != nil {
-			return res, err
-		}
-		if ist.OrganizationID != "" && ist.OrganizationID != t.OrganizationID {
-			return res, latchkey.BadRequest("intermediate_session_organization_mismatch", "The intermediate session is for another organization.")
-		}
-		at.Factors = latchkey.AddFactor(latchkey.ForOrganization(ist.Factors, t.OrganizationID), f)
-		at.IntermediateHash = secret.Hash(r.IntermediateSessionToken)
-	case r.SessionToken != "" || r.SessionJWT != "":
-		sess, _, _, err := s.Auth.Lookup(ctx, r.SessionToken, r.SessionJWT)
-		if err != nil {
-			return res, err
-		}
-		if sess.OrganizationID != t.OrganizationID {
-			return res, latchkey.BadRequest("session_organization_mismatch", "The session is for another organization.")
-		}
-		prior = &sess
-	}
-	return s.Auth.LoginOnto(ctx, at, prior)
+	return s.Auth.Continue(ctx, at, r.IntermediateSessionToken, r.SessionToken, r.SessionJWT)
 }
 
 // registrationID names a member's registration with a connection: derived from the connection

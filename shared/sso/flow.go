@@ -35,11 +35,11 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (string, error) {
 	if err := authn.ValidatePKCEChallenge(r.PKCECodeChallenge); err != nil {
 		return "", err
 	}
-	login, err := s.redirect("login", r.LoginRedirectURL)
+	login, err := s.Redirects.ResolveFor("sso", "login", r.LoginRedirectURL)
 	if err != nil {
 		return "", err
 	}
-	signup, err := s.redirect("signup", r.SignupRedirect)
+	signup, err := s.Redirects.ResolveFor("sso", "signup", r.SignupRedirect)
 	if err != nil {
 		return "", err
 	}
@@ -90,22 +90,6 @@ func (s *Service) CheckPublicToken(token string) error {
 		return badPublicToken()
 	}
 	return nil
-}
-
-// redirect resolves a login or signup redirect against the allow-list, with SSO's error
-// types.
-func (s *Service) redirect(kind, requested string) (string, error) {
-	u, err := s.Redirects.Resolve(kind+"_redirect_url", requested)
-	if err == nil {
-		return u, nil
-	}
-	switch latchkey.AsError(err).Type {
-	case "no_login_redirect_urls_set":
-		return "", latchkey.BadRequest("no_default_"+kind+"_redirect_url_set", "No %s_redirect_url was given and no default redirect URL is configured.", kind)
-	case "no_match_for_provided_magic_link_url":
-		return "", latchkey.BadRequest("no_match_for_provided_sso_url", "%s_redirect_url is not in the allowed redirect URLs (LATCHKEY_REDIRECT_URLS).", kind)
-	}
-	return "", latchkey.BadRequest("invalid_"+kind+"_sso_url", "%s_redirect_url must be an absolute http(s) URL.", kind)
 }
 
 // startConnection finds the connection a start names, or the organization's default.

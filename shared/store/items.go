@@ -80,6 +80,13 @@ func ssoSubjectGuard(orgID, connectionID, subject, memberID string) guard {
 	return guard{PK: orgPK(orgID), SK: "SSOSUB#" + connectionID + "#" + hex.EncodeToString(sum[:]), Target: memberID}
 }
 
+// oauthSubjectGuard does the same for a person at an OAuth provider (the key is the subject,
+// with the Microsoft tenant): one member per provider account in an organization.
+func oauthSubjectGuard(orgID, provider, key, memberID string) guard {
+	sum := sha256.Sum256([]byte(key))
+	return guard{PK: orgPK(orgID), SK: "OAUTHSUB#" + provider + "#" + hex.EncodeToString(sum[:]), Target: memberID}
+}
+
 func memberSK(id string) string { return "MEMBER#" + id }
 
 // listingSK orders organizations by creation time; the fixed-width UTC format sorts as text.

@@ -41,6 +41,9 @@ func (s *Store) ssoSubjectOps(t *tx, prev, next latchkey.Member) {
 		for _, r := range m.SSORegistrations {
 			out = append(out, ssoSubjectGuard(m.OrganizationID, r.ConnectionID, r.ExternalID, m.MemberID))
 		}
+		for _, r := range m.OAuthRegistrations {
+			out = append(out, oauthSubjectGuard(m.OrganizationID, r.ProviderType, r.Key, m.MemberID))
+		}
 		return out
 	}
 	held, wanted := keys(prev), keys(next)

@@ -6,9 +6,14 @@ package apptest
 // cookie-jar browser.
 
 import (
+	"context"
+	"crypto/rand"
+	"crypto/rsa"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -18,8 +23,11 @@ import (
 	"testing"
 	"time"
 
+	jose "github.com/go-jose/go-jose/v4"
 	"github.com/zitadel/oidc/v3/example/server/exampleop"
 	"github.com/zitadel/oidc/v3/example/server/storage"
+	"github.com/zitadel/oidc/v3/pkg/oidc"
+	"github.com/zitadel/oidc/v3/pkg/op"
 	"golang.org/x/text/language"
 )
 
@@ -38,11 +46,16 @@ type OIDCUser struct {
 	EmailVerified bool
 	FirstName     string
 	LastName      string
+	// Claims go into this user's ID tokens and userinfo responses as they are, whatever the
+	// scopes, and win over the standard claims above: a provider's own claims such as Google's
+	// hd or Microsoft's tid, xms_edov and preferred_username.
+	Claims map[string]any
 }
 
 type oidcUsers struct {
-	mu    sync.Mutex
-	users map[string]*storage.User
+	mu     sync.Mutex
+	users  map[string]*storage.User
+	claims map[string]map[string]any // by subject
 }
 
 func (u *oidcUsers) GetUserByID(id string) *storage.User {
@@ -64,26 +77,156 @@ func (u *oidcUsers) GetUserByUsername(name string) *storage.User {
 
 func (u *oidcUsers) ExampleClientID() string { return "unused-example-client" }
 
+func (u *oidcUsers) extraClaims(subject string) map[string]any {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.claims[subject]
+}
+
+// oidcStorage is the example OP's storage with what the example lacks: per-user claims and a
+// signing key that can be rotated.
+type oidcStorage struct {
+	*storage.Storage
+	users *oidcUsers
+
+	mu  sync.Mutex
+	key *oidcSigningKey
+}
+
+// SetUserinfoFromRequest builds the ID token's user claims.
+func (s *oidcStorage) SetUserinfoFromRequest(ctx context.Context, info *oidc.UserInfo, req op.IDTokenRequest, scopes []string) error {
+	if err := s.Storage.SetUserinfoFromRequest(ctx, info, req, scopes); err != nil {
+		return err
+	}
+	return s.addClaims(info, req.GetSubject())
+}
+
+// SetUserinfoFromToken builds the userinfo endpoint's response.
+func (s *oidcStorage) SetUserinfoFromToken(ctx context.Context, info *oidc.UserInfo, tokenID, subject, origin string) error {
+	if err := s.Storage.SetUserinfoFromToken(ctx, info, tokenID, subject, origin); err != nil {
+		return err
+	}
+	return s.addClaims(info, subject)
+}
+
+func (s *oidcStorage) addClaims(info *oidc.UserInfo, subject string) error {
+	claims := s.users.extraClaims(subject)
+	if len(claims) == 0 {
+		return nil
+	}
+	// When a UserInfo is marshalled its standard fields win over its Claims, so a standard claim
+	// the user overrides (Microsoft's preferred_username is not the login name) is cleared first:
+	// a JSON round trip without it.
+	b, err := json.Marshal(info)
+	if err != nil {
+		return err
+	}
+	var std map[string]any
+	if err := json.Unmarshal(b, &std); err != nil {
+		return err
+	}
+	overridden := false
+	for k := range claims {
+		if _, ok := std[k]; ok {
+			delete(std, k)
+			overridden = true
+		}
+	}
+	if overridden {
+		if b, err = json.Marshal(std); err != nil {
+			return err
+		}
+		var fresh oidc.UserInfo
+		if err := json.Unmarshal(b, &fresh); err != nil {
+			return err
+		}
+		*info = fresh
+	}
+	for k, v := range claims {
+		info.AppendClaims(k, v)
+	}
+	return nil
+}
+
+// SigningKey is the key new tokens are signed with; the OP asks for it per token.
+func (s *oidcStorage) SigningKey(context.Context) (op.SigningKey, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.key, nil
+}
+
+// KeySet is the JWKS: only the current key, so a token signed before a rotation no longer
+// verifies, as when a provider retires a key.
+func (s *oidcStorage) KeySet(context.Context) ([]op.Key, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return []op.Key{oidcPublicKey{s.key}}, nil
+}
+
+func (s *oidcStorage) rotateKey() {
+	key := newOIDCSigningKey()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.key = key
+}
+
+type oidcSigningKey struct {
+	id  string
+	key *rsa.PrivateKey
+}
+
+func newOIDCSigningKey() *oidcSigningKey {
+	key, err := rsa.GenerateKey(rand.Reader, 2048)
+	if err != nil {
+		// crypto/rand does not fail, and 2048 bits is a valid size.
+		panic(fmt.Sprintf("OIDC signing key: %v", err))
+	}
+	return &oidcSigningKey{id: rand.Text(), key: key}
+}
+
+func (k *oidcSigningKey) SignatureAlgorithm() jose.SignatureAlgorithm { return jose.RS256 }
+func (k *oidcSigningKey) Key() any                                    { return k.key }
+func (k *oidcSigningKey) ID() string                                  { return k.id }
+
+type oidcPublicKey struct{ k *oidcSigningKey }
+
+func (p oidcPublicKey) ID() string                         { return p.k.id }
+func (p oidcPublicKey) Algorithm() jose.SignatureAlgorithm { return jose.RS256 }
+func (p oidcPublicKey) Use() string                        { return "sig" }
+func (p oidcPublicKey) Key() any                           { return &p.k.key.PublicKey }
+
 // OIDCProvider is a running test provider.
 type OIDCProvider struct {
-	Issuer string
-	users  *oidcUsers
+	Issuer  string
+	users   *oidcUsers
+	storage *oidcStorage
 }
 
 // StartOIDCProvider serves an OpenID provider whose one client (OIDCClientID) may redirect
 // only to redirectURL: a connection's redirect_url.
 func StartOIDCProvider(t testing.TB, redirectURL string) *OIDCProvider {
 	t.Helper()
+	return StartOIDCProviderWith(t, map[string]string{OIDCClientID: redirectURL})
+}
+
+// StartOIDCProviderWith serves an OpenID provider with several clients, by client ID, each
+// with secret OIDCClientSecret and allowed to redirect only to its URL: one provider standing
+// in for, say, both Google and Microsoft connections.
+func StartOIDCProviderWith(t testing.TB, clients map[string]string) *OIDCProvider {
+	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	issuer := "http://" + srv.Listener.Addr().String()
-	users := &oidcUsers{users: map[string]*storage.User{}}
-	clients := map[string]*storage.Client{OIDCClientID: storage.WebClient(OIDCClientID, OIDCClientSecret, redirectURL)}
+	users := &oidcUsers{users: map[string]*storage.User{}, claims: map[string]map[string]any{}}
+	registered := map[string]*storage.Client{}
+	for id, redirectURL := range clients {
+		registered[id] = storage.WebClient(id, OIDCClientSecret, redirectURL)
+	}
+	store := &oidcStorage{Storage: storage.NewStorageWithClients(users, registered), users: users, key: newOIDCSigningKey()}
 	// SetupServer replaces slog's default logger; keep its lines out of test output.
-	srv.Config.Handler = exampleop.SetupServer(issuer, storage.NewStorageWithClients(users, clients),
-		slog.New(slog.NewTextHandler(io.Discard, nil)), false)
+	srv.Config.Handler = exampleop.SetupServer(issuer, store, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return &OIDCProvider{Issuer: issuer, users: users}
+	return &OIDCProvider{Issuer: issuer, users: users, storage: store}
 }
 
 // AddUser lets u log in.
@@ -92,7 +235,12 @@ func (p *OIDCProvider) AddUser(u OIDCUser) {
 	defer p.users.mu.Unlock()
 	p.users.users[u.Subject] = &storage.User{ID: u.Subject, Username: u.Username, Password: oidcPassword, FirstName: u.FirstName,
 		LastName: u.LastName, Email: u.Email, EmailVerified: u.EmailVerified, PreferredLanguage: language.English}
+	p.users.claims[u.Subject] = maps.Clone(u.Claims)
 }
+
+// RotateKey makes the provider sign new tokens with a new key under a new kid, and serve only
+// that key in its JWKS: tokens signed before no longer verify.
+func (p *OIDCProvider) RotateKey() { p.storage.rotateKey() }
 
 // Login plays the browser from authURL (where Latchkey's start redirected) through the
 // provider's login form as username, and returns the provider's redirect back to Latchkey's

@@ -1,0 +1,56 @@
+package app_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/latchkey/latchkey/shared/app"
+)
+
+// Configuration that would make a function misbehave stops it at start, with a message naming
+// the setting: OAuth clients half given, an OAuth issuer over plain http outside local
+// development, and an RBAC policy that does not validate.
+func TestConfigFromEnvRefusesBadSettings(t *testing.T) {
+	base := map[string]string{"LATCHKEY_PROJECT_ID": "project-test-00000000-0000-4000-8000-000000000000"}
+	cases := []struct {
+		name string
+		env  map[string]string
+		want string
+	}{
+		{"client id without secret", map[string]string{"LATCHKEY_OAUTH_GOOGLE_CLIENT_ID": "x"}, "LATCHKEY_OAUTH_GOOGLE_CLIENT_ID and LATCHKEY_OAUTH_GOOGLE_CLIENT_SECRET go together"},
+		{"http issuer in AWS", map[string]string{"LATCHKEY_OAUTH_MICROSOFT_CLIENT_ID": "x", "LATCHKEY_OAUTH_MICROSOFT_CLIENT_SECRET": "y",
+			"LATCHKEY_OAUTH_MICROSOFT_ISSUER": "http://127.0.0.1:9999"}, "LATCHKEY_OAUTH_MICROSOFT_ISSUER"},
+		{"http issuer elsewhere, even locally", map[string]string{"LATCHKEY_FETCH_ALLOW_LOOPBACK": "true", "LATCHKEY_OAUTH_GOOGLE_CLIENT_ID": "x",
+			"LATCHKEY_OAUTH_GOOGLE_CLIENT_SECRET": "y", "LATCHKEY_OAUTH_GOOGLE_ISSUER": "http://idp.example.com"}, "LATCHKEY_OAUTH_GOOGLE_ISSUER"},
+		{"bad policy", map[string]string{"LATCHKEY_RBAC_POLICY": `{"roles":[{"role_id":"x","permissions":[{"resource_id":"nope","actions":["a"]}]}]}`},
+			`LATCHKEY_RBAC_POLICY: rbac policy: roles[0] "x": permission on unknown resource "nope"`},
+		{"public token shape", map[string]string{"LATCHKEY_PUBLIC_TOKEN": "public-token-x"}, "LATCHKEY_PUBLIC_TOKEN"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			for k, v := range base {
+				t.Setenv(k, v)
+			}
+			for k, v := range c.env {
+				t.Setenv(k, v)
+			}
+			_, err := app.ConfigFromEnv()
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("err = %v, want it to say %q", err, c.want)
+			}
+		})
+	}
+	t.Run("local http issuer", func(t *testing.T) {
+		for k, v := range base {
+			t.Setenv(k, v)
+		}
+		t.Setenv("LATCHKEY_FETCH_ALLOW_LOOPBACK", "true")
+		t.Setenv("LATCHKEY_OAUTH_GOOGLE_CLIENT_ID", "x")
+		t.Setenv("LATCHKEY_OAUTH_GOOGLE_CLIENT_SECRET", "y")
+		t.Setenv("LATCHKEY_OAUTH_GOOGLE_ISSUER", "http://127.0.0.1:9999")
+		c, err := app.ConfigFromEnv()
+		if err != nil || c.OAuth["google"].Issuer != "http://127.0.0.1:9999" {
+			t.Fatalf("a loopback issuer locally: %+v %v", c.OAuth, err)
+		}
+	})
+}
