@@ -103,7 +103,7 @@ func (o Organization) CheckJIT(email string, factors []AuthFactor) error {
 	var at time.Time
 	for _, f := range factors {
 		k, ok := KindOf(f)
-		if !ok || k.Second() || f.Organization != "" && f.Organization != o.OrganizationID {
+		if !ok || k.Second() || f.Organization != "" && f.Organization != o.OrganizationID || !provesAddress(f, email) {
 			continue
 		}
 		var err error
@@ -125,6 +125,13 @@ func (o Organization) CheckJIT(email string, factors []AuthFactor) error {
 		return o.CheckEmailJIT(email)
 	}
 	return refused
+}
+
+// provesAddress tells whether f proved email: a rule that admits a person by what a factor
+// proved (a domain, a connection, an auth method) must judge the factor that proved the
+// person's address, not one that proved another address held in the same intermediate session.
+func provesAddress(f AuthFactor, email string) bool {
+	return f.EmailFactor != nil && f.EmailFactor.EmailAddress == email
 }
 
 // Membership types in discovery, as Stytch names them.
@@ -179,7 +186,8 @@ func (o Organization) Admit(m *Member, factors []AuthFactor) (Admission, error) 
 	if o.AuthMethods == Restricted && !(m != nil && m.IsBreakglass) {
 		ok := slices.ContainsFunc(factors, func(f AuthFactor) bool {
 			k, ok := KindOf(f)
-			return ok && k.Method != "" && slices.Contains(o.AllowedAuthMethods, k.Method) && (f.Organization == "" || f.Organization == o.OrganizationID)
+			return ok && k.Method != "" && slices.Contains(o.AllowedAuthMethods, k.Method) && (f.Organization == "" || f.Organization == o.OrganizationID) &&
+				(!k.ProvesEmail || provesAddress(f, email))
 		})
 		if !ok {
 			a.PrimaryRequired = slices.Clone(o.AllowedAuthMethods)

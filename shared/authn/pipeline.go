@@ -77,6 +77,10 @@ type Attempt struct {
 	TOTP    *latchkey.TOTPChange
 	SMSCode *latchkey.SMSCodeRef
 	Update  func(latchkey.Member) latchkey.Member
+	// PresentedMember is the member whose session or intermediate session the attempt builds
+	// on: the proof must be that member's, or the factors of one person would open another's
+	// account (a second factor counts for its organization).
+	PresentedMember string
 	// Check, when set, refuses the attempt once the organization and the member (nil when
 	// none has the address) are read: a way in's own conditions on them.
 	Check func(latchkey.Organization, *latchkey.Member) error
@@ -155,6 +159,10 @@ func (a *Service) Login(ctx context.Context, at Attempt) (Result, error) {
 		red.MemberCreate = true
 	}
 
+	if at.PresentedMember != "" && (!found || m.MemberID != at.PresentedMember) {
+		return res, latchkey.BadRequest("session_member_mismatch",
+			"The session or intermediate session presented belongs to another member than this login's.")
+	}
 	if at.Check != nil {
 		var mp *latchkey.Member
 		if found {
@@ -235,8 +243,11 @@ func (a *Service) Continue(ctx context.Context, at Attempt, intermediateToken, s
 		if ist.OrganizationID != "" && ist.OrganizationID != at.OrganizationID {
 			return Result{}, latchkey.BadRequest("invalid_intermediate_session_token_for_organization", "The intermediate session is for another organization.")
 		}
+		if f := at.Factors[len(at.Factors)-1]; ist.Email != "" && f.EmailFactor != nil && f.EmailFactor.EmailAddress != ist.Email {
+			return Result{}, intermediateOfAnother()
+		}
 		at.Factors = latchkey.AddFactor(latchkey.ForOrganization(ist.Factors, at.OrganizationID), at.Factors[len(at.Factors)-1])
-		at.IntermediateHash = secret.Hash(intermediateToken)
+		at.IntermediateHash, at.PresentedMember = secret.Hash(intermediateToken), ist.MemberID
 	case sessionToken != "" || sessionJWT != "":
 		sess, _, _, err := a.Lookup(ctx, sessionToken, sessionJWT)
 		if err != nil {
@@ -245,16 +256,46 @@ func (a *Service) Continue(ctx context.Context, at Attempt, intermediateToken, s
 		if sess.OrganizationID != at.OrganizationID {
 			return Result{}, latchkey.BadRequest("session_organization_mismatch", "The session is for another organization.")
 		}
-		prior = &sess
+		prior, at.PresentedMember = &sess, sess.MemberID
 	}
 	return a.LoginOnto(ctx, at, prior)
+}
+
+func intermediateOfAnother() *latchkey.Error {
+	return latchkey.BadRequest("session_member_mismatch", "The intermediate session is of another person than this login's.")
+}
+
+// StepUp adds to an attempt whose new factor (the last of at.Factors) proves email the
+// intermediate session presented with it: one of the same organization (or none), of the same
+// member, of the same address. Its factors join the attempt and it is consumed.
+func (a *Service) StepUp(ctx context.Context, at *Attempt, memberID, email, intermediateToken string) error {
+	ist, err := a.Intermediate(ctx, intermediateToken)
+	if err != nil {
+		return err
+	}
+	target := at.OrganizationID
+	if at.Member != nil {
+		target = at.Member.OrganizationID
+	}
+	switch {
+	case ist.OrganizationID != "" && ist.OrganizationID != target:
+		return latchkey.BadRequest("invalid_intermediate_session_token_for_organization", "The intermediate session is for another organization.")
+	case ist.MemberID != "" && ist.MemberID != memberID, ist.Email != "" && ist.Email != email:
+		return intermediateOfAnother()
+	}
+	at.Factors = latchkey.AddFactor(latchkey.ForOrganization(ist.Factors, target), at.Factors[len(at.Factors)-1])
+	at.IntermediateHash = secret.Hash(intermediateToken)
+	return nil
 }
 
 // HoldUnproven keeps factors that prove no address (a consumer Google account's login) in an
 // intermediate session for org, consuming the token at tokenHash: the person is no one yet,
 // and must prove an address by one of the methods in the result's PrimaryRequired, presenting
 // the intermediate session.
-func (a *Service) HoldUnproven(ctx context.Context, org latchkey.Organization, factors []latchkey.AuthFactor, tokenHash string, spent error) (Result, error) {
+//
+// claimed is the address the provider named, unproven: the intermediate session is kept for
+// it, so only a proof of that address completes it.
+func (a *Service) HoldUnproven(ctx context.Context, org latchkey.Organization, factors []latchkey.AuthFactor, claimed, tokenHash string, spent error) (Result, error) {
 	required := []string{}
 	for _, m := range []string{latchkey.MethodMagicLink, latchkey.MethodEmailOTP} {
 		if org.AuthMethods != latchkey.Restricted || slices.Contains(org.AllowedAuthMethods, m) {
@@ -266,7 +307,7 @@ func (a *Service) HoldUnproven(ctx context.Context, org latchkey.Organization, f
 			"The provider does not verify this account's email address, and the organization allows no method that would.")
 	}
 	red := Redemption{TokenHash: tokenHash, Spent: spent, Now: a.Clock.Now()}
-	res, err := a.hold(ctx, red, "", org, latchkey.Member{}, factors)
+	res, err := a.hold(ctx, red, claimed, org, latchkey.Member{}, factors)
 	res.Organization, res.PrimaryRequired = org, required
 	return res, err
 }

@@ -230,27 +230,19 @@ func (a *Service) Authenticate(ctx context.Context, r AuthenticateRequest) (auth
 	}
 
 	// The link proves the address it was sent to (an email update's is the member's new one).
-	factors := []latchkey.AuthFactor{latchkey.FactorMagicLink.Proved(t.Email, now)}
-	istHash := ""
+	at := authn.Attempt{Member: &prev, Organization: org, Factors: []latchkey.AuthFactor{latchkey.FactorMagicLink.Proved(t.Email, now)},
+		TokenHash: hash, Spent: MagicLinkNotFound(), EmailUpdate: t.Kind == TokenEmailUpdate, Duration: duration, Claims: r.SessionCustomClaims}
 	switch {
 	case existing != nil:
-		factors = latchkey.AddFactor(existing.AuthenticationFactors, factors[0])
-	case r.IntermediateSessionToken != "":
+		at.Factors = latchkey.AddFactor(existing.AuthenticationFactors, at.Factors[0])
+	case r.IntermediateSessionToken != "" && t.Kind != TokenEmailUpdate:
 		// A step-up: the intermediate session holds what was proved before (a consumer Google
-		// login, which proves no address), and the link completes it; both are consumed.
-		ist, err := a.Auth.Intermediate(ctx, r.IntermediateSessionToken)
-		if err != nil {
+		// login, which proves no address) for this member's address, and the link completes it.
+		if err := a.Auth.StepUp(ctx, &at, prev.MemberID, t.Email, r.IntermediateSessionToken); err != nil {
 			return res, err
 		}
-		if ist.OrganizationID != "" && ist.OrganizationID != prev.OrganizationID {
-			return res, latchkey.BadRequest("invalid_intermediate_session_token_for_organization", "The intermediate session is for another organization.")
-		}
-		factors = latchkey.AddFactor(latchkey.ForOrganization(ist.Factors, prev.OrganizationID), factors[0])
-		istHash = secret.Hash(r.IntermediateSessionToken)
 	}
-	out, err := a.Auth.Login(ctx, authn.Attempt{Member: &prev, Organization: org, Factors: factors,
-		TokenHash: hash, Spent: MagicLinkNotFound(), IntermediateHash: istHash, EmailUpdate: t.Kind == TokenEmailUpdate,
-		Duration: duration, Claims: r.SessionCustomClaims})
+	out, err := a.Auth.Login(ctx, at)
 	if err == nil && out.MemberAuthenticated && existing != nil {
 		// The factor now lives on the new session; the old one is superseded.
 		_ = a.Store.DeleteSessions(ctx, []authn.Session{*existing})

@@ -71,7 +71,8 @@ func (s *Service) factor(t Token) latchkey.AuthFactor {
 	if t.Verified {
 		detail.EmailID = f.EmailFactor.EmailID
 	} else {
-		f.EmailFactor = nil
+		// It proves no address, so it is nothing outside the login it belongs to.
+		f.EmailFactor, f.Organization = nil, t.OrganizationID
 	}
 	if t.Provider == Microsoft {
 		f.MicrosoftOAuthFactor = detail
@@ -116,7 +117,7 @@ func (s *Service) Authenticate(ctx context.Context, r AuthenticateRequest) (Resu
 		if err != nil {
 			return out, latchkey.OrgErr(err)
 		}
-		out.Result, err = s.Auth.HoldUnproven(ctx, org, []latchkey.AuthFactor{f}, hash, tokenNotFound())
+		out.Result, err = s.Auth.HoldUnproven(ctx, org, []latchkey.AuthFactor{f}, t.Email, hash, tokenNotFound())
 		return out, err
 	}
 	method := latchkey.MethodGoogleOAuth

@@ -29,6 +29,9 @@ type MemberTokens struct {
 func (s *Service) MemberTokens(ctx context.Context, orgID, memberID, provider string, withRefresh bool) (MemberTokens, error) {
 	var out MemberTokens
 	m, org, err := latchkey.MemberAndOrg(ctx, s.Store, orgID, memberID)
+	if err == nil && m.Status == latchkey.StatusDeleted {
+		err = latchkey.MemberNotFound()
+	}
 	if err != nil {
 		return out, err
 	}

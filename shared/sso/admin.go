@@ -286,6 +286,11 @@ func (s *Service) UpdateOIDC(ctx context.Context, orgID, connectionID string, p 
 			return Connection{}, "", latchkey.BadRequest("invalid_issuer", "issuer is not allowed: %v.", err)
 		}
 		ep, err := oidcrp.Discover(ctx, s.Fetch.Client(), issuer)
+		if err == nil && ep.TenantIssuer() {
+			// A multi-tenant issuer (Microsoft's common endpoint) would accept every tenant's
+			// users: a connection is to one organization's directory.
+			return Connection{}, "", multiTenantIssuer()
+		}
 		if err != nil {
 			warning = "The issuer's discovery document could not be read (" + err.Error() + "); set authorization_url, token_url and jwks_url."
 		} else {
@@ -316,6 +321,9 @@ func (s *Service) UpdateOIDC(ctx context.Context, orgID, connectionID string, p 
 			c.AuthorizationURL, c.TokenURL, c.UserinfoURL, c.JWKSURL = discovered.AuthorizationURL, discovered.TokenURL, discovered.UserinfoURL, discovered.JWKSURL
 			c.LastDiscoveredFrom = c.Issuer
 		}
+		if strings.Contains(c.Issuer, "{tenantid}") {
+			return multiTenantIssuer()
+		}
 		for _, u := range []struct{ field, value string }{{"issuer", c.Issuer}, {"authorization_url", c.AuthorizationURL},
 			{"token_url", c.TokenURL}, {"userinfo_url", c.UserinfoURL}, {"jwks_url", c.JWKSURL}} {
 			if u.value == "" {
@@ -335,6 +343,11 @@ func (s *Service) UpdateOIDC(ctx context.Context, orgID, connectionID string, p 
 		return nil
 	})
 	return c, warning, err
+}
+
+func multiTenantIssuer() *latchkey.Error {
+	return latchkey.BadRequest("oidc_connection_issuer_invalid_format",
+		"issuer is a multi-tenant issuer, which would let any tenant's users in: use your tenant's own, such as https://login.microsoftonline.com/<tenant-id>/v2.0.")
 }
 
 func lastFour(s string) string {

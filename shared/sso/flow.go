@@ -3,6 +3,7 @@ package sso
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -229,13 +230,13 @@ func (s *Service) SAMLCallback(ctx context.Context, connectionID, samlResponse, 
 	if a.NameID == "" {
 		return "", invalidSAML("the assertion has no NameID")
 	}
-	tok := Token{Email: norm, Subject: a.NameID, Protocol: SAML, Groups: a.Attributes[c.mapped("groups")],
+	tok := Token{Email: norm, Subject: a.NameID, Protocol: SAML, Groups: boundedList(a.Attributes[c.mapped("groups")]),
 		Attributes: map[string]any{}, FirstName: a.First(c.mapped("first_name")), LastName: a.First(c.mapped("last_name"))}
 	if full := a.First(c.mapped("full_name")); full != "" && tok.FirstName == "" && tok.LastName == "" {
 		tok.FirstName = full
 	}
 	for name, vs := range a.Attributes {
-		if len(tok.Attributes) < maxAttributes && len(vs) > 0 {
+		if vs = boundedList(vs); len(tok.Attributes) < maxAttributes && len(vs) > 0 && len(name) <= maxValueLength {
 			tok.Attributes[name] = attributeValue(vs)
 		}
 	}
@@ -293,7 +294,7 @@ func (s *Service) OIDCCallback(ctx context.Context, connectionID, code, state, p
 	if id.Subject == "" {
 		return "", latchkey.BadRequest("oidc_response_subject_missing", "The ID token has no sub.")
 	}
-	tok := Token{Email: norm, Subject: id.Subject, Protocol: OIDC, Groups: id.ClaimList(c.mapped("groups")),
+	tok := Token{Email: norm, Subject: id.Subject, Protocol: OIDC, Groups: boundedList(id.ClaimList(c.mapped("groups"))),
 		FirstName: id.Claim(c.mapped("first_name")), LastName: id.Claim(c.mapped("last_name")), Attributes: map[string]any{}}
 	if full := id.Claim(c.mapped("full_name")); full != "" && tok.FirstName == "" && tok.LastName == "" {
 		tok.FirstName = full
@@ -302,15 +303,44 @@ func (s *Service) OIDCCallback(ctx context.Context, connectionID, code, state, p
 		tok.FirstName = id.Name
 	}
 	for k, v := range id.Claims {
-		if len(tok.Attributes) < maxAttributes && len(k) <= 256 {
-			tok.Attributes[k] = v
+		if len(tok.Attributes) >= maxAttributes || len(k) > maxValueLength {
+			continue
+		}
+		// Only flat values are kept: strings, numbers, booleans and lists of strings.
+		switch val := v.(type) {
+		case string:
+			if len(val) <= maxValueLength {
+				tok.Attributes[k] = val
+			}
+		case bool, json.Number, float64:
+			tok.Attributes[k] = val
+		default:
+			if list := boundedList(id.ClaimList(k)); len(list) > 0 {
+				tok.Attributes[k] = list
+			}
 		}
 	}
 	return s.complete(ctx, c, st, "", time.Time{}, tok)
 }
 
-// maxAttributes bounds what a provider's attributes may add to the token and the member.
-const maxAttributes = 50
+// Bounds on what a provider's attributes and groups may add to the token and the member, whose
+// item every session check reads.
+const (
+	maxAttributes  = 50
+	maxValues      = 100
+	maxValueLength = 1024
+)
+
+// boundedList keeps at most maxValues values of at most maxValueLength characters.
+func boundedList(vs []string) []string {
+	out := make([]string, 0, min(len(vs), maxValues))
+	for _, v := range vs {
+		if len(out) < maxValues && len(v) <= maxValueLength {
+			out = append(out, v)
+		}
+	}
+	return out
+}
 
 func attributeValue(vs []string) any {
 	if len(vs) == 1 {
