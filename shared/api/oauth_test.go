@@ -399,6 +399,15 @@ func TestOAuthConsumerGoogle(t *testing.T) {
 		t.Fatalf("magic link with the OAuth intermediate session: %+v %v", ml, err)
 	}
 
+	// So does an email code, the other method it names.
+	again := f.authenticate(t, &oauth.AuthenticateParams{OAuthToken: oauthToken(t, f.orgLogin(t, googleStart, org, u.username), "oauth")})
+	apptest.ExpectOK(t, otpSend(t, org, addr, nil))
+	byCode := otpAuthenticate(t, org, addr, env.LastEmail(t, addr).Code(), map[string]any{"intermediate_session_token": again.IntermediateSessionToken})
+	apptest.ExpectOK(t, byCode)
+	if byCode.Get("member_authenticated") != true || byCode.Str("member_id") != made.MemberID {
+		t.Fatalf("email code with the OAuth intermediate session: %s", byCode.Raw)
+	}
+
 	st := oauthStart(t, f.url, googleDiscover, url.Values{"discovery_redirect_url": {ssoRedirect}})
 	if st.status != http.StatusFound {
 		t.Fatalf("discovery start: %d %v", st.status, st.body)

@@ -191,10 +191,17 @@ func (s *Service) Authenticate(ctx context.Context, r AuthenticateRequest) (auth
 		}
 		existing = &sess
 	}
-	return s.Auth.LoginOnto(ctx, authn.Attempt{Member: &prev, Organization: org,
+	at := authn.Attempt{Member: &prev, Organization: org,
 		Factors: []latchkey.AuthFactor{latchkey.FactorEmailOTP.Proved(email, now)},
 		Code:    &authn.CodeRef{OrganizationID: c.OrganizationID, Email: c.Email, Hash: c.CodeHash}, Spent: NotFound(),
-		EmailUpdate: update, Duration: duration, Claims: r.SessionCustomClaims}, existing)
+		EmailUpdate: update, Duration: duration, Claims: r.SessionCustomClaims}
+	if existing == nil && r.IntermediateSessionToken != "" && !update {
+		// A step-up (a consumer Google login's intermediate session), completed by the code.
+		if err := s.Auth.StepUp(ctx, &at, prev.MemberID, email, r.IntermediateSessionToken); err != nil {
+			return res, err
+		}
+	}
+	return s.Auth.LoginOnto(ctx, at, existing)
 }
 
 // DiscoverySendRequest is the body of OTPs.Email.Discovery.Send.
