@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -228,5 +229,25 @@ func TestMemberSessionHeadersAreEnforced(t *testing.T) {
 	}
 	if got := getMember(t, org, other, ""); got.Str("member.status") != "active" {
 		t.Fatalf("the member changed: %s", got.Raw)
+	}
+}
+
+// Every error links Stytch's documentation of it, as Stytch's error bodies do:
+// error_url is https://stytch.com/docs/api-reference/b2b/api/errors/<status>#<error_type>.
+func TestErrorsCarryErrorURL(t *testing.T) {
+	for _, c := range []struct {
+		method, path string
+		status       int
+		errType      string
+	}{
+		{"GET", "/v1/b2b/nowhere", 404, "route_not_found"},
+		{"GET", "/v1/b2b/organizations/organization-test-00000000-0000-4000-8000-000000000000", 404, "organization_not_found"},
+		{"POST", "/v1/b2b/magic_links/authenticate", 400, "bad_request"},
+	} {
+		r := env.Do(t, c.method, c.path, nil)
+		apptest.ExpectError(t, r, c.status, c.errType)
+		if want := fmt.Sprintf("https://stytch.com/docs/api-reference/b2b/api/errors/%d#%s", c.status, c.errType); r.Str("error_url") != want {
+			t.Errorf("%s %s: error_url %q, want %q", c.method, c.path, r.Str("error_url"), want)
+		}
 	}
 }

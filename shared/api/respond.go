@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"strconv"
 
 	latchkey "github.com/latchkey/latchkey/shared"
 )
@@ -45,7 +46,13 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.Cause != nil || e.Status >= 500 {
 		in.Err = err
 	}
-	writeJSON(w, r, e.Status, &errorBody{ErrorType: e.Type, ErrorMessage: e.Message, ErrorDetails: map[string]any{}})
+	writeJSON(w, r, e.Status, &errorBody{ErrorType: e.Type, ErrorMessage: e.Message, ErrorURL: ErrorURL(e.Status, e.Type),
+		ErrorDetails: map[string]any{}})
+}
+
+// ErrorURL is where Stytch documents an error, as its error bodies link it.
+func ErrorURL(status int, errorType string) string {
+	return "https://stytch.com/docs/api-reference/b2b/api/errors/" + strconv.Itoa(status) + "#" + errorType
 }
 
 // maxBody bounds request bodies; the largest legitimate body (an organization with full

@@ -324,8 +324,18 @@ func Build(ctx context.Context, c Config, logOut io.Writer) (*App, error) {
 }
 
 // LambdaHandler adapts one function's routes to API Gateway HTTP API (payload v2) events.
+// A named stage (not $default) prefixes the path API Gateway passes on; the routes do not
+// have it, so it is taken off.
 func (a *App) LambdaHandler(function string) func(context.Context, events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
-	return httpadapter.NewV2(a.Server.Handler(function)).ProxyWithContext
+	proxy := httpadapter.NewV2(a.Server.Handler(function)).ProxyWithContext
+	return func(ctx context.Context, req events.APIGatewayV2HTTPRequest) (events.APIGatewayV2HTTPResponse, error) {
+		if stage := req.RequestContext.Stage; stage != "" && stage != "$default" {
+			if rest, ok := strings.CutPrefix(req.RawPath, "/"+stage+"/"); ok {
+				req.RawPath = "/" + rest
+			}
+		}
+		return proxy(ctx, req)
+	}
 }
 
 // CleanupBatch bounds the items one cleanup run reads, so a run fits well inside the Lambda

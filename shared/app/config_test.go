@@ -1,9 +1,11 @@
 package app_test
 
 import (
+	"context"
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/latchkey/latchkey/shared/app"
 )
 
@@ -53,4 +55,23 @@ func TestConfigFromEnvRefusesBadSettings(t *testing.T) {
 			t.Fatalf("a loopback issuer locally: %+v %v", c.OAuth, err)
 		}
 	})
+}
+
+// A named API Gateway stage prefixes the path the function receives; the handler takes it off,
+// so the routes match as they do on the $default stage.
+func TestLambdaHandlerStripsANamedStage(t *testing.T) {
+	h := env.App.LambdaHandler("sessions")
+	for _, stage := range []string{"$default", "prod"} {
+		path := "/v1/b2b/sessions/jwks/" + env.ProjectID
+		if stage != "$default" {
+			path = "/" + stage + path
+		}
+		req := events.APIGatewayV2HTTPRequest{Version: "2.0", RawPath: path, RouteKey: "GET /v1/b2b/sessions/jwks/{project_id}",
+			RequestContext: events.APIGatewayV2HTTPRequestContext{Stage: stage,
+				HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: "GET", Path: path}}}
+		res, err := h(context.Background(), req)
+		if err != nil || res.StatusCode != 200 || !strings.Contains(res.Body, `"keys"`) {
+			t.Fatalf("stage %s: %d %s %v", stage, res.StatusCode, res.Body, err)
+		}
+	}
 }
