@@ -92,18 +92,7 @@ func (k *KMS) derive(label string) []byte {
 	return m.Sum(nil)
 }
 
-func (k *KMS) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch {
-	case r.URL.Path == "/" && r.Method == http.MethodPost:
-		k.serveAPI(w, r)
-	case r.URL.Path == "/health-check":
-		io.WriteString(w, "ok\n")
-	case r.URL.Path == "/":
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-	default:
-		http.NotFound(w, r)
-	}
-}
+func (k *KMS) ServeHTTP(w http.ResponseWriter, r *http.Request) { serveJSONAPI(w, r, k.serveAPI) }
 
 // kmsInput holds the Encrypt and Decrypt members the emulator looks at; the SDK may send others
 // (GrantTokens, Recipient, ...), which are accepted and ignored. []byte members are base64 on

@@ -80,16 +80,7 @@ func NewSecretsManager() *SecretsManager {
 }
 
 func (m *SecretsManager) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	switch {
-	case r.URL.Path == "/" && r.Method == http.MethodPost:
-		m.serveAPI(w, r)
-	case r.URL.Path == "/health-check":
-		io.WriteString(w, "ok\n")
-	case r.URL.Path == "/":
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-	default:
-		http.NotFound(w, r)
-	}
+	serveJSONAPI(w, r, m.serveAPI)
 }
 
 // secretsInput holds the CreateSecret and GetSecretValue members the emulator looks at; the SDK

@@ -282,6 +282,21 @@ func startSMS(port int, log io.Writer) (*smsServer, string, error) {
 	return &smsServer{emu, p}, endpoint, nil
 }
 
+// serveJSONAPI routes a request to an emulator of an AWS JSON protocol service: its API is
+// POST /, and GET /health-check answers when it is up.
+func serveJSONAPI(w http.ResponseWriter, r *http.Request, api http.HandlerFunc) {
+	switch {
+	case r.URL.Path == "/" && r.Method == http.MethodPost:
+		api(w, r)
+	case r.URL.Path == "/health-check":
+		io.WriteString(w, "ok\n")
+	case r.URL.Path == "/":
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
 // inProcess is an emulator served by this process, on loopback.
 type inProcess struct {
 	srv  *http.Server

@@ -2,8 +2,10 @@ package authn
 
 import (
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strings"
 	"time"
@@ -89,6 +91,18 @@ func redirectMatches(pattern string, u *url.URL) bool {
 		return strings.HasPrefix(u.Path, strings.TrimSuffix(p.Path, "*"))
 	}
 	return p.Path == u.Path
+}
+
+// CheckPublicToken admits a browser route's caller (SSO and OAuth starts): the public token
+// names the project, and is no secret; project is this deployment's.
+func CheckPublicToken(project, presented string) error {
+	if presented == "" {
+		return latchkey.BadRequest("public_token_required", "public_token is required.")
+	}
+	if project == "" || subtle.ConstantTimeCompare([]byte(presented), []byte(project)) != 1 {
+		return latchkey.Errorf(http.StatusUnauthorized, "public_token_not_found", "The public_token is not this project's public token.")
+	}
+	return nil
 }
 
 // LinkURL builds the URL the email carries.

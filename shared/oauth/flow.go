@@ -2,10 +2,8 @@ package oauth
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
-	"net/http"
 	"net/url"
 	"strings"
 
@@ -35,11 +33,8 @@ type StartRequest struct {
 
 // Start begins a login with a provider and returns where to send the browser.
 func (s *Service) Start(ctx context.Context, r StartRequest) (string, error) {
-	if r.PublicToken == "" {
-		return "", latchkey.BadRequest("public_token_required", "public_token is required.")
-	}
-	if s.PublicToken == "" || subtle.ConstantTimeCompare([]byte(r.PublicToken), []byte(s.PublicToken)) != 1 {
-		return "", latchkey.Errorf(http.StatusUnauthorized, "public_token_not_found", "The public_token is not this project's public token.")
+	if err := authn.CheckPublicToken(s.PublicToken, r.PublicToken); err != nil {
+		return "", err
 	}
 	p, err := s.provider(r.Provider)
 	if err != nil {

@@ -2,7 +2,6 @@ package sso
 
 import (
 	"context"
-	"crypto/subtle"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -30,7 +29,7 @@ type StartRequest struct {
 // send the browser, the identity provider's login with a signed SAML AuthnRequest or an OIDC
 // authorization request.
 func (s *Service) Start(ctx context.Context, r StartRequest) (string, error) {
-	if err := s.CheckPublicToken(r.PublicToken); err != nil {
+	if err := authn.CheckPublicToken(s.PublicToken, r.PublicToken); err != nil {
 		return "", err
 	}
 	if err := authn.ValidatePKCEChallenge(r.PKCECodeChallenge); err != nil {
@@ -79,18 +78,6 @@ func (s *Service) Start(ctx context.Context, r StartRequest) (string, error) {
 		return "", err
 	}
 	return to, nil
-}
-
-// CheckPublicToken admits a browser route's caller: the public token names the project, and
-// is no secret.
-func (s *Service) CheckPublicToken(token string) error {
-	if token == "" {
-		return latchkey.BadRequest("public_token_required", "public_token is required.")
-	}
-	if s.PublicToken == "" || subtle.ConstantTimeCompare([]byte(token), []byte(s.PublicToken)) != 1 {
-		return badPublicToken()
-	}
-	return nil
 }
 
 // startConnection finds the connection a start names, or the organization's default.

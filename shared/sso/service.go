@@ -143,7 +143,3 @@ func connectionInactive() *latchkey.Error {
 	return latchkey.Errorf(http.StatusBadRequest, "requires_active_sso_connection",
 		"This SSO connection is not active: it still lacks its identity provider's settings.")
 }
-
-func badPublicToken() *latchkey.Error {
-	return latchkey.Errorf(http.StatusUnauthorized, "public_token_not_found", "The public_token is not this project's public token.")
-}

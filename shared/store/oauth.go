@@ -75,7 +75,9 @@ type providerTokensItem struct {
 	oauth.ProviderTokens
 }
 
-func providerTokensSK(memberID, provider string) string { return "OAUTHTOKENS#" + memberID + "#" + provider }
+func providerTokensSK(memberID, provider string) string {
+	return "OAUTHTOKENS#" + memberID + "#" + provider
+}
 
 func (s *Store) PutProviderTokens(ctx context.Context, p oauth.ProviderTokens) error {
 	return wrap(s.table.Put(providerTokensItem{keys{PK: orgPK(p.OrganizationID), SK: providerTokensSK(p.MemberID, p.Provider)}, p}).Run(ctx))
