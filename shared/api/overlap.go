@@ -3,8 +3,6 @@ package api
 import (
 	"net/http"
 	"strings"
-
-	latchkey "github.com/latchkey/latchkey/shared"
 )
 
 // Stytch's paths include pairs that net/http.ServeMux refuses to register together, such as
@@ -90,7 +88,6 @@ func pick(group []Route, handlers []http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		path := segments(r.URL.Path)
 		best, bestLiterals := -1, -1
-		var allow []string
 		for i, rt := range group {
 			segs := segments(rt.Path)
 			literals, ok := 0, len(segs) == len(path)
@@ -103,22 +100,12 @@ func pick(group []Route, handlers []http.Handler) http.Handler {
 					ok = false
 				}
 			}
-			switch {
-			case !ok:
-			case rt.Method != r.Method:
-				allow = append(allow, rt.Method)
-			case literals > bestLiterals:
+			if ok && rt.Method == r.Method && literals > bestLiterals {
 				best, bestLiterals = i, literals
 			}
 		}
-		switch {
-		case best < 0 && len(allow) > 0:
-			w.Header().Set("Allow", strings.Join(allow, ", "))
-			writeError(w, r, latchkey.Errorf(http.StatusMethodNotAllowed, latchkey.TypeMethodNotAllowed,
-				"Method %s is not allowed on this route.", r.Method))
-			return
-		case best < 0:
-			writeError(w, r, latchkey.Errorf(http.StatusNotFound, latchkey.TypeRouteNotFound, "Route %s %s not found.", r.Method, r.URL.Path))
+		if best < 0 {
+			routeMiss(w, r)
 			return
 		}
 		for k, seg := range segments(group[best].Path) {

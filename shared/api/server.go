@@ -6,6 +6,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -116,35 +117,46 @@ func (s *Server) endpoint(rt Route) http.Handler {
 }
 
 // notFoundJSON answers unknown paths (404) and wrong methods (405) in the Stytch error shape
-// rather than ServeMux's plain text.
+// rather than ServeMux's plain text. Methods are looked up in the whole route table, not only in
+// this function's routes: on API Gateway a wrong method on another function's path reaches the
+// catch-all function, which must still answer 405 with that path's Allow header.
 func notFoundJSON(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h, pattern := mux.Handler(r)
-		if pattern != "" {
+		if _, pattern := mux.Handler(r); pattern != "" {
 			mux.ServeHTTP(w, r)
 			return
 		}
-		probe := &statusProbe{header: http.Header{}}
-		h.ServeHTTP(probe, r)
-		if probe.status == http.StatusMethodNotAllowed {
-			w.Header().Set("Allow", probe.header.Get("Allow"))
-			writeError(w, r, latchkey.Errorf(http.StatusMethodNotAllowed, latchkey.TypeMethodNotAllowed,
-				"Method %s is not allowed on this route.", r.Method))
-			return
-		}
-		writeError(w, r, latchkey.Errorf(http.StatusNotFound, latchkey.TypeRouteNotFound, "Route %s %s not found.", r.Method, r.URL.Path))
+		routeMiss(w, r)
 	})
 }
 
-// statusProbe records what ServeMux's own 404/405 handler would answer.
-type statusProbe struct {
-	header http.Header
-	status int
+// routeMiss answers a request no route serves: 405 with Allow when some route has its path.
+func routeMiss(w http.ResponseWriter, r *http.Request) {
+	if allow := allowedMethods(r.URL.Path); len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		writeError(w, r, latchkey.Errorf(http.StatusMethodNotAllowed, latchkey.TypeMethodNotAllowed,
+			"Method %s is not allowed on this route.", r.Method))
+		return
+	}
+	writeError(w, r, latchkey.Errorf(http.StatusNotFound, latchkey.TypeRouteNotFound, "Route %s %s not found.", r.Method, r.URL.Path))
 }
 
-func (p *statusProbe) Header() http.Header         { return p.header }
-func (p *statusProbe) Write(b []byte) (int, error) { return len(b), nil }
-func (p *statusProbe) WriteHeader(code int)        { p.status = code }
+// allowedMethods lists the methods of every route whose path matches, in table order.
+func allowedMethods(path string) []string {
+	segs := segments(path)
+	var allow []string
+	for _, rt := range Routes {
+		pattern := segments(rt.Path)
+		ok := len(pattern) == len(segs)
+		for k := 0; ok && k < len(pattern); k++ {
+			ok = pattern[k] == segs[k] || wildcard(pattern[k]) && segs[k] != ""
+		}
+		if ok && !slices.Contains(allow, rt.Method) {
+			allow = append(allow, rt.Method)
+		}
+	}
+	return allow
+}
 
 // requestInfo is filled in as a request is served and logged when it ends.
 type requestInfo struct {

@@ -75,3 +75,37 @@ func TestLambdaHandlerStripsANamedStage(t *testing.T) {
 		}
 	}
 }
+
+// API Gateway sends a request that matches no route to the catch-all ($default) route, which
+// is the organizations function. A wrong method on a path another function owns is still a
+// 405 with that path's methods, not a 404; a path no function has is a 404.
+func TestCatchAllKnowsEveryFunctionsPaths(t *testing.T) {
+	h := env.App.LambdaHandler("organizations")
+	cases := []struct {
+		method, path string
+		status       int
+		allow        string
+	}{
+		{"GET", "/v1/b2b/magic_links/authenticate", 405, "POST"},
+		{"DELETE", "/v1/b2b/sessions/jwks/" + env.ProjectID, 405, "GET"},
+		{"PATCH", "/v1/b2b/sso/callback/saml-connection-test-1", 405, "POST, GET"},
+		{"PATCH", "/v1/b2b/organizations/organization-test-1", 405, "GET, PUT, DELETE"},
+		{"GET", "/v1/b2b/magic_links/nope", 404, ""},
+	}
+	for _, c := range cases {
+		req := events.APIGatewayV2HTTPRequest{Version: "2.0", RawPath: c.path, RouteKey: "$default",
+			RequestContext: events.APIGatewayV2HTTPRequestContext{Stage: "$default",
+				HTTP: events.APIGatewayV2HTTPRequestContextHTTPDescription{Method: c.method, Path: c.path}}}
+		res, err := h(context.Background(), req)
+		if err != nil || res.StatusCode != c.status {
+			t.Fatalf("%s %s: %d %s %v", c.method, c.path, res.StatusCode, res.Body, err)
+		}
+		want := map[int]string{405: `"error_type":"method_not_allowed"`, 404: `"error_type":"route_not_found"`}[c.status]
+		if !strings.Contains(res.Body, want) {
+			t.Errorf("%s %s: body %s, want %s", c.method, c.path, res.Body, want)
+		}
+		if got := res.Headers["Allow"]; got != c.allow {
+			t.Errorf("%s %s: Allow %q, want %q", c.method, c.path, got, c.allow)
+		}
+	}
+}
