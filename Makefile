@@ -95,7 +95,7 @@ CDK_ARGS = $(call cdk_ctx,STACK,stackName) $(call cdk_ctx,PROJECT_ID,projectId) 
 	$(call cdk_ctx,BASE_URL,baseUrl) $(call cdk_ctx,RBAC_POLICY,rbacPolicy) $(CDK_CONTEXT)
 CDK_RUN = cd infra && CDK_DISABLE_CLI_TELEMETRY=true _cdk/node_modules/.bin/cdk
 
-.PHONY: synth deploy destroy diff cdk-bootstrap cdk-cli project-secret
+.PHONY: synth deploy destroy diff cdk-bootstrap cdk-cli project-secret project-secret-list project-secret-revoke
 
 ## synth: write cdk.out/<stack>.template.json offline (placeholder code if make build has not run); fails on cdk-nag findings
 synth:
@@ -126,8 +126,17 @@ destroy: cdk-cli
 	$(CDK_RUN) destroy $(CDK_ARGS) $(CDK_DESTROY_FLAGS)
 
 ## project-secret: create a project secret in the deployed table and print it once (AWS credentials)
+SECRET_FLAGS = $(if $(PROJECT_ID),-project-id '$(PROJECT_ID)') $(if $(TABLE),-table '$(TABLE)')
 project-secret:
-	@$(GO) run ./infra/cmd/project-secret $(if $(PROJECT_ID),-project-id '$(PROJECT_ID)') $(if $(TABLE),-table '$(TABLE)')
+	@$(GO) run ./infra/cmd/project-secret create $(SECRET_FLAGS)
+
+## project-secret-list: list the project's secrets (id, last four, created; never the secret)
+project-secret-list:
+	@$(GO) run ./infra/cmd/project-secret list $(SECRET_FLAGS)
+
+## project-secret-revoke: revoke one secret by id (SECRET_ID=secret-...; FORCE=1 for the last one)
+project-secret-revoke:
+	@$(GO) run ./infra/cmd/project-secret revoke $(SECRET_FLAGS) $(if $(FORCE),-force) '$(SECRET_ID)'
 
 ## bench: Go benchmarks, HTTP load, cold starts and the cost model; rewrites docs/PERFORMANCE.md (< 5 min)
 .PHONY: bench

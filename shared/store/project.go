@@ -3,9 +3,13 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/guregu/dynamo/v2"
+
+	latchkey "github.com/latchkey/latchkey/shared"
 
 	"github.com/latchkey/latchkey/shared/secret"
 	"github.com/latchkey/latchkey/shared/tokens"
@@ -31,6 +35,40 @@ func (s *Store) ProjectForSecret(ctx context.Context, secretHash string) (string
 	var it secretItem
 	err := s.table.Get(AttrPK, pkProject).Range(AttrSK, dynamo.Equal, "SECRET#"+secretHash).Consistent(true).One(ctx, &it)
 	return it.ProjectID, wrap(err)
+}
+
+// ProjectSecret describes a stored secret without it: only its hash is kept.
+type ProjectSecret struct {
+	Hash      string
+	ProjectID string
+	LastFour  string
+	CreatedAt time.Time
+}
+
+// ProjectSecrets lists the project's stored secrets, oldest first.
+func (s *Store) ProjectSecrets(ctx context.Context, projectID string) ([]ProjectSecret, error) {
+	var items []secretItem
+	err := s.table.Get(AttrPK, pkProject).Range(AttrSK, dynamo.BeginsWith, "SECRET#").
+		Filter("$ = ?", "project_id", projectID).Consistent(true).All(ctx, &items)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	out := make([]ProjectSecret, 0, len(items))
+	for _, it := range items {
+		out = append(out, ProjectSecret{strings.TrimPrefix(it.SK, "SECRET#"), it.ProjectID, it.LastFour, it.CreatedAt})
+	}
+	slices.SortFunc(out, func(a, b ProjectSecret) int { return a.CreatedAt.Compare(b.CreatedAt) })
+	return out, nil
+}
+
+// DeleteProjectSecret removes a secret by its hash; latchkey.ErrNotFound if it is not stored.
+func (s *Store) DeleteProjectSecret(ctx context.Context, projectID, secretHash string) error {
+	err := s.table.Delete(AttrPK, pkProject).Range(AttrSK, "SECRET#"+secretHash).
+		If("attribute_exists($) AND $ = ?", AttrPK, "project_id", projectID).Run(ctx)
+	if dynamo.IsCondCheckFailed(err) {
+		return latchkey.ErrNotFound
+	}
+	return wrap(err)
 }
 
 type keyItem struct {

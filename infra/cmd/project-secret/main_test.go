@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/latchkey/latchkey/localstack/emulators"
+	latchkey "github.com/latchkey/latchkey/shared"
 	"github.com/latchkey/latchkey/shared/secret"
 	"github.com/latchkey/latchkey/shared/store"
 )
@@ -72,6 +74,9 @@ func TestBadArguments(t *testing.T) {
 		{[]string{"-project-id", "acme"}, "must look like project-live-"},
 		{[]string{"-project-id", "project-live-1", "extra"}, "unexpected arguments"},
 		{[]string{"-nope"}, "flag provided but not defined"},
+		{[]string{"rotate"}, "unknown command"},
+		{[]string{"revoke", "-project-id", "project-live-1"}, "revoke takes one secret id"},
+		{[]string{"list", "-project-id", "project-live-1", "extra"}, "unexpected arguments"},
 	} {
 		var out, log bytes.Buffer
 		err := run(context.Background(), c.args, &out, &log)
@@ -81,5 +86,91 @@ func TestBadArguments(t *testing.T) {
 		if out.Len() > 0 {
 			t.Errorf("%v: printed %q", c.args, out.String())
 		}
+	}
+}
+
+// Rotation end to end: two secrets listed (ids, last fours, never the secret), the old one
+// revoked and no longer resolving, the new one still working, and the last one kept unless forced.
+func TestListAndRevoke(t *testing.T) {
+	ctx := t.Context()
+	emu, err := emulators.FromEnv(ctx, emulators.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = emu.Stop() })
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("LATCHKEY_PROJECT_ID", "")
+
+	const table, projectID = "latchkey-project-secret-revoke", "project-live-0b1e4b1a-7d2c-4c55-9a51-3f7e1d2c9b10"
+	cfg, err := store.AWSConfig(ctx, "us-east-1", emu.DynamoDBEndpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.CreateTable(ctx, store.NewClient(cfg, emu.DynamoDBEndpoint), table); err != nil {
+		t.Fatal(err)
+	}
+	st := store.New(cfg, emu.DynamoDBEndpoint, table)
+	flags := []string{"-project-id", projectID, "-table", table, "-region", "us-east-1", "-endpoint", emu.DynamoDBEndpoint}
+	do := func(args ...string) (string, string, error) {
+		var out, log bytes.Buffer
+		err := run(ctx, args, &out, &log)
+		return out.String(), log.String(), err
+	}
+	create := func() string {
+		out, log, err := do(flags...)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, log)
+		}
+		return strings.TrimSpace(out)
+	}
+	old, current := create(), create()
+	idOf := func(v string) string { return "secret-" + secret.Hash(v)[:16] }
+
+	out, _, err := do(append([]string{"list"}, flags...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{old, current} {
+		if !strings.Contains(out, idOf(v)) || !strings.Contains(out, "…"+secret.LastFour(v)) {
+			t.Errorf("list %q does not show %s ending in %s", out, idOf(v), secret.LastFour(v))
+		}
+		if strings.Contains(out, v) || strings.Contains(out, secret.Hash(v)) {
+			t.Fatal("list printed a secret or its whole hash")
+		}
+	}
+	if strings.Index(out, idOf(old)) > strings.Index(out, idOf(current)) {
+		t.Errorf("list is not oldest first: %q", out)
+	}
+
+	if _, _, err := do(append(append([]string{"revoke"}, flags...), "secret-0000000000000000")...); err == nil || !strings.Contains(err.Error(), "no secret") {
+		t.Fatalf("revoking an unknown id: %v", err)
+	}
+	if _, log, err := do(append(append([]string{"revoke"}, flags...), idOf(old))...); err != nil || !strings.Contains(log, "Revoked") {
+		t.Fatalf("revoke: %v %s", err, log)
+	}
+	if _, err := st.ProjectForSecret(ctx, secret.Hash(old)); !errors.Is(err, latchkey.ErrNotFound) {
+		t.Fatalf("the revoked secret still resolves: %v", err)
+	}
+	if got, err := st.ProjectForSecret(ctx, secret.Hash(current)); err != nil || got != projectID {
+		t.Fatalf("the other secret no longer resolves: %q %v", got, err)
+	}
+	if out, _, _ := do(append([]string{"list"}, flags...)...); strings.Contains(out, idOf(old)) {
+		t.Fatalf("list still shows the revoked secret: %q", out)
+	}
+
+	// The last secret stays unless forced.
+	last := append(append([]string{"revoke"}, flags...), idOf(current))
+	if _, _, err := do(last...); err == nil || !strings.Contains(err.Error(), "only secret") {
+		t.Fatalf("revoking the last secret without -force: %v", err)
+	}
+	if _, err := st.ProjectForSecret(ctx, secret.Hash(current)); err != nil {
+		t.Fatalf("a refused revoke deleted the secret: %v", err)
+	}
+	forced := append(append([]string{"revoke", "-force"}, flags...), idOf(current))
+	if _, _, err := do(forced...); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.ProjectForSecret(ctx, secret.Hash(current)); !errors.Is(err, latchkey.ErrNotFound) {
+		t.Fatalf("the forced revoke left the secret: %v", err)
 	}
 }
