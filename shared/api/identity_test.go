@@ -186,6 +186,7 @@ func TestDeletionEndsOutstandingLinks(t *testing.T) {
 	org := createOrg(t, map[string]any{}).Str("organization.organization_id")
 	email := newEmail()
 	id := createMember(t, org, map[string]any{"email_address": email}).Str("member_id")
+	verify(t, org, id) // reactivation needs a verified address
 	apptest.ExpectOK(t, loginOrSignup(t, org, email, nil))
 	before := env.LastEmail(t, email).Token()
 	apptest.ExpectOK(t, env.Do(t, "DELETE", "/v1/b2b/organizations/"+org+"/members/"+id, nil))

@@ -87,6 +87,8 @@ func TestMemberLifecycle(t *testing.T) {
 		t.Fatalf("refused update changed the member: %s", got.Raw)
 	}
 
+	verify(t, org, id) // only a member with a verified address can be reactivated
+
 	// Soft delete: gone from get, visible to dangerously_get with include_deleted, email freed.
 	apptest.ExpectOK(t, env.Do(t, "DELETE", "/v1/b2b/organizations/"+org+"/members/"+id, nil))
 	apptest.ExpectError(t, getMember(t, org, id, ""), http.StatusNotFound, "member_not_found")
@@ -101,7 +103,10 @@ func TestMemberLifecycle(t *testing.T) {
 
 	// Reactivation needs the email back: refused while another member holds it.
 	apptest.ExpectError(t, env.Do(t, "PUT", "/v1/b2b/organizations/"+org+"/members/"+id+"/reactivate", nil),
-		http.StatusConflict, "duplicate_member_email")
+		http.StatusBadRequest, "reactivation_email_belongs_to_another_member")
+	if dg := env.Do(t, "GET", "/v1/b2b/organizations/members/dangerously_get/"+id+"?include_deleted=true", nil); dg.Str("member.status") != "deleted" {
+		t.Fatalf("a refused reactivation changed the member: %s", dg.Raw)
+	}
 	apptest.ExpectOK(t, env.Do(t, "DELETE", "/v1/b2b/organizations/"+org+"/members/"+taker, nil))
 	re := env.Do(t, "PUT", "/v1/b2b/organizations/"+org+"/members/"+id+"/reactivate", nil)
 	apptest.ExpectOK(t, re)
@@ -151,4 +156,21 @@ func TestTenantIsolation(t *testing.T) {
 	if createMember(t, b, map[string]any{"email_address": email}).Str("member_id") == m {
 		t.Fatal("same member id across organizations")
 	}
+}
+
+// An address that was never verified proves nobody: a deleted member that never verified it
+// stays deleted (Stytch's email_unverified_for_reactivation), whoever asks.
+func TestReactivationNeedsAVerifiedEmail(t *testing.T) {
+	org := createOrg(t, map[string]any{}).Str("organization.organization_id")
+	id := createMember(t, org, map[string]any{"email_address": newEmail()}).Str("member_id")
+	apptest.ExpectOK(t, env.Do(t, "DELETE", "/v1/b2b/organizations/"+org+"/members/"+id, nil))
+	apptest.ExpectError(t, env.Do(t, "PUT", "/v1/b2b/organizations/"+org+"/members/"+id+"/reactivate", nil),
+		http.StatusBadRequest, "email_unverified_for_reactivation")
+	if dg := env.Do(t, "GET", "/v1/b2b/organizations/members/dangerously_get/"+id+"?include_deleted=true", nil); dg.Str("member.status") != "deleted" {
+		t.Fatalf("a refused reactivation changed the member: %s", dg.Raw)
+	}
+	// An active member is not "deleted": Stytch's own type for that.
+	active := createMember(t, org, map[string]any{"email_address": newEmail()}).Str("member_id")
+	apptest.ExpectError(t, env.Do(t, "PUT", "/v1/b2b/organizations/"+org+"/members/"+active+"/reactivate", nil),
+		http.StatusBadRequest, "no_deleted_member_found_for_reactivation")
 }

@@ -458,6 +458,7 @@ func TestStytchGoCompatibility(t *testing.T) {
 
 	var m3 organizations.Member
 	sgStep(t, "Members.Delete", func(t *testing.T) {
+		verify(t, org.OrganizationID, m1.MemberID) // so that it can be reactivated below
 		resp, err := mems.Delete(ctx, &members.DeleteParams{OrganizationID: org.OrganizationID, MemberID: m1.MemberID})
 		if err != nil {
 			t.Fatalf("delete: %v", err)
@@ -501,7 +502,17 @@ func TestStytchGoCompatibility(t *testing.T) {
 	sgStep(t, "Members.Reactivate", func(t *testing.T) {
 		// The email is held by m3, so m1 cannot come back.
 		_, err := mems.Reactivate(ctx, &members.ReactivateParams{OrganizationID: org.OrganizationID, MemberID: m1.MemberID})
-		sgWantErr(t, err, http.StatusConflict, "duplicate_member_email")
+		sgWantErr(t, err, http.StatusBadRequest, "reactivation_email_belongs_to_another_member")
+		// A member whose address was never verified cannot come back at all.
+		never, err := mems.Create(ctx, &members.CreateParams{OrganizationID: org.OrganizationID, EmailAddress: newEmail()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := mems.Delete(ctx, &members.DeleteParams{OrganizationID: org.OrganizationID, MemberID: never.MemberID}); err != nil {
+			t.Fatal(err)
+		}
+		_, err = mems.Reactivate(ctx, &members.ReactivateParams{OrganizationID: org.OrganizationID, MemberID: never.MemberID})
+		sgWantErr(t, err, http.StatusBadRequest, "email_unverified_for_reactivation")
 		dg, err := mems.DangerouslyGet(ctx, &members.DangerouslyGetParams{MemberID: m1.MemberID, IncludeDeleted: true})
 		if err != nil || dg.Member.Status != "deleted" {
 			t.Fatalf("refused reactivation changed the member: %v %+v", err, dg.Member)

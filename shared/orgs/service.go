@@ -217,15 +217,26 @@ func (s *Service) DeleteMember(ctx context.Context, orgID, memberID string) erro
 	return s.Sessions.Revoke(ctx, authn.RevokeRequest{MemberID: memberID})
 }
 
-// ReactivateMember brings a deleted member back as active, if its email is still free.
+// ReactivateMember brings a deleted member back as active, as Stytch does: only a member whose
+// email was verified (an unverified address proves nobody, and coming back would hand the
+// account to whoever typed it), and only if no other member has taken the address meanwhile.
 func (s *Service) ReactivateMember(ctx context.Context, orgID, memberID string) (latchkey.Member, latchkey.Organization, error) {
-	return s.changeMember(ctx, orgID, memberID, func(m latchkey.Member) (latchkey.Member, error) {
+	m, org, err := s.changeMember(ctx, orgID, memberID, func(m latchkey.Member) (latchkey.Member, error) {
 		if m.Status != latchkey.StatusDeleted {
 			return m, latchkey.BadRequest("no_deleted_member_found_for_reactivation", "Only a deleted member can be reactivated.")
+		}
+		if !m.EmailAddressVerified {
+			return m, latchkey.BadRequest("email_unverified_for_reactivation",
+				"Only a member whose email address was verified can be reactivated.")
 		}
 		m.Status = latchkey.StatusActive
 		return m, nil
 	})
+	if e, ok := errors.AsType[*latchkey.Error](err); ok && e.Type == latchkey.DuplicateEmail().Type {
+		return m, org, latchkey.BadRequest("reactivation_email_belongs_to_another_member",
+			"Another member of the organization has this member's email address now.")
+	}
+	return m, org, err
 }
 
 func (s *Service) changeMember(ctx context.Context, orgID, memberID string, change func(latchkey.Member) (latchkey.Member, error)) (latchkey.Member, latchkey.Organization, error) {
