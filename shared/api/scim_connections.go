@@ -11,6 +11,8 @@ import (
 
 // scimConnectionView is Stytch's SCIMConnection in its three forms: with the bearer token
 // (create), with the next token (rotate/start), and with only last-four digits (the rest).
+// The last fours are pointers because Stytch's plain form always has both, "" when there is no
+// next token, while the forms with a token have no last four for it.
 type scimConnectionView struct {
 	OrganizationID           string                   `json:"organization_id"`
 	ConnectionID             string                   `json:"connection_id"`
@@ -19,9 +21,9 @@ type scimConnectionView struct {
 	IdentityProvider         string                   `json:"identity_provider"`
 	BaseURL                  string                   `json:"base_url"`
 	BearerToken              string                   `json:"bearer_token,omitempty"`
-	BearerTokenLastFour      string                   `json:"bearer_token_last_four,omitempty"`
+	BearerTokenLastFour      *string                  `json:"bearer_token_last_four,omitempty"`
 	NextBearerToken          string                   `json:"next_bearer_token,omitempty"`
-	NextBearerTokenLastFour  string                   `json:"next_bearer_token_last_four,omitempty"`
+	NextBearerTokenLastFour  *string                  `json:"next_bearer_token_last_four,omitempty"`
 	GroupRoles               []latchkey.SCIMGroupRole `json:"scim_group_implicit_role_assignments"`
 	BearerTokenExpiresAt     *time.Time               `json:"bearer_token_expires_at,omitempty"`
 	NextBearerTokenExpiresAt *time.Time               `json:"next_bearer_token_expires_at,omitempty"`
@@ -59,7 +61,7 @@ func (s *Server) view(c scim.Connection) scimConnectionView {
 	}
 	return scimConnectionView{OrganizationID: c.OrganizationID, ConnectionID: c.ConnectionID, Status: c.Status,
 		DisplayName: c.DisplayName, IdentityProvider: c.IdentityProvider, BaseURL: s.SCIM.ConnectionBaseURL(c),
-		BearerTokenLastFour: c.TokenLastFour, NextBearerTokenLastFour: c.NextTokenLastFour, GroupRoles: roles}
+		BearerTokenLastFour: &c.TokenLastFour, NextBearerTokenLastFour: &c.NextTokenLastFour, GroupRoles: roles}
 }
 
 func (s *Server) connectionBody(c scim.Connection, err error) (stamper, error) {
@@ -84,7 +86,7 @@ func (s *Server) createSCIMConnection(r *http.Request) (stamper, error) {
 	}
 	v := s.view(c)
 	// The token is shown in full once, here; Stytch's create response has no last four.
-	v.BearerToken, v.BearerTokenLastFour = token, ""
+	v.BearerToken, v.BearerTokenLastFour, v.NextBearerTokenLastFour = token, nil, nil
 	return &scimConnectionResponse{Connection: v}, nil
 }
 
@@ -121,7 +123,7 @@ func (s *Server) rotateSCIMStart(r *http.Request) (stamper, error) {
 		return nil, err
 	}
 	v := s.view(c)
-	v.NextBearerToken, v.NextBearerTokenLastFour = token, ""
+	v.NextBearerToken, v.NextBearerTokenLastFour = token, nil
 	return &scimConnectionResponse{Connection: v}, nil
 }
 

@@ -165,7 +165,7 @@ func TestSCIMConnectionLifecycle(t *testing.T) {
 	if r.Str("connection.organization_id") != org || r.Str("connection.status") != "active" ||
 		r.Str("connection.identity_provider") != "okta" || r.Str("connection.display_name") != "IdP okta" ||
 		!strings.HasSuffix(r.Str("connection.base_url"), "/scim/v2/"+c.id) || !strings.HasPrefix(c.id, "scim-connection-test-") ||
-		r.Get("connection.bearer_token_last_four") != nil || len(token) < 40 {
+		r.Get("connection.bearer_token_last_four") != nil || r.Get("connection.next_bearer_token_last_four") != nil || len(token) < 40 {
 		t.Fatalf("create: %s", r.Raw)
 	}
 	if roles, ok := r.Get("connection.scim_group_implicit_role_assignments").([]any); !ok || len(roles) != 0 {
@@ -175,7 +175,7 @@ func TestSCIMConnectionLifecycle(t *testing.T) {
 	got := env.Do(t, "GET", "/v1/b2b/scim/"+org+"/connection", nil)
 	apptest.ExpectOK(t, got)
 	if got.Str("connection.connection_id") != c.id || got.Str("connection.bearer_token_last_four") != token[len(token)-4:] ||
-		got.Get("connection.bearer_token") != nil || got.Get("connection.next_bearer_token_last_four") != nil {
+		got.Get("connection.bearer_token") != nil || got.Get("connection.next_bearer_token_last_four") != "" {
 		t.Fatalf("get: %s", got.Raw)
 	}
 	o := env.Do(t, "GET", "/v1/b2b/organizations/"+org, nil)
@@ -187,7 +187,7 @@ func TestSCIMConnectionLifecycle(t *testing.T) {
 	// An organization update keeps the summary (it is part of the organization item).
 	apptest.ExpectOK(t, env.Do(t, "PUT", "/v1/b2b/organizations/"+org, map[string]any{"organization_name": "Renamed"}))
 
-	apptest.ExpectError(t, env.Do(t, "POST", "/v1/b2b/scim/"+org+"/connection", map[string]any{}), http.StatusConflict, "scim_connection_already_exists")
+	apptest.ExpectError(t, env.Do(t, "POST", "/v1/b2b/scim/"+org+"/connection", map[string]any{}), http.StatusBadRequest, "active_scim_connection_exists")
 	conn := "/v1/b2b/scim/" + org + "/connection/" + c.id
 	up := env.Do(t, "PUT", conn, map[string]any{"organization_id": org, "connection_id": c.id, "display_name": "Entra", "identity_provider": "microsoft-entra"})
 	apptest.ExpectOK(t, up)
@@ -256,14 +256,14 @@ func TestSCIMTokenRotation(t *testing.T) {
 			expectSCIMError(t, r, http.StatusUnauthorized, "")
 		}
 	}
-	apptest.ExpectError(t, env.Do(t, "POST", base+"complete", nil), http.StatusBadRequest, "scim_token_rotation_not_started")
-	apptest.ExpectError(t, env.Do(t, "POST", base+"cancel", nil), http.StatusBadRequest, "scim_token_rotation_not_started")
+	apptest.ExpectError(t, env.Do(t, "POST", base+"complete", nil), http.StatusBadRequest, "scim_connection_not_rotating_token")
+	apptest.ExpectError(t, env.Do(t, "POST", base+"cancel", nil), http.StatusBadRequest, "scim_connection_not_rotating_token")
 
 	start := env.Do(t, "POST", base+"start", map[string]any{"organization_id": org, "connection_id": c.id})
 	apptest.ExpectOK(t, start)
 	next := start.Str("connection.next_bearer_token")
 	if next == "" || next == c.token || start.Str("connection.bearer_token_last_four") != c.token[len(c.token)-4:] ||
-		start.Get("connection.bearer_token") != nil {
+		start.Get("connection.bearer_token") != nil || start.Get("connection.next_bearer_token_last_four") != nil {
 		t.Fatalf("rotate/start: %s", start.Raw)
 	}
 	works(t, c.token, true)
@@ -275,7 +275,7 @@ func TestSCIMTokenRotation(t *testing.T) {
 
 	cancel := env.Do(t, "POST", base+"cancel", nil)
 	apptest.ExpectOK(t, cancel)
-	if cancel.Get("connection.next_bearer_token_last_four") != nil {
+	if cancel.Get("connection.next_bearer_token_last_four") != "" {
 		t.Fatalf("rotate/cancel: %s", cancel.Raw)
 	}
 	works(t, next, false)
@@ -286,7 +286,7 @@ func TestSCIMTokenRotation(t *testing.T) {
 	next = start.Str("connection.next_bearer_token")
 	complete := env.Do(t, "POST", base+"complete", nil)
 	apptest.ExpectOK(t, complete)
-	if complete.Str("connection.bearer_token_last_four") != next[len(next)-4:] || complete.Get("connection.next_bearer_token_last_four") != nil {
+	if complete.Str("connection.bearer_token_last_four") != next[len(next)-4:] || complete.Get("connection.next_bearer_token_last_four") != "" {
 		t.Fatalf("rotate/complete: %s", complete.Raw)
 	}
 	works(t, c.token, false)
@@ -1004,7 +1004,7 @@ func TestSCIMStytchGo(t *testing.T) {
 		t.Fatalf("create: %+v", c)
 	}
 	_, err = sc.Create(ctx, &connection.CreateParams{OrganizationID: org})
-	sgWantErr(t, err, http.StatusConflict, "scim_connection_already_exists")
+	sgWantErr(t, err, http.StatusBadRequest, "active_scim_connection_exists")
 
 	got, err := sc.Get(ctx, &connection.GetParams{OrganizationID: org})
 	if err != nil || got.Connection.BearerTokenLastFour != c.BearerToken[len(c.BearerToken)-4:] || got.Connection.ConnectionID != c.ConnectionID {
@@ -1038,7 +1038,7 @@ func TestSCIMStytchGo(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = sc.RotateComplete(ctx, &connection.RotateCompleteParams{OrganizationID: org, ConnectionID: c.ConnectionID})
-	sgWantErr(t, err, http.StatusBadRequest, "scim_token_rotation_not_started")
+	sgWantErr(t, err, http.StatusBadRequest, "scim_connection_not_rotating_token")
 	start, err = sc.RotateStart(ctx, &connection.RotateStartParams{OrganizationID: org, ConnectionID: c.ConnectionID})
 	if err != nil {
 		t.Fatal(err)

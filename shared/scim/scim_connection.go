@@ -197,7 +197,7 @@ func (s *Service) CreateConnection(ctx context.Context, orgID, displayName, idp 
 }
 
 func scimConnectionExists() *latchkey.Error {
-	return latchkey.Errorf(http.StatusConflict, "scim_connection_already_exists",
+	return latchkey.BadRequest("active_scim_connection_exists",
 		"The organization already has a SCIM connection; an organization may have only one.")
 }
 
@@ -361,7 +361,7 @@ func (s *Service) DeleteConnection(ctx context.Context, orgID, connectionID stri
 }
 
 func noRotation() *latchkey.Error {
-	return latchkey.BadRequest("scim_token_rotation_not_started", "No bearer token rotation is in progress; call rotate/start first.")
+	return latchkey.BadRequest("scim_connection_not_rotating_token", "No bearer token rotation is in progress; call rotate/start first.")
 }
 
 // RotateStart issues the next bearer token. Until the rotation completes or is cancelled, the
