@@ -88,19 +88,26 @@ func (s *Server) endpoint(rt Route) http.Handler {
 				return
 			}
 		}
+		// SCIM answers over-long values in its own shape (scimServe); every other route here.
+		if !strings.HasPrefix(rt.Path, "/scim/") {
+			if err := checkKeyLengths(rt, r); err != nil {
+				writeError(w, r, err)
+				return
+			}
+		}
+		// Slugs and external ids become ids before anything (RBAC enforcement included) reads them.
+		if refsFor(rt) {
+			if err := s.resolveRefs(rt, r); err != nil {
+				writeError(w, r, err)
+				return
+			}
+		}
 		if g, ok := enforced[rt.Method+" "+rt.Path]; ok {
 			if token, jwt := memberSession(r); token != "" || jwt != "" {
 				if err := s.enforce(r, g); err != nil {
 					writeError(w, r, err)
 					return
 				}
-			}
-		}
-		// SCIM answers over-long values in its own shape (scimServe); every other route here.
-		if !strings.HasPrefix(rt.Path, "/scim/") {
-			if err := checkKeyLengths(rt, r); err != nil {
-				writeError(w, r, err)
-				return
 			}
 		}
 		if rt.serve != nil {

@@ -44,17 +44,46 @@ func (s *Service) CreateOrganization(ctx context.Context, p latchkey.Organizatio
 	return o, nil
 }
 
-// Organization finds an organization by id or, when the value is not id-shaped, by slug.
-func (s *Service) Organization(ctx context.Context, idOrSlug string) (latchkey.Organization, error) {
-	id := idOrSlug
-	if !latchkey.LooksLike("organization", idOrSlug) {
-		var err error
-		if id, err = s.Store.OrganizationIDBySlug(ctx, latchkey.NormalizeSlug(idOrSlug)); err != nil {
-			return latchkey.Organization{}, latchkey.OrgErr(err)
-		}
+// Organization finds an organization by id or, when the value is not id-shaped, by slug or
+// external id (OrganizationID).
+func (s *Service) Organization(ctx context.Context, ref string) (latchkey.Organization, error) {
+	id, err := s.OrganizationID(ctx, ref)
+	if err != nil {
+		return latchkey.Organization{}, err
 	}
 	o, err := s.Store.Organization(ctx, id)
 	return o, latchkey.OrgErr(err)
+}
+
+// OrganizationID resolves what Stytch accepts wherever it takes an organization_id: the id
+// itself (returned as it is, with no read), or else the organization's slug or its
+// organization_external_id. When one organization has the value as its slug and another as
+// its external id, the slug wins: Stytch does not say, and slugs are the name people type.
+func (s *Service) OrganizationID(ctx context.Context, ref string) (string, error) {
+	if ref == "" || latchkey.LooksLike("organization", ref) {
+		return ref, nil
+	}
+	if len(ref) > latchkey.MaxExternalIDLength {
+		return "", latchkey.OrganizationNotFound() // longer than any slug or external id
+	}
+	id, err := s.Store.OrganizationIDByRef(ctx, latchkey.NormalizeSlug(ref), ref)
+	return id, latchkey.OrgErr(err)
+}
+
+// MemberID resolves a member_id the way Stytch does: the id itself (no read), or else the
+// external_id of a member of the organization.
+func (s *Service) MemberID(ctx context.Context, orgID, ref string) (string, error) {
+	if ref == "" || latchkey.LooksLike("member", ref) {
+		return ref, nil
+	}
+	if len(ref) > latchkey.MaxExternalIDLength {
+		return "", latchkey.MemberNotFound()
+	}
+	id, err := s.Store.MemberIDByExternalID(ctx, orgID, ref)
+	if errors.Is(err, latchkey.ErrNotFound) {
+		return "", latchkey.MemberNotFound()
+	}
+	return id, err
 }
 
 // UpdateOrganization applies a partial update, retrying if another writer got in between.
