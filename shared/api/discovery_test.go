@@ -189,9 +189,9 @@ func TestDiscoveryCreateOrganization(t *testing.T) {
 	apptest.ExpectError(t, create(newSlug()), http.StatusNotFound, "intermediate_session_not_found")
 }
 
-// A session moves to another organization only where the same email is a member or may join and
-// the session's factors satisfy its policy; otherwise it is refused or answered with what is
-// missing.
+// A session moves to another organization only where the same email is a member (or invited)
+// and the session's factors satisfy its policy; otherwise it is refused or answered with what
+// is missing.
 func TestSessionExchange(t *testing.T) {
 	w := newWorld(t)
 	apptest.ExpectOK(t, loginOrSignup(t, w.active, w.email, nil))
@@ -202,12 +202,20 @@ func TestSessionExchange(t *testing.T) {
 		return env.Do(t, "POST", "/v1/b2b/sessions/exchange", map[string]any{"session_token": token, "organization_id": org})
 	}
 
-	apptest.ExpectError(t, exchange(w.closed), http.StatusForbidden, "email_jit_provisioning_not_allowed")
-	apptest.ExpectError(t, getMember(t, w.closed, "", w.email), http.StatusNotFound, "member_not_found")
+	// No member is created, even where the email's domain may join (Stytch: exchange "can be
+	// used to accept an invite, but not to create a new member via domain matching").
+	for _, org := range []string{w.closed, w.eligible, w.deleted} {
+		apptest.ExpectError(t, exchange(org), http.StatusNotFound, "member_not_found")
+		apptest.ExpectError(t, getMember(t, org, "", w.email), http.StatusNotFound, "member_not_found")
+	}
 
-	b := exchange(w.eligible)
+	// An invite is accepted.
+	b := exchange(w.invited)
 	apptest.ExpectOK(t, b)
-	if b.Get("member_authenticated") != true || b.Str("organization.organization_id") != w.eligible || b.Str("session_token") == "" ||
+	if b.Str("member.status") != "active" || b.Str("member.email_address") != w.email {
+		t.Fatalf("exchange into the inviting organization: %s", b.Raw)
+	}
+	if b.Get("member_authenticated") != true || b.Str("organization.organization_id") != w.invited || b.Str("session_token") == "" ||
 		b.Str("member_session.authentication_factors") != "" /* arrays are not walked */ {
 		t.Fatalf("exchange: %s", b.Raw)
 	}
@@ -217,7 +225,7 @@ func TestSessionExchange(t *testing.T) {
 	}
 	s := sessionAuth(t, map[string]any{"session_token": b.Str("session_token")})
 	apptest.ExpectOK(t, s)
-	if s.Str("organization.organization_id") != w.eligible {
+	if s.Str("organization.organization_id") != w.invited {
 		t.Fatalf("new session is in %s", s.Str("organization.organization_id"))
 	}
 

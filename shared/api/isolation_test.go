@@ -43,5 +43,5 @@ func TestIsolationMatrix(t *testing.T) {
 	_, member, sess := login(t)
 	apptest.ExpectError(t, env.Do(t, "GET", "/v1/b2b/sessions?organization_id="+b+"&member_id="+member, nil), http.StatusNotFound, "member_not_found")
 	ex := env.Do(t, "POST", "/v1/b2b/sessions/exchange", map[string]any{"session_token": sess.Str("session_token"), "organization_id": b})
-	apptest.ExpectError(t, ex, http.StatusForbidden, "email_jit_provisioning_not_allowed")
+	apptest.ExpectError(t, ex, http.StatusNotFound, "member_not_found")
 }

@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"context"
+	"net/http"
 	"testing"
 
 	"github.com/stytchauth/stytch-go/v18/stytch/b2b/b2bstytchapi"
@@ -52,8 +53,11 @@ func TestStytchGoDiscoveryFlow(t *testing.T) {
 		t.Fatalf("IntermediateSessions.Exchange: %+v %v", inA, err)
 	}
 
-	inB, err := client.Sessions.Exchange(ctx, &sessions.ExchangeParams{SessionToken: inA.SessionToken, OrganizationID: w.eligible})
-	if err != nil || !inB.MemberAuthenticated || inB.Organization.OrganizationID != w.eligible || inB.Member.Status != "active" {
+	// Sessions.Exchange accepts an invite but creates no member by email domain.
+	_, err = client.Sessions.Exchange(ctx, &sessions.ExchangeParams{SessionToken: inA.SessionToken, OrganizationID: w.eligible})
+	sgWantErr(t, err, http.StatusNotFound, "member_not_found")
+	inB, err := client.Sessions.Exchange(ctx, &sessions.ExchangeParams{SessionToken: inA.SessionToken, OrganizationID: w.invited})
+	if err != nil || !inB.MemberAuthenticated || inB.Organization.OrganizationID != w.invited || inB.Member.Status != "active" {
 		t.Fatalf("Sessions.Exchange: %+v %v", inB, err)
 	}
 	if _, err := client.Sessions.Authenticate(ctx, &sessions.AuthenticateParams{SessionJWT: inB.SessionJWT}); err != nil {

@@ -321,7 +321,7 @@ func (a *Service) LoginOnto(ctx context.Context, at Attempt, prior *Session) (Re
 	}
 	res, err := a.Login(ctx, at)
 	if err == nil && res.MemberAuthenticated && prior != nil {
-		_ = a.Store.DeleteSessions(ctx, []Session{*prior})
+		_ = a.deleteSessions(ctx, []Session{*prior})
 	}
 	return res, err
 }
@@ -437,10 +437,15 @@ func (a *Service) EmailTaken(ctx context.Context, orgID, email string) error {
 }
 
 // ExchangeSession moves a person from their session's organization to another organization
-// where the email the session proved is a member or may join, when the session's factors
-// satisfy that organization's policy. Otherwise it returns an intermediate session and what is
-// missing. The original session is left as it is. The member's current email_address plays no
-// part: its organization may have changed it to anyone's.
+// where the email the session proved is a member (active, pending or invited: an exchange
+// accepts an invite), when the session's factors satisfy that organization's policy. Otherwise
+// it returns an intermediate session and what is missing. The original session is left as it
+// is. The member's current email_address plays no part: its organization may have changed it
+// to anyone's.
+//
+// It never creates a member. Stytch: session exchange "can be used to accept an invite, but
+// not to create a new member via domain matching"; joining by email domain is the
+// intermediate-session exchange's, after discovery.
 func (a *Service) ExchangeSession(ctx context.Context, r ExchangeRequest) (Result, error) {
 	s, _, _, err := a.Lookup(ctx, r.SessionToken, r.SessionJWT)
 	if err != nil {
@@ -449,6 +454,14 @@ func (a *Service) ExchangeSession(ctx context.Context, r ExchangeRequest) (Resul
 	at, err := a.exchange(r, s.AuthenticationFactors)
 	if err != nil {
 		return Result{}, err
+	}
+	at.Check = func(org latchkey.Organization, m *latchkey.Member) error {
+		if m == nil {
+			return latchkey.Errorf(http.StatusNotFound, latchkey.TypeMemberMissing,
+				"The email this session proved is not a member of the organization. A session exchange does not create members; "+
+					"to join by email domain, use discovery and exchange its intermediate session.")
+		}
+		return nil
 	}
 	return a.Login(ctx, at)
 }
