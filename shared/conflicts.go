@@ -3,6 +3,7 @@ package latchkey
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"net/http"
 	"time"
@@ -94,6 +95,30 @@ type RateCounter struct {
 	Limit  int
 	// CheckOnly refuses when the counter is at its limit without counting this event.
 	CheckOnly bool
+	// Shards spreads a busy counter over that many items (0 or 1: one item), so that no single
+	// item takes every write; see Shard.
+	Shards int
+}
+
+// ShardCount is how many items the counter is kept in: Shards, but never more than Limit, so
+// every shard has a share of at least one.
+func (c RateCounter) ShardCount() int {
+	return max(1, min(c.Shards, c.Limit))
+}
+
+// Shard is shard i of a sharded counter: its own key, and its share of the limit. The shares
+// add up to Limit exactly (the first Limit mod n shards take one more), so however the events
+// fall on the shards, together they never count more than Limit.
+func (c RateCounter) Shard(i int) RateCounter {
+	n := c.ShardCount()
+	if n == 1 {
+		return RateCounter{Key: c.Key, Window: c.Window, Limit: c.Limit, CheckOnly: c.CheckOnly}
+	}
+	share := c.Limit / n
+	if i < c.Limit%n {
+		share++
+	}
+	return RateCounter{Key: fmt.Sprintf("%s#shard%d", c.Key, i), Window: c.Window, Limit: share, CheckOnly: c.CheckOnly}
 }
 
 // ErrRateLimited is returned by Hit.

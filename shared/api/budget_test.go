@@ -53,20 +53,23 @@ func TestDynamoDBCallsPerRoute(t *testing.T) {
 		{"update member", "PUT", members + "/" + memberID, map[string]any{"name": "N"}, 2, "BatchGetItem:1,PutItem:1"},
 		{"update member email", "PUT", members + "/" + memberID, map[string]any{"email_address": newEmail()}, 2, "BatchGetItem:1,TransactWriteItems:1"},
 		{"unlink retired email", "POST", members + "/" + memberID + "/unlink_retired_email", map[string]any{"email_address": email}, 2, "BatchGetItem:1,TransactWriteItems:1"},
-		// Member and organization, the address's guard, the rate counters, token and reservation.
+		// Member and organization, the address's guard, the two send counters side by side (one
+		// round trip, no transaction), token and reservation.
 		{"start email update", "POST", members + "/" + verified + "/start_email_update", map[string]any{"email_address": newEmail(),
-			"login_redirect_url": redirect}, 4, "BatchGetItem:1,GetItem:1,TransactWriteItems:2"},
+			"login_redirect_url": redirect}, 5, "BatchGetItem:1,GetItem:1,TransactWriteItems:1,UpdateItem:2"},
 		{"dangerously get member", "GET", "/v1/b2b/organizations/members/dangerously_get/" + memberID, nil, 2, "GetItem:1,Query:1"},
 		// The member write, then its sessions found and deleted in one batch.
 		{"delete member (and revoke its session)", "DELETE", members + "/" + leaver, nil, 4, "BatchGetItem:1,BatchWriteItem:1,Query:1,TransactWriteItems:1"},
 		{"reactivate member", "PUT", members + "/" + leaver + "/reactivate", nil, 2, "BatchGetItem:1,TransactWriteItems:1"},
 		{"search members by id", "POST", "/v1/b2b/organizations/members/search", map[string]any{"organization_ids": []string{orgID},
 			"query": map[string]any{"operands": []any{operand("member_ids", []string{memberID})}}}, 2, "BatchGetItem:2"},
-		// The same, then the address's daily failures, then code, reservation and guard check.
+		// The same, then the address's daily failures (a read), then code, reservation and guard
+		// check.
 		{"start email update by code", "POST", members + "/" + verified + "/start_email_update", map[string]any{"email_address": newEmail(),
-			"delivery_method": "EMAIL_OTP"}, 5, "BatchGetItem:1,GetItem:1,TransactWriteItems:3"},
-		// Guard, member and organization, the rate counters, the code.
-		{"email OTP login_or_signup", "POST", "/v1/b2b/otps/email/login_or_signup", map[string]any{"organization_id": orgID, "email_address": verifiedEmail}, 4, "BatchGetItem:1,GetItem:1,PutItem:1,TransactWriteItems:1"},
+			"delivery_method": "EMAIL_OTP"}, 6, "BatchGetItem:1,GetItem:2,TransactWriteItems:1,UpdateItem:2"},
+		// Guard, member and organization, the send counters with the address's daily failures (two
+		// updates and a read side by side: one round trip), the code.
+		{"email OTP login_or_signup", "POST", "/v1/b2b/otps/email/login_or_signup", map[string]any{"organization_id": orgID, "email_address": verifiedEmail}, 6, "BatchGetItem:1,GetItem:2,PutItem:1,UpdateItem:2"},
 		{"jwks (keys cached)", "GET", "/v1/b2b/sessions/jwks/" + env.ProjectID, nil, 0, ""},
 	}
 	for _, c := range cases {

@@ -91,9 +91,17 @@ type Config struct {
 	RBAC rbac.Policy
 	// Breaches, when set, checks new passwords against a breach corpus; off by default.
 	Breaches passwords.Breaches
+	// JWTReuse is LATCHKEY_JWT_REUSE_SECONDS: for how long a signed session JWT is answered
+	// again for the same session and claims instead of being signed anew (tokens.JWTReuse).
+	// Default 30 s, never more than 60 s (larger values are clamped); 0 turns reuse off. In a
+	// Config built in code, zero is the default and JWTReuseOff turns it off.
+	JWTReuse time.Duration
 	// Clock is nil in production (the system clock); tests pass one they can move.
 	Clock latchkey.Clock
 }
+
+// JWTReuseOff in Config.JWTReuse signs every session JWT anew.
+const JWTReuseOff time.Duration = -1
 
 // ConfigFromEnv reads Config, applying defaults where one is safe.
 func ConfigFromEnv() (Config, error) {
@@ -119,6 +127,9 @@ func ConfigFromEnv() (Config, error) {
 		return c, err
 	}
 	if c.OrgSendsPerHour, err = intEnv("LATCHKEY_ORG_SENDS_PER_HOUR", 1000); err != nil {
+		return c, err
+	}
+	if c.JWTReuse, err = JWTReuseWindow(os.Getenv("LATCHKEY_JWT_REUSE_SECONDS")); err != nil {
 		return c, err
 	}
 	if c.ProjectID == "" {
@@ -173,6 +184,22 @@ func ConfigFromEnv() (Config, error) {
 		return c, fmt.Errorf("LATCHKEY_PASSWORD_LUDS_MIN_COMPLEXITY=%d must be between 1 and 4", n)
 	}
 	return c, nil
+}
+
+// JWTReuseWindow reads LATCHKEY_JWT_REUSE_SECONDS: unset is the default, 0 is JWTReuseOff,
+// and more than the maximum is the maximum.
+func JWTReuseWindow(v string) (time.Duration, error) {
+	if v == "" {
+		return tokens.DefaultJWTReuse, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 0 {
+		return 0, fmt.Errorf("LATCHKEY_JWT_REUSE_SECONDS=%q must be a whole number of seconds, 0 to turn reuse off", v)
+	}
+	if n == 0 {
+		return JWTReuseOff, nil
+	}
+	return min(time.Duration(n)*time.Second, tokens.MaxJWTReuse), nil
 }
 
 // PasswordScope validates LATCHKEY_PASSWORD_SCOPE ("" is organization).
@@ -267,7 +294,12 @@ func Build(ctx context.Context, c Config, logOut io.Writer) (*App, error) {
 	}
 	// The one door first: every capability that lets a person in, or revokes a session, goes
 	// through it.
-	auth := &authn.Service{Store: st, Clock: clock, IDs: ids, JWT: tokens.SessionJWT{Keys: keys, ProjectID: c.ProjectID}}
+	reuse := c.JWTReuse
+	if reuse == 0 {
+		reuse = tokens.DefaultJWTReuse
+	}
+	jwts := tokens.SessionJWT{Keys: keys, ProjectID: c.ProjectID, Reuse: tokens.NewJWTReuse(reuse)} // JWTReuseOff: nil
+	auth := &authn.Service{Store: st, Clock: clock, IDs: ids, JWT: jwts}
 	codes := &otp.Service{Auth: auth, Store: st, Clock: clock, Mail: mailer, Limits: limits}
 	baseURL := c.BaseURL
 	if baseURL == "" {

@@ -71,8 +71,9 @@ type SessionAuthenticateRequest struct {
 	AuthorizationCheck *AuthorizationCheck `json:"authorization_check"`
 }
 
-// AuthenticateSession checks a session and returns it with a fresh JWT. A duration extends it
-// from now; custom claims are merged in. Only then is the session written.
+// AuthenticateSession checks a session and returns it with a JWT for what it is now (one
+// signed moments ago for the same claims may be answered again: SessionJWTs.Issue). A
+// duration extends it from now; custom claims are merged in. Only then is the session written.
 func (a *Service) AuthenticateSession(ctx context.Context, r SessionAuthenticateRequest) (Result, error) {
 	var res Result
 	if err := ValidateCustomClaims(r.SessionCustomClaims); err != nil {
@@ -164,7 +165,7 @@ func (a *Service) Revoke(ctx context.Context, r RevokeRequest) error {
 		if err != nil {
 			return err
 		}
-		return a.Store.DeleteSessions(ctx, all)
+		return a.deleteSessions(ctx, all)
 	}
 	var s Session
 	switch {
@@ -181,7 +182,19 @@ func (a *Service) Revoke(ctx context.Context, r RevokeRequest) error {
 		}
 		s = found
 	}
-	return a.Store.DeleteSessions(ctx, []Session{s})
+	return a.deleteSessions(ctx, []Session{s})
+}
+
+// deleteSessions ends sessions: deleted from the table, which is what every authenticate
+// reads first, and their JWTs forgotten by this process's reuse cache.
+func (a *Service) deleteSessions(ctx context.Context, sessions []Session) error {
+	err := a.Store.DeleteSessions(ctx, sessions)
+	ids := make([]string, len(sessions))
+	for i, s := range sessions {
+		ids[i] = s.MemberSessionID
+	}
+	a.JWT.Forget(ids...)
+	return err
 }
 
 // Owner names the organization and member whose sessions a revoke request ends, for the
@@ -226,5 +239,5 @@ func (a *Service) RevokeOthers(ctx context.Context, memberID, keep string) error
 		return err
 	}
 	others := slices.DeleteFunc(all, func(s Session) bool { return s.MemberSessionID == keep })
-	return a.Store.DeleteSessions(ctx, others)
+	return a.deleteSessions(ctx, others)
 }

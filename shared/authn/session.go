@@ -95,8 +95,12 @@ type SessionRef struct {
 
 // SessionJWTs issues and verifies session JWTs; shared/tokens implements it.
 type SessionJWTs interface {
+	// Issue returns a JWT for a session the caller has just read or written. It may answer
+	// one it signed moments ago for the same session and claims (shared/tokens.JWTReuse).
 	Issue(ctx context.Context, s Session, now time.Time) (string, error)
 	Verify(ctx context.Context, jwt string) (SessionRef, error)
+	// Forget drops what Issue keeps for these sessions, which are being revoked.
+	Forget(memberSessionIDs ...string)
 }
 
 var reservedClaims = []string{"iss", "sub", "aud", "exp", "nbf", "iat", "jti"}

@@ -324,26 +324,6 @@ func (s *Store) DeleteSessions(ctx context.Context, sessions []authn.Session) er
 	return wrap(err)
 }
 
-// Hit increments every counter in one transaction, conditional on each being under its limit.
-func (s *Store) Hit(ctx context.Context, counters []latchkey.RateCounter, now time.Time) error {
-	t := &tx{}
-	for _, c := range counters {
-		start := now.Truncate(c.Window)
-		pk := fmt.Sprintf("RATE#%s#%d", c.Key, start.Unix())
-		if c.CheckOnly {
-			t.check(s.table.Check(AttrPK, pk).Range(AttrSK, "RATE").If("attribute_not_exists(hits) OR hits < ?", c.Limit), "rate")
-			continue
-		}
-		t.update(s.table.Update(AttrPK, pk).Range(AttrSK, "RATE").Add("hits", 1).Set(AttrTTL, start.Add(c.Window).Unix()).
-			If("attribute_not_exists(hits) OR hits < ?", c.Limit), "rate")
-	}
-	err := s.run(ctx, t)
-	if _, ok := err.(*latchkey.Conflict); ok {
-		return latchkey.ErrRateLimited
-	}
-	return err
-}
-
 var (
 	_ authn.Store     = (*Store)(nil)
 	_ magiclink.Store = (*Store)(nil)

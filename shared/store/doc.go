@@ -40,7 +40,9 @@
 //	TOTP             ORG#<org_id>        TOTP#<member_id>    secret, active, pending exp, last step, recovery code hashes
 //	SMS code         ORG#<org_id>        SMSCODE#<member_id> the member's texted code, as an emailed code  [gsi1: expiry bucket]
 //	rate counter     RATE#<key>#<window> RATE                hits, ttl (password locks and caps are rate counters too:
-//	                                                         pwlock#<email>#<ip>, pwfail-ip#<ip>, pwfail-email#<org>#<email>)
+//	                                                         pwlock#<email>#<ip>, pwfail-ip#<ip>, pwfail-email#<org>#<email>);
+//	                                                         an organization's send counter is four shards,
+//	                                                         key org#<org_id>#shard<0-3>, each a quarter of the limit
 //	project secret   PROJECT             SECRET#<sha256>     project_id
 //	signing key      PROJECT             KEY#<seq>           kid, private key (PKCS#8 PEM)
 //

@@ -2,6 +2,7 @@ package tokens
 
 import (
 	"context"
+	"crypto/sha256"
 	"errors"
 	"slices"
 	"time"
@@ -23,9 +24,15 @@ const (
 type SessionJWT struct {
 	Keys      *KeySet
 	ProjectID string
+	// Reuse, when set, answers a JWT signed moments ago for the same session and claims again
+	// instead of signing anew (see JWTReuse).
+	Reuse *JWTReuse
 }
 
-// Issue returns an RS256 JWT for the session, in the shape stytch-go verifies locally.
+// Issue returns an RS256 JWT for the session, in the shape stytch-go verifies locally. The
+// caller has just read (or written) the session: the JWT says what that session is now. A
+// young JWT that says the same, signed by the same key, is answered again (see JWTReuse);
+// its times are those of its signing.
 func (j SessionJWT) Issue(ctx context.Context, s authn.Session, now time.Time) (string, error) {
 	kid, key, err := j.Keys.Signer(ctx)
 	if err != nil {
@@ -38,23 +45,44 @@ func (j SessionJWT) Issue(ctx context.Context, s authn.Session, now time.Time) (
 	claims["iss"] = "stytch.com/" + j.ProjectID
 	claims["aud"] = []string{j.ProjectID}
 	claims["sub"] = s.MemberID
-	claims["iat"] = now.Unix()
-	claims["nbf"] = now.Unix()
-	claims["exp"] = now.Add(JWTLifetime).Unix()
-	claims[claimSession] = map[string]any{
+	session := map[string]any{
 		"id":                     s.MemberSessionID,
 		"started_at":             s.StartedAt.UTC().Format(time.RFC3339),
-		"last_accessed_at":       s.LastAccessedAt.UTC().Format(time.RFC3339),
 		"expires_at":             s.ExpiresAt.UTC().Format(time.RFC3339),
 		"attributes":             map[string]any{"ip_address": "", "user_agent": ""},
 		"authentication_factors": s.AuthenticationFactors,
 		"roles":                  s.Roles,
 	}
+	claims[claimSession] = session
 	claims[claimOrganization] = map[string]any{"organization_id": s.OrganizationID, "slug": s.OrganizationSlug}
+	// Everything but the times is in the claims now: that is what a reused JWT must match.
+	var fp [sha256.Size]byte
+	keep := false
+	if j.Reuse != nil {
+		if fp, keep = fingerprint(kid, claims); keep {
+			if t, ok := j.Reuse.get(s.MemberSessionID, fp, now); ok {
+				return t, nil
+			}
+		}
+	}
+	session["last_accessed_at"] = s.LastAccessedAt.UTC().Format(time.RFC3339)
+	claims["iat"] = now.Unix()
+	claims["nbf"] = now.Unix()
+	claims["exp"] = now.Add(JWTLifetime).Unix()
 	t := jwt.NewWithClaims(jwt.SigningMethodRS256, claims)
 	t.Header["kid"] = kid
-	return t.SignedString(key)
+	signed, err := t.SignedString(key)
+	if err != nil {
+		return "", err
+	}
+	if keep {
+		j.Reuse.put(s.MemberSessionID, fp, signed, now)
+	}
+	return signed, nil
 }
+
+// Forget drops the sessions' JWTs kept for reuse, when they are revoked.
+func (j SessionJWT) Forget(sessionIDs ...string) { j.Reuse.Forget(sessionIDs...) }
 
 // Verify checks a session JWT's signature, issuer and audience. Expiry is not checked: like
 // Stytch, an expired JWT still names a session, which is then checked in the table.
