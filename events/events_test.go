@@ -956,7 +956,7 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 	// record values (ids, tokens) that later events' placeholders need.
 	var orgID, memberID, sessionID, sessionToken string
 	var passwordSession string                     // Ada's latest session from a password login
-	var labsID, founderID, founderLabsToken string // Acme Labs, created through discovery
+	var labsID, founderID, founderLabsToken, founderInAcme string // Acme Labs, created through discovery
 	var totpID string                              // Ada's TOTP registration from totp_create
 	var firstCodes []any                           // the recovery codes that came with it
 	steps := []struct {
@@ -1314,12 +1314,17 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 			}
 			expectError(t, run(t, "discovery/create_organization"), http.StatusNotFound, "intermediate_session_not_found")
 			vars["session_token"] = founderLabsToken
+			// Acme invites the founder, so the session exchange below has a member to land on: an
+			// exchange accepts invites but creates nobody by email domain.
+			inv := runWith(t, "magiclinks/invite", map[string]string{"invite_email": founderEmail})
+			expectOK(t, inv)
+			founderInAcme = inv.Body.Str("member_id")
 		}},
 		{"sessions/exchange_session", func(t *testing.T, r result) {
-			// From Acme Labs into Acme, which the founder joins by email domain.
+			// From Acme Labs into Acme, accepting Acme's invite.
 			newID := r.Body.Str("member_id")
-			if newID == "" || newID == memberID || newID == founderID {
-				t.Fatalf("exchange did not create a member in Acme: %s", r)
+			if newID == "" || newID != founderInAcme {
+				t.Fatalf("exchange did not land on the invited member %s: %s", founderInAcme, r)
 			}
 			want(t, r, map[string]any{
 				"member_authenticated":           true,

@@ -137,9 +137,11 @@ func notFoundJSON(mux *http.ServeMux) http.Handler {
 	})
 }
 
-// routeMiss answers a request no route serves: 405 with Allow when some route has its path.
+// routeMiss answers a request no route here serves: 405 with Allow when some route has its
+// path with another method. A route of another function, method and all, is a 404 here: this
+// function does not serve it (API Gateway never sends it here).
 func routeMiss(w http.ResponseWriter, r *http.Request) {
-	if allow := allowedMethods(r.URL.Path); len(allow) > 0 {
+	if allow := allowedMethods(r.URL.Path); len(allow) > 0 && !slices.Contains(allow, r.Method) {
 		w.Header().Set("Allow", strings.Join(allow, ", "))
 		writeError(w, r, latchkey.Errorf(http.StatusMethodNotAllowed, latchkey.TypeMethodNotAllowed,
 			"Method %s is not allowed on this route.", r.Method))
