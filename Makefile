@@ -42,6 +42,16 @@ test: deps vet
 security: deps
 	$(GO) run ./docs/securityreport
 
+## openapi: rewrite docs/openapi.json from the route table and the handlers' types (a test fails while it is stale)
+.PHONY: openapi
+openapi:
+	$(GO) run ./docs/openapigen
+
+## errors: rewrite docs/ERRORS.md, every error_type with its status and Stytch alignment, from the code (a test fails while it is stale)
+.PHONY: errors
+errors:
+	$(GO) run ./docs/errorsreport
+
 ## fuzz: every fuzz target for FUZZTIME each (default 20s; about 5 minutes in all); new crashers land in testdata/fuzz
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \

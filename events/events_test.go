@@ -1660,7 +1660,7 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 			p := run(t, "passwords/authenticate")
 			expectOK(t, p)
 			weak := runWith(t, "mfa/sms_send", map[string]string{"session_token": p.Body.Str("session_token")})
-			expectError(t, weak, http.StatusForbidden, "insufficient_factors")
+			expectError(t, weak, http.StatusBadRequest, "insufficient_factors")
 			vars["session_token"] = a.Body.Str("session_token") // the newest, which proved the TOTP
 		}},
 		{"mfa/sms_send", func(t *testing.T, r result) {
@@ -1994,7 +1994,7 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 		}},
 		{"sso/delete_encryption_private_key", func(t *testing.T, r result) {
 			want(t, r, map[string]any{"private_key_id": vars["private_key_id"]})
-			expectError(t, run(t, "sso/delete_encryption_private_key"), http.StatusNotFound, "encryption_private_key_not_found")
+			expectError(t, run(t, "sso/delete_encryption_private_key"), http.StatusNotFound, "sso_encryption_private_key_not_found")
 		}},
 		{"sso/create_oidc_connection", func(t *testing.T, r result) {
 			id := r.Body.Str("connection.connection_id")

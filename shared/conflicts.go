@@ -40,27 +40,27 @@ func ConflictOn(err error) string {
 }
 
 func SlugUsed() *Error {
-	return Errorf(http.StatusConflict, TypeSlugUsed, "The provided organization_slug is already used in another organization.")
+	return Errorf(http.StatusBadRequest, TypeSlugUsed, "The provided organization_slug is already used in another organization.")
 }
 
 func DuplicateOrgExternalID() *Error {
-	return Errorf(http.StatusConflict, "duplicate_organization_external_id",
+	return Errorf(http.StatusBadRequest, "organization_external_id_already_used",
 		"The provided organization_external_id is already used by another organization.")
 }
 
 func DuplicateEmail() *Error {
-	return Errorf(http.StatusConflict, TypeDuplicateEmail,
+	return Errorf(http.StatusBadRequest, TypeDuplicateEmail,
 		"A member with this email_address already exists in this organization.")
 }
 
 // DuplicatePhoneNumber answers an MFA phone number another member of the organization has.
 func DuplicatePhoneNumber() *Error {
-	return Errorf(http.StatusConflict, "duplicate_member_phone_number",
+	return Errorf(http.StatusBadRequest, "duplicate_member_phone_number",
 		"A member with the specified phone number already exists for this organization.")
 }
 
 func DuplicateMemberExternalID() *Error {
-	return Errorf(http.StatusConflict, "duplicate_member_external_id",
+	return Errorf(http.StatusBadRequest, "duplicate_member_external_id",
 		"A member with this external_id already exists in this organization.")
 }
 

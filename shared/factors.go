@@ -152,7 +152,7 @@ func ProvenEmailIn(factors []AuthFactor, orgID string) (email string, at time.Ti
 // NoProvenEmail is the error for a session whose factors prove no email: it may act in its
 // own organization, but has no identity to carry into another.
 func NoProvenEmail() *Error {
-	return Errorf(http.StatusForbidden, "session_email_not_proven",
+	return Errorf(http.StatusBadRequest, "session_email_not_proven",
 		"No factor of this session proved an email address, so it cannot be used to enter another organization.")
 }
 

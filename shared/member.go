@@ -208,7 +208,7 @@ func (m Member) Validate() error {
 	case len(m.MFAPhoneNumber) > 32:
 		return BadRequest("invalid_phone_number", "mfa_phone_number is not a valid phone number.")
 	case m.DefaultMFAMethod != "" && !slices.Contains(mfaMethodValues, m.DefaultMFAMethod):
-		return BadRequest("invalid_default_mfa_method", "default_mfa_method must be one of %s.", strings.Join(mfaMethodValues, ", "))
+		return BadRequest("invalid_mfa_default_method", "default_mfa_method must be one of %s.", strings.Join(mfaMethodValues, ", "))
 	case len(m.DirectRoles) > MaxListLength:
 		return BadRequest("too_many_roles", "A member may have at most %d roles.", MaxListLength)
 	}

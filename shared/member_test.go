@@ -159,7 +159,7 @@ func TestMemberValidate(t *testing.T) {
 		{"external id 129 chars", func(m *Member) { m.ExternalID = strings.Repeat("e", 129) }, "invalid_external_id"},
 		{"phone 33 chars", func(m *Member) { m.MFAPhoneNumber = strings.Repeat("1", 33) }, "invalid_phone_number"},
 		{"default mfa sms_otp", func(m *Member) { m.DefaultMFAMethod = "sms_otp" }, ""},
-		{"default mfa bad", func(m *Member) { m.DefaultMFAMethod = "email" }, "invalid_default_mfa_method"},
+		{"default mfa bad", func(m *Member) { m.DefaultMFAMethod = "email" }, "invalid_mfa_default_method"},
 		{"trusted metadata 21 keys", func(m *Member) { m.TrustedMetadata = metadataWithKeys(21) }, "metadata_too_many_keys"},
 		{"untrusted metadata too large", func(m *Member) { m.UntrustedMetadata = metadataOfSize(4097) }, "metadata_too_large"},
 		{"untrusted metadata at limit", func(m *Member) { m.UntrustedMetadata = metadataOfSize(4096) }, ""},

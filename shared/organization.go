@@ -279,7 +279,7 @@ func (o Organization) Validate() error {
 		return BadRequest("invalid_organization_slug",
 			"The organization_slug must be 2 to 128 characters long and may only contain alphanumerics and the reserved characters '-', '.', '_', or '~'.")
 	case len(o.OrganizationLogoURL) > MaxURLLength:
-		return BadRequest("invalid_organization_logo_url", "organization_logo_url is too long.")
+		return BadRequest("organization_logo_url_too_long", "organization_logo_url is too long.")
 	case len(o.OrganizationExternalID) > MaxExternalIDLength:
 		return BadRequest("invalid_organization_external_id", "organization_external_id must be at most %d characters.", MaxExternalIDLength)
 	}
@@ -318,7 +318,7 @@ func (o Organization) Validate() error {
 		return BadRequest("allowed_auth_methods_required_for_restricted", "Allowed auth methods must be set for 'RESTRICTED' auth methods")
 	}
 	if o.MFAMethods == Restricted && len(o.AllowedMFAMethods) == 0 {
-		return BadRequest("invalid_allowed_mfa_methods", "allowed_mfa_methods must name at least one method when mfa_methods is RESTRICTED.")
+		return BadRequest("allowed_mfa_methods_required_for_restricted", "allowed_mfa_methods must name at least one method when mfa_methods is RESTRICTED.")
 	}
 	for _, list := range []struct {
 		field   string

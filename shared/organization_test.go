@@ -256,7 +256,7 @@ func TestOrganizationValidate(t *testing.T) {
 		{"https logo", func(o *Organization) { o.OrganizationLogoURL = "https://acme.com/logo.png" }, ""},
 		{"http logo", func(o *Organization) { o.OrganizationLogoURL = "http://acme.com/logo.png" }, ""},
 		{"ftp logo", func(o *Organization) { o.OrganizationLogoURL = "ftp://acme.com/logo.png" }, "invalid_organization_logo_url"},
-		{"logo too long", func(o *Organization) { o.OrganizationLogoURL = "https://" + strings.Repeat("a", MaxURLLength) }, "invalid_organization_logo_url"},
+		{"logo too long", func(o *Organization) { o.OrganizationLogoURL = "https://" + strings.Repeat("a", MaxURLLength) }, "organization_logo_url_too_long"},
 		{"external id 128", func(o *Organization) { o.OrganizationExternalID = strings.Repeat("e", 128) }, ""},
 		{"external id 129", func(o *Organization) { o.OrganizationExternalID = strings.Repeat("e", 129) }, "invalid_organization_external_id"},
 
@@ -301,7 +301,7 @@ func TestOrganizationValidate(t *testing.T) {
 		{"too many allowed_auth_methods", func(o *Organization) { o.AllowedAuthMethods = make([]string, 10) }, "invalid_allowed_auth_methods"},
 
 		// mfa methods
-		{"mfa RESTRICTED without methods", func(o *Organization) { o.MFAMethods = Restricted }, "invalid_allowed_mfa_methods"},
+		{"mfa RESTRICTED without methods", func(o *Organization) { o.MFAMethods = Restricted }, "allowed_mfa_methods_required_for_restricted"},
 		{"mfa RESTRICTED with totp", func(o *Organization) { o.MFAMethods, o.AllowedMFAMethods = Restricted, []string{"totp"} }, ""},
 		{"bad allowed_mfa_methods", func(o *Organization) { o.AllowedMFAMethods = []string{"email_otp"} }, "invalid_allowed_mfa_methods"},
 

@@ -23,7 +23,7 @@ func (o Organization) CheckAuthMethod(method string, m *Member) error {
 	if o.AuthMethods != Restricted || slices.Contains(o.AllowedAuthMethods, method) || m != nil && m.IsBreakglass {
 		return nil
 	}
-	return Errorf(http.StatusForbidden, "operation_restricted_by_organization_auth_methods",
+	return Errorf(http.StatusBadRequest, "operation_restricted_by_organization_auth_methods",
 		"This organization does not allow logging in with %s.", method)
 }
 
@@ -32,10 +32,10 @@ func (o Organization) CheckAuthMethod(method string, m *Member) error {
 func (o Organization) CheckEmailJIT(email string) error {
 	switch {
 	case o.EmailJITProvisioning != Restricted:
-		return Errorf(http.StatusForbidden, "email_jit_provisioning_not_allowed",
+		return Errorf(http.StatusBadRequest, "email_jit_provisioning_not_allowed",
 			"This organization does not allow new members to sign up by email; ask an admin for an invite.")
 	case !o.AllowsEmailDomain(email):
-		return Errorf(http.StatusForbidden, "invalid_email_for_jit_provisioning",
+		return Errorf(http.StatusBadRequest, "invalid_email_for_jit_provisioning",
 			"Members with this email domain cannot join this organization by signing up.")
 	}
 	return nil
@@ -50,10 +50,10 @@ func (o Organization) CheckInvite(email string) error {
 		if o.AllowsEmailDomain(email) {
 			return nil
 		}
-		return Errorf(http.StatusForbidden, "invalid_email_for_invites",
+		return Errorf(http.StatusBadRequest, "invalid_email_for_invites",
 			"This organization only allows invites to its allowed email domains.")
 	}
-	return Errorf(http.StatusForbidden, "email_invites_not_allowed", "This organization does not allow email invites.")
+	return Errorf(http.StatusBadRequest, "invalid_email_for_invites", "This organization does not allow email invites.")
 }
 
 // MFA methods, as Stytch names them in allowed_mfa_methods and default_mfa_method.
@@ -89,7 +89,7 @@ func (o Organization) CheckMFAMethod(method string, m *Member) error {
 	if o.AllowsMFAMethod(method, m) {
 		return nil
 	}
-	return Errorf(http.StatusForbidden, "operation_restricted_by_organization_mfa_methods",
+	return Errorf(http.StatusBadRequest, "operation_restricted_by_organization_mfa_methods",
 		"This organization does not allow %s as a second factor.", method)
 }
 

@@ -83,10 +83,10 @@ func (o Organization) CheckSSOJIT(connectionID string) error {
 	case o.SSOJITProvisioning == Restricted && slices.Contains(o.SSOJITProvisioningAllowedConnections, connectionID):
 		return nil
 	case o.SSOJITProvisioning == Restricted:
-		return Errorf(http.StatusForbidden, "invalid_connection_for_jit_provisioning",
+		return Errorf(http.StatusBadRequest, "invalid_connection_for_jit_provisioning",
 			"This organization does not provision new members from this SSO connection; ask an admin for an invite.")
 	}
-	return Errorf(http.StatusForbidden, "invalid_connection_for_jit_provisioning",
+	return Errorf(http.StatusBadRequest, "invalid_connection_for_jit_provisioning",
 		"This organization does not provision new members by SSO; ask an admin for an invite.")
 }
 

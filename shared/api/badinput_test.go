@@ -744,9 +744,9 @@ func TestEmailNFCIsOneMember(t *testing.T) {
 	precomposed, decomposed := "jos\u00e9-"+tag+"@acme.com", "jose\u0301-"+tag+"@acme.com"
 	created := createMember(t, org, map[string]any{"email_address": precomposed})
 	apptest.ExpectError(t, env.Do(t, "POST", "/v1/b2b/organizations/"+org+"/members", map[string]any{"email_address": decomposed}),
-		http.StatusConflict, "duplicate_member_email")
+		http.StatusBadRequest, "duplicate_member_email")
 	apptest.ExpectError(t, env.Do(t, "POST", "/v1/b2b/organizations/"+org+"/members",
-		map[string]any{"email_address": strings.ToUpper(decomposed)}), http.StatusConflict, "duplicate_member_email")
+		map[string]any{"email_address": strings.ToUpper(decomposed)}), http.StatusBadRequest, "duplicate_member_email")
 	found := getMember(t, org, "", decomposed)
 	apptest.ExpectOK(t, found)
 	if found.Str("member_id") != created.Str("member_id") || found.Str("member.email_address") != precomposed {

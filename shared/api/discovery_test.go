@@ -123,7 +123,7 @@ func TestIntermediateSessionExchange(t *testing.T) {
 	}
 	// No right to the organization: refused, nothing created, the IST still usable.
 	ist := discover(t, w.email).Str("intermediate_session_token")
-	apptest.ExpectError(t, exchange(ist, w.closed), http.StatusForbidden, "email_jit_provisioning_not_allowed")
+	apptest.ExpectError(t, exchange(ist, w.closed), http.StatusBadRequest, "email_jit_provisioning_not_allowed")
 	apptest.ExpectError(t, getMember(t, w.closed, "", w.email), http.StatusNotFound, "member_not_found")
 	// Policy not met: nothing consumed, the answer says what is missing.
 	p := exchange(ist, w.ssoOnly)
@@ -175,7 +175,7 @@ func TestDiscoveryCreateOrganization(t *testing.T) {
 			"email_invites": "RESTRICTED", "session_duration_minutes": 120})
 	}
 	// A taken slug refuses and leaves the IST usable.
-	apptest.ExpectError(t, create(taken), http.StatusConflict, "organization_slug_already_used")
+	apptest.ExpectError(t, create(taken), http.StatusBadRequest, "organization_slug_already_used")
 	apptest.ExpectError(t, create("x"), http.StatusBadRequest, "invalid_organization_slug")
 	slug := newSlug()
 	r := create(slug)

@@ -110,7 +110,7 @@ func TestOrganizationBadInput(t *testing.T) {
 		{"slug too short", map[string]any{"organization_slug": "a"}, 400, "invalid_organization_slug"},
 		{"slug bad chars", map[string]any{"organization_slug": "a b/c"}, 400, "invalid_organization_slug"},
 		{"slug too long", map[string]any{"organization_slug": strings.Repeat("a", 129)}, 400, "invalid_organization_slug"},
-		{"slug taken", map[string]any{"organization_slug": strings.ToUpper(slug)}, 409, "organization_slug_already_used"},
+		{"slug taken", map[string]any{"organization_slug": strings.ToUpper(slug)}, 400, "organization_slug_already_used"},
 		{"consumer domain", map[string]any{"email_allowed_domains": []string{"gmail.com"}}, 400, "organization_settings_domain_too_common"},
 		{"bad domain", map[string]any{"email_allowed_domains": []string{"not a domain"}}, 400, "organization_settings_invalid_domain"},
 		{"bad email_jit", map[string]any{"email_jit_provisioning": "ALL_ALLOWED"}, 400, "invalid_email_jit_provisioning"},
@@ -167,7 +167,7 @@ func TestMemberBadInput(t *testing.T) {
 		{"stytch_member role", map[string]any{"roles": []string{"stytch_member"}}, 400, "invalid_rbac_stytch_role_edit"},
 		{"bad role id", map[string]any{"roles": []string{"has space"}}, 400, "invalid_rbac_role_id"},
 		{"too many metadata keys", map[string]any{"untrusted_metadata": manyKeys(21)}, 400, "metadata_too_many_keys"},
-		{"bad default mfa", map[string]any{"default_mfa_method": "fax"}, 400, "invalid_default_mfa_method"},
+		{"bad default mfa", map[string]any{"default_mfa_method": "fax"}, 400, "invalid_mfa_default_method"},
 	}
 	for _, c := range cases {
 		t.Run("create/"+c.name, func(t *testing.T) {

@@ -153,8 +153,8 @@ func TestRetiredEmailAddresses(t *testing.T) {
 	}
 	apptest.ExpectOK(t, put(map[string]any{"email_address": second}))
 	apptest.ExpectError(t, env.Do(t, "POST", "/v1/b2b/organizations/"+org+"/members", map[string]any{"email_address": first}),
-		http.StatusConflict, "duplicate_member_email")
-	apptest.ExpectError(t, loginOrSignup(t, org, first, nil), http.StatusForbidden, "email_jit_provisioning_not_allowed")
+		http.StatusBadRequest, "duplicate_member_email")
+	apptest.ExpectError(t, loginOrSignup(t, org, first, nil), http.StatusBadRequest, "email_jit_provisioning_not_allowed")
 
 	back := put(map[string]any{"email_address": first})
 	apptest.ExpectOK(t, back)
@@ -213,7 +213,7 @@ func TestStartEmailUpdate(t *testing.T) {
 	}
 
 	taken := createMember(t, org, map[string]any{"email_address": newEmail()}).Str("member.email_address")
-	apptest.ExpectError(t, start(path, taken, nil), http.StatusConflict, "duplicate_member_email")
+	apptest.ExpectError(t, start(path, taken, nil), http.StatusBadRequest, "duplicate_member_email")
 	apptest.ExpectError(t, start(path, old, nil), http.StatusBadRequest, "email_address_unchanged")
 	apptest.ExpectError(t, start(path, "nope", nil), http.StatusBadRequest, "invalid_email")
 	apptest.ExpectError(t, start(path, newEmail(), map[string]any{"delivery_method": "SMS"}), http.StatusBadRequest, "invalid_delivery_method")
@@ -234,7 +234,7 @@ func TestStartEmailUpdate(t *testing.T) {
 	sameOrg := createMember(t, org, map[string]any{"email_address": newEmail()}).Str("member_id")
 	verify(t, org, sameOrg)
 	apptest.ExpectError(t, start("/v1/b2b/organizations/"+org+"/members/"+sameOrg+"/start_email_update", next, nil),
-		http.StatusConflict, "email_update_in_progress")
+		http.StatusBadRequest, "email_update_in_progress")
 
 	a := authenticate(t, mail.Token(), nil)
 	apptest.ExpectOK(t, a)
@@ -275,13 +275,13 @@ func TestRetiredEmailBlocksJIT(t *testing.T) {
 	first := "pat@" + domain
 	id := createMember(t, org, map[string]any{"email_address": first}).Str("member_id")
 	apptest.ExpectOK(t, env.Do(t, "PUT", "/v1/b2b/organizations/"+org+"/members/"+id, map[string]any{"email_address": "pat.new@" + domain}))
-	apptest.ExpectError(t, loginOrSignup(t, org, first, nil), http.StatusConflict, "duplicate_member_email")
+	apptest.ExpectError(t, loginOrSignup(t, org, first, nil), http.StatusBadRequest, "duplicate_member_email")
 
 	// The person who proves the retired address through discovery cannot JIT-join as it either
 	// (a session exchange creates no members at all).
 	ist := discover(t, first).Str("intermediate_session_token")
 	ex := env.Do(t, "POST", "/v1/b2b/discovery/intermediate_sessions/exchange", map[string]any{"intermediate_session_token": ist, "organization_id": org})
-	apptest.ExpectError(t, ex, http.StatusConflict, "duplicate_member_email")
+	apptest.ExpectError(t, ex, http.StatusBadRequest, "duplicate_member_email")
 }
 
 // A user renamed by its identity provider while deactivated held no address then, so when it
@@ -357,7 +357,7 @@ func TestStartEmailUpdateByCode(t *testing.T) {
 	other := createMember(t, org, map[string]any{"email_address": newEmail()}).Str("member_id")
 	verify(t, org, other)
 	apptest.ExpectError(t, env.Do(t, "POST", "/v1/b2b/organizations/"+org+"/members/"+other+"/start_email_update",
-		map[string]any{"email_address": next, "login_redirect_url": redirect}), http.StatusConflict, "email_update_in_progress")
+		map[string]any{"email_address": next, "login_redirect_url": redirect}), http.StatusBadRequest, "email_update_in_progress")
 
 	a := otpAuthenticate(t, org, next, code, nil)
 	apptest.ExpectOK(t, a)

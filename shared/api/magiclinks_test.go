@@ -88,7 +88,7 @@ func TestSignupPolicy(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			apptest.ExpectError(t, loginOrSignup(t, c.org, c.email, nil), http.StatusForbidden, c.errType)
+			apptest.ExpectError(t, loginOrSignup(t, c.org, c.email, nil), http.StatusBadRequest, c.errType)
 			if n := len(env.Emails(t, c.email)); n != 0 {
 				t.Fatalf("%d emails sent on refusal", n)
 			}
@@ -122,7 +122,7 @@ func TestAuthMethodRestriction(t *testing.T) {
 	org := createOrg(t, map[string]any{"auth_methods": "RESTRICTED", "allowed_auth_methods": []string{"sso"}}).Str("organization.organization_id")
 	email := newEmail()
 	createMember(t, org, map[string]any{"email_address": email})
-	apptest.ExpectError(t, loginOrSignup(t, org, email, nil), http.StatusForbidden, "operation_restricted_by_organization_auth_methods")
+	apptest.ExpectError(t, loginOrSignup(t, org, email, nil), http.StatusBadRequest, "operation_restricted_by_organization_auth_methods")
 	if len(env.Emails(t, email)) != 0 {
 		t.Fatal("email sent despite the restriction")
 	}
@@ -144,8 +144,8 @@ func TestInvites(t *testing.T) {
 		}
 		return env.Do(t, "POST", "/v1/b2b/magic_links/email/invite", body)
 	}
-	apptest.ExpectError(t, invite(closed, newEmail(), nil), http.StatusForbidden, "email_invites_not_allowed")
-	apptest.ExpectError(t, invite(restricted, "x-"+uuid.NewString()[:6]+"@elsewhere.com", nil), http.StatusForbidden, "invalid_email_for_invites")
+	apptest.ExpectError(t, invite(closed, newEmail(), nil), http.StatusBadRequest, "invalid_email_for_invites")
+	apptest.ExpectError(t, invite(restricted, "x-"+uuid.NewString()[:6]+"@elsewhere.com", nil), http.StatusBadRequest, "invalid_email_for_invites")
 	apptest.ExpectOK(t, invite(restricted, "ok-"+uuid.NewString()[:6]+"@"+domain, nil))
 
 	email := "friend-" + uuid.NewString()[:6] + "@gmail.com" // any domain when invites are ALL_ALLOWED
@@ -168,7 +168,7 @@ func TestInvites(t *testing.T) {
 	if a.Str("member.status") != "active" || a.Get("member_session.roles").([]any)[1] != "stytch_admin" {
 		t.Fatalf("invite redemption: %s", a.Raw)
 	}
-	apptest.ExpectError(t, invite(open, email, nil), http.StatusConflict, "duplicate_member_email")
+	apptest.ExpectError(t, invite(open, email, nil), http.StatusBadRequest, "duplicate_member_email")
 }
 
 func TestRedirectAndInputValidation(t *testing.T) {

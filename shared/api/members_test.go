@@ -49,9 +49,9 @@ func TestMemberLifecycle(t *testing.T) {
 
 	// Same email again, in any case: duplicate. Nothing new is created.
 	apptest.ExpectError(t, env.Do(t, "POST", "/v1/b2b/organizations/"+org+"/members",
-		map[string]any{"email_address": "  " + upper(email)}), http.StatusConflict, "duplicate_member_email")
+		map[string]any{"email_address": "  " + upper(email)}), http.StatusBadRequest, "duplicate_member_email")
 	apptest.ExpectError(t, env.Do(t, "POST", "/v1/b2b/organizations/"+org+"/members",
-		map[string]any{"email_address": newEmail(), "external_id": "ext-1"}), http.StatusConflict, "duplicate_member_external_id")
+		map[string]any{"email_address": newEmail(), "external_id": "ext-1"}), http.StatusBadRequest, "duplicate_member_external_id")
 
 	// Found by id and by email (any case).
 	apptest.ExpectOK(t, getMember(t, org, id, ""))
@@ -73,7 +73,7 @@ func TestMemberLifecycle(t *testing.T) {
 	apptest.ExpectError(t, getMember(t, org, "", email), http.StatusNotFound, "member_not_found")
 	apptest.ExpectOK(t, getMember(t, org, "", newAddr))
 	apptest.ExpectError(t, env.Do(t, "POST", "/v1/b2b/organizations/"+org+"/members", map[string]any{"email_address": email}),
-		http.StatusConflict, "duplicate_member_email")
+		http.StatusBadRequest, "duplicate_member_email")
 	unlink := env.Do(t, "POST", "/v1/b2b/organizations/"+org+"/members/"+id+"/unlink_retired_email", map[string]any{"email_address": email})
 	apptest.ExpectOK(t, unlink)
 	if n, _ := unlink.Get("member.retired_email_addresses").([]any); len(n) != 0 {
@@ -82,7 +82,7 @@ func TestMemberLifecycle(t *testing.T) {
 	other := createMember(t, org, map[string]any{"email_address": email}).Str("member_id")
 	// Moving onto a taken address is refused and changes nothing.
 	apptest.ExpectError(t, env.Do(t, "PUT", "/v1/b2b/organizations/"+org+"/members/"+id,
-		map[string]any{"email_address": email}), http.StatusConflict, "duplicate_member_email")
+		map[string]any{"email_address": email}), http.StatusBadRequest, "duplicate_member_email")
 	if got := getMember(t, org, id, ""); got.Str("member.email_address") != newAddr {
 		t.Fatalf("refused update changed the member: %s", got.Raw)
 	}

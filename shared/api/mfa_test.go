@@ -90,7 +90,7 @@ func TestMFARequiredForAllWithTOTPAndRecoveryCodes(t *testing.T) {
 		"code": code, "intermediate_session_token": ist}), http.StatusNotFound, "intermediate_session_not_found")
 	// A primary factor alone cannot add a second factor to a member that has one.
 	apptest.ExpectError(t, env.Do(t, "POST", "/v1/b2b/otps/sms/send", map[string]any{"organization_id": org, "member_id": member,
-		"mfa_phone_number": "+15555550123", "intermediate_session_token": ist2}), http.StatusForbidden, "insufficient_factors")
+		"mfa_phone_number": "+15555550123", "intermediate_session_token": ist2}), http.StatusBadRequest, "insufficient_factors")
 
 	// A recovery code instead of the TOTP, once.
 	rc := codes[0].(string)
@@ -176,7 +176,7 @@ func TestMFAOptionalEnrollmentAndRestrictedMethods(t *testing.T) {
 	}
 	apptest.ExpectOK(t, env.Do(t, "PUT", "/v1/b2b/organizations/"+org, map[string]any{"mfa_methods": "RESTRICTED", "allowed_mfa_methods": []string{"sms_otp"}}))
 	apptest.ExpectError(t, env.Do(t, "POST", "/v1/b2b/totp/authenticate", map[string]any{"organization_id": org, "member_id": member,
-		"code": "123456", "intermediate_session_token": next.Str("intermediate_session_token")}), http.StatusForbidden, "operation_restricted_by_organization_mfa_methods")
+		"code": "123456", "intermediate_session_token": next.Str("intermediate_session_token")}), http.StatusBadRequest, "operation_restricted_by_organization_mfa_methods")
 }
 
 // SMS as the second factor: Send texts a number given for a member that has none, and the
@@ -328,9 +328,9 @@ func TestMFAUnfinishedFactorCannotBypassTheRealOne(t *testing.T) {
 
 	later := mfaLogin(t, org, addr).Str("intermediate_session_token")
 	apptest.ExpectError(t, env.Do(t, "POST", "/v1/b2b/otps/sms/authenticate", map[string]any{"organization_id": org, "member_id": member,
-		"code": code, "intermediate_session_token": later}), http.StatusForbidden, "insufficient_factors")
+		"code": code, "intermediate_session_token": later}), http.StatusBadRequest, "insufficient_factors")
 	apptest.ExpectError(t, env.Do(t, "POST", "/v1/b2b/otps/sms/send", map[string]any{"organization_id": org, "member_id": member,
-		"mfa_phone_number": attackerPhone, "intermediate_session_token": later}), http.StatusForbidden, "insufficient_factors")
+		"mfa_phone_number": attackerPhone, "intermediate_session_token": later}), http.StatusBadRequest, "insufficient_factors")
 }
 
 // An MFA phone number belongs to one member of an organization, as in Stytch: another member
@@ -353,9 +353,9 @@ func TestMFAPhoneNumbersAreUniquePerOrganization(t *testing.T) {
 	apptest.ExpectOK(t, env.Do(t, "POST", "/v1/b2b/otps/sms/authenticate", map[string]any{"organization_id": org, "member_id": first,
 		"code": code, "intermediate_session_token": firstIST}))
 	second, refused := link(newEmail())
-	apptest.ExpectError(t, refused, http.StatusConflict, "duplicate_member_phone_number")
+	apptest.ExpectError(t, refused, http.StatusBadRequest, "duplicate_member_phone_number")
 	apptest.ExpectError(t, env.Do(t, "PUT", "/v1/b2b/organizations/"+org+"/members/"+second, map[string]any{"mfa_phone_number": phone}),
-		http.StatusConflict, "duplicate_member_phone_number")
+		http.StatusBadRequest, "duplicate_member_phone_number")
 	// Deleting the first member's number frees it.
 	apptest.ExpectOK(t, env.Do(t, "DELETE", "/v1/b2b/organizations/"+org+"/members/mfa_phone_numbers/"+first, nil))
 	apptest.ExpectOK(t, env.Do(t, "PUT", "/v1/b2b/organizations/"+org+"/members/"+second, map[string]any{"mfa_phone_number": phone}))

@@ -347,9 +347,9 @@ func TestOAuthDomainJIT(t *testing.T) {
 
 	refused := oauthToken(t, f.orgLogin(t, googleStart, closed.OrganizationID, u.username), "oauth")
 	_, err := f.c.OAuth.Authenticate(ctx, &oauth.AuthenticateParams{OAuthToken: refused})
-	wantSDKError(t, err, 403, "email_jit_provisioning_not_allowed")
+	wantSDKError(t, err, 400, "email_jit_provisioning_not_allowed")
 	_, err = f.c.OAuth.Authenticate(ctx, &oauth.AuthenticateParams{OAuthToken: oauthToken(t, f.orgLogin(t, googleStart, elsewhere.OrganizationID, u.username), "oauth")})
-	wantSDKError(t, err, 403, "invalid_email_for_jit_provisioning")
+	wantSDKError(t, err, 400, "invalid_email_for_jit_provisioning")
 
 	// The refusal consumed nothing: once the organization lets the domain in, the same token works.
 	if _, err := f.c.Organizations.Update(ctx, &organizations.UpdateParams{OrganizationID: closed.OrganizationID, EmailJITProvisioning: "RESTRICTED",
@@ -779,9 +779,9 @@ func TestOAuthAllowedAuthMethods(t *testing.T) {
 	ms := f.workUser("max@"+domain, "max@"+domain, uuid.NewString())
 	magicOnly, microsoftOnly := jit("magic_link"), jit("microsoft_oauth")
 	_, err := f.c.OAuth.Authenticate(ctx, &oauth.AuthenticateParams{OAuthToken: oauthToken(t, f.orgLogin(t, googleStart, magicOnly, g.username), "oauth")})
-	wantSDKError(t, err, 403, "operation_restricted_by_organization_auth_methods")
+	wantSDKError(t, err, 400, "operation_restricted_by_organization_auth_methods")
 	_, err = f.c.OAuth.Authenticate(ctx, &oauth.AuthenticateParams{OAuthToken: oauthToken(t, f.orgLogin(t, googleStart, microsoftOnly, g.username), "oauth")})
-	wantSDKError(t, err, 403, "operation_restricted_by_organization_auth_methods")
+	wantSDKError(t, err, 400, "operation_restricted_by_organization_auth_methods")
 	if a := f.loginAs(t, microsoftStart, microsoftOnly, ms.username); a.Member.EmailAddress != ms.email {
 		t.Errorf("Microsoft login where microsoft_oauth is allowed: %+v", a.Member)
 	}
@@ -804,7 +804,7 @@ func TestOAuthAccountKeepsItsMember(t *testing.T) {
 	first := f.loginAs(t, googleStart, org, u.username)
 	f.op.AddUser(apptest.OIDCUser{Subject: u.subject, Username: u.username, Email: "new@" + domain, EmailVerified: true, Claims: map[string]any{"hd": domain}})
 	_, err := f.c.OAuth.Authenticate(ctx, &oauth.AuthenticateParams{OAuthToken: oauthToken(t, f.orgLogin(t, googleStart, org, u.username), "oauth")})
-	wantSDKError(t, err, 409, "sso_subject_belongs_to_another_member")
+	wantSDKError(t, err, 400, "sso_subject_belongs_to_another_member")
 	if _, err := f.c.Organizations.Members.Update(ctx, &members.UpdateParams{OrganizationID: org, MemberID: first.MemberID,
 		EmailAddress: "new@" + domain}); err != nil {
 		t.Fatalf("Members.Update email: %v", err)

@@ -98,11 +98,11 @@ func TestEmailOTPSignupAndPolicy(t *testing.T) {
 		t.Fatalf("signup redemption: %s", a.Raw)
 	}
 	closed := createOrg(t, map[string]any{}).Str("organization.organization_id")
-	apptest.ExpectError(t, otpSend(t, closed, newEmail(), nil), http.StatusForbidden, "email_jit_provisioning_not_allowed")
+	apptest.ExpectError(t, otpSend(t, closed, newEmail(), nil), http.StatusBadRequest, "email_jit_provisioning_not_allowed")
 	linksOnly := createOrg(t, map[string]any{"auth_methods": "RESTRICTED", "allowed_auth_methods": []string{"magic_link"}}).Str("organization.organization_id")
 	m := newEmail()
 	createMember(t, linksOnly, map[string]any{"email_address": m})
-	apptest.ExpectError(t, otpSend(t, linksOnly, m, nil), http.StatusForbidden, "operation_restricted_by_organization_auth_methods")
+	apptest.ExpectError(t, otpSend(t, linksOnly, m, nil), http.StatusBadRequest, "operation_restricted_by_organization_auth_methods")
 	apptest.ExpectError(t, otpSend(t, org, addr, map[string]any{"login_expiration_minutes": 16}), http.StatusBadRequest, "invalid_login_expiration_minutes")
 	apptest.ExpectError(t, otpSend(t, org, addr, map[string]any{"login_expiration_minutes": 1}), http.StatusBadRequest, "invalid_login_expiration_minutes")
 }

@@ -234,7 +234,7 @@ func TestPasswordFollowsTheProvenAddress(t *testing.T) {
 	apptest.ExpectError(t, pwAuthenticate(t, env, org, addr, strongPassword, nil), http.StatusUnauthorized, "unauthorized_credentials")
 	sr := env.Do(t, "POST", "/v1/b2b/passwords/session/reset", map[string]any{"organization_id": org,
 		"session_token": a.Str("session_token"), "password": strongPassword + "-renamed"})
-	apptest.ExpectError(t, sr, http.StatusForbidden, "email_verification_required")
+	apptest.ExpectError(t, sr, http.StatusBadRequest, "email_verification_required")
 	old := env.Do(t, "POST", "/v1/b2b/passwords/email/reset", map[string]any{"password_reset_token": token, "password": strongPassword + "-old"})
 	apptest.ExpectError(t, old, http.StatusUnauthorized, "unable_to_auth_password_reset_token")
 }
@@ -288,7 +288,7 @@ func TestOrganizationPasswordsDoNotCrossOrganizations(t *testing.T) {
 	a := pwAuthenticate(t, env, org, addr, strongPassword, nil)
 	apptest.ExpectOK(t, a)
 	ex := env.Do(t, "POST", "/v1/b2b/sessions/exchange", map[string]any{"organization_id": other, "session_token": a.Str("session_token")})
-	apptest.ExpectError(t, ex, http.StatusForbidden, "session_email_not_proven")
+	apptest.ExpectError(t, ex, http.StatusBadRequest, "session_email_not_proven")
 
 	// A discovery intermediate session for the address, then a password login with it.
 	ist := discover(t, addr).Str("intermediate_session_token")

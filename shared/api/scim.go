@@ -86,8 +86,9 @@ func writeSCIMError(w http.ResponseWriter, r *http.Request, err error) {
 		}
 		se = &scim.Error{Status: e.Status, Detail: e.Message}
 		switch {
-		case e.Status == http.StatusConflict && slices.Contains(uniquenessTypes, e.Type):
-			se.ScimType = scim.Uniqueness
+		case slices.Contains(uniquenessTypes, e.Type):
+			// Stytch answers these 400; SCIM clients know a taken value as 409 uniqueness.
+			se.Status, se.ScimType = http.StatusConflict, scim.Uniqueness
 		case e.Status == http.StatusBadRequest:
 			se.ScimType = scim.InvalidValue
 		}

@@ -202,8 +202,8 @@ func TestSCIMConnectionLifecycle(t *testing.T) {
 		body    map[string]any
 		errType string
 	}{
-		"unknown idp":     {map[string]any{"identity_provider": "myspace"}, "invalid_identity_provider"},
-		"unknown group":   {map[string]any{"scim_group_implicit_role_assignments": []any{map[string]any{"group_id": "scim-group-test-0b6f9c0e-3f7e-4a55-9a39-1d2d8e1c1f00", "role_id": "r"}}}, "scim_group_not_found"},
+		"unknown idp":     {map[string]any{"identity_provider": "myspace"}, "invalid_scim_idp"},
+		"unknown group":   {map[string]any{"scim_group_implicit_role_assignments": []any{map[string]any{"group_id": "scim-group-test-0b6f9c0e-3f7e-4a55-9a39-1d2d8e1c1f00", "role_id": "r"}}}, "scim_group_role_assignment_group_does_not_exist"},
 		"bad role":        {map[string]any{"scim_group_implicit_role_assignments": []any{map[string]any{"group_id": "scim-group-test-0b6f9c0e-3f7e-4a55-9a39-1d2d8e1c1f00", "role_id": "stytch_member"}}}, "invalid_scim_group_implicit_role_assignments"},
 		"long name":       {map[string]any{"display_name": strings.Repeat("x", 200)}, "invalid_display_name"},
 		"wrong body type": {map[string]any{"display_name": 5}, "bad_request"},

@@ -69,7 +69,7 @@ func TestSSOJITIsJudgedOnTheAddressTheFactorProved(t *testing.T) {
 
 	tok := ssoToken(t, f.login(t, "newbie", nil))
 	_, err := f.c.SSO.Authenticate(context.Background(), &sso.AuthenticateParams{SSOToken: tok})
-	wantSDKError(t, err, 403, "invalid_connection_for_jit_provisioning")
+	wantSDKError(t, err, 400, "invalid_connection_for_jit_provisioning")
 
 	// Any address at all proven by a discovery magic link.
 	ist := discover(t, "someone-else@unrelated-example.org").Str("intermediate_session_token")
@@ -95,5 +95,5 @@ func TestOIDCConnectionRefusesMultiTenantIssuer(t *testing.T) {
 		Issuer: "https://login.microsoftonline.com/{tenantid}/v2.0", AuthorizationURL: "https://login.microsoftonline.com/common/oauth2/v2.0/authorize",
 		TokenURL: "https://login.microsoftonline.com/common/oauth2/v2.0/token", JWKSURL: "https://login.microsoftonline.com/common/discovery/v2.0/keys",
 		UserinfoURL: "https://graph.microsoft.com/oidc/userinfo"})
-	wantSDKError(t, err, 400, "oidc_connection_issuer_invalid_format")
+	wantSDKError(t, err, 400, "oidc_connection_issuer_url_invalid_format")
 }

@@ -303,7 +303,7 @@ func TestSAMLSPInitiatedJITWithRoles(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = f.c.Sessions.Exchange(context.Background(), &sessions.ExchangeParams{OrganizationID: other.Organization.OrganizationID, SessionToken: a.SessionToken})
-	wantSDKError(t, err, 403, "session_email_not_proven")
+	wantSDKError(t, err, 400, "session_email_not_proven")
 }
 
 // An SSO login with an existing member's address lands on that member (and verifies its
@@ -327,7 +327,7 @@ func TestSAMLDedupWithExistingMember(t *testing.T) {
 	// JIT NOT_ALLOWED still refuses someone new.
 	f.user(t, "eve")
 	_, err = f.c.SSO.Authenticate(context.Background(), &sso.AuthenticateParams{SSOToken: ssoToken(t, f.login(t, "eve", nil))})
-	wantSDKError(t, err, 403, "invalid_connection_for_jit_provisioning")
+	wantSDKError(t, err, 400, "invalid_connection_for_jit_provisioning")
 }
 
 // sso_jit_provisioning RESTRICTED provisions only through the listed connections, and a
@@ -337,7 +337,7 @@ func TestSAMLJITRestrictedByConnection(t *testing.T) {
 	f.user(t, "lin")
 	token := ssoToken(t, f.login(t, "lin", nil))
 	_, err := f.c.SSO.Authenticate(context.Background(), &sso.AuthenticateParams{SSOToken: token})
-	wantSDKError(t, err, 403, "invalid_connection_for_jit_provisioning")
+	wantSDKError(t, err, 400, "invalid_connection_for_jit_provisioning")
 
 	if _, err := f.c.Organizations.Update(context.Background(), &organizations.UpdateParams{OrganizationID: f.org.OrganizationID,
 		SSOJITProvisioningAllowedConnections: []string{f.conn.ConnectionID}}); err != nil {
@@ -562,7 +562,7 @@ func TestSAMLConnectionManagement(t *testing.T) {
 	}
 	_, err = f.c.SSO.SAML.DeleteEncryptionPrivateKey(ctx, &saml.DeleteEncryptionPrivateKeyParams{OrganizationID: org, ConnectionID: id,
 		PrivateKeyID: enc.Connection.EncryptionPrivateKeys[0].PrivateKeyID})
-	wantSDKError(t, err, 404, "encryption_private_key_not_found")
+	wantSDKError(t, err, 404, "sso_encryption_private_key_not_found")
 
 	// The default connection cannot be deleted until another is the default.
 	if _, err := f.c.Organizations.Update(ctx, &organizations.UpdateParams{OrganizationID: org, SSODefaultConnectionID: id}); err != nil {

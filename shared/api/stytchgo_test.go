@@ -91,7 +91,7 @@ func TestStytchGoCompatibility(t *testing.T) {
 
 	sgStep(t, "Organizations.Create slug taken", func(t *testing.T) {
 		_, err := orgs.Create(ctx, &organizations.CreateParams{OrganizationName: "Dup", OrganizationSlug: slug})
-		sgWantErr(t, err, http.StatusConflict, "organization_slug_already_used")
+		sgWantErr(t, err, http.StatusBadRequest, "organization_slug_already_used")
 	})
 
 	sgStep(t, "Organizations.Get by id and slug", func(t *testing.T) {
@@ -297,7 +297,7 @@ func TestStytchGoCompatibility(t *testing.T) {
 
 	sgStep(t, "Members.Create duplicate email", func(t *testing.T) {
 		resp, err := mems.Create(ctx, &members.CreateParams{OrganizationID: org.OrganizationID, EmailAddress: strings.ToUpper(email1)})
-		sgWantErr(t, err, http.StatusConflict, "duplicate_member_email")
+		sgWantErr(t, err, http.StatusBadRequest, "duplicate_member_email")
 		if resp == nil || resp.MemberID != "" {
 			t.Errorf("on error the SDK should return a zero response, got %+v", resp)
 		}
@@ -396,7 +396,7 @@ func TestStytchGoCompatibility(t *testing.T) {
 
 		// Moving onto an address another member holds is a duplicate.
 		_, err = mems.Update(ctx, &members.UpdateParams{OrganizationID: org.OrganizationID, MemberID: m2.MemberID, EmailAddress: email1b})
-		sgWantErr(t, err, http.StatusConflict, "duplicate_member_email")
+		sgWantErr(t, err, http.StatusBadRequest, "duplicate_member_email")
 		_, err = mems.Update(ctx, &members.UpdateParams{OrganizationID: org.OrganizationID, MemberID: "member-test-" + uuid.NewString(), Name: "x"})
 		sgWantErr(t, err, http.StatusNotFound, "member_not_found")
 	})

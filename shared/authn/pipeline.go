@@ -407,7 +407,7 @@ func (a *Service) write(ctx context.Context, red Redemption, orgID string) error
 	case latchkey.ConflictPhone:
 		return latchkey.DuplicatePhoneNumber()
 	case latchkey.ConflictSSOSubject:
-		return latchkey.Errorf(http.StatusConflict, "sso_subject_belongs_to_another_member",
+		return latchkey.Errorf(http.StatusBadRequest, "sso_subject_belongs_to_another_member",
 			"The identity provider's subject is registered to another member of this organization: its email address changed at the provider. Update that member's email_address, or delete it, first.")
 	case latchkey.ConflictSlug:
 		return latchkey.SlugUsed()

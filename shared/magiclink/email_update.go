@@ -110,7 +110,7 @@ func (a *Service) StartEmailUpdate(ctx context.Context, orgID, memberID string, 
 
 func emailUpdateErr(err error) error {
 	if latchkey.ConflictOn(err) == latchkey.ConflictEmail {
-		return latchkey.Errorf(http.StatusConflict, "email_update_in_progress",
+		return latchkey.Errorf(http.StatusBadRequest, "email_update_in_progress",
 			"Another member of this organization is already updating to this email address.")
 	}
 	return err

@@ -112,7 +112,7 @@ func (a *Service) Invite(ctx context.Context, r InviteRequest) (latchkey.Member,
 		return latchkey.Member{}, org, err
 	}
 	if found && prev.Status == latchkey.StatusActive {
-		return latchkey.Member{}, org, latchkey.Errorf(http.StatusConflict, latchkey.TypeDuplicateEmail, "This email already belongs to an active member of the organization.")
+		return latchkey.Member{}, org, latchkey.Errorf(http.StatusBadRequest, latchkey.TypeDuplicateEmail, "This email already belongs to an active member of the organization.")
 	}
 	if r.InvitedByMemberID != "" {
 		if _, _, err := latchkey.LiveMember(ctx, a.Store, org.OrganizationID, r.InvitedByMemberID); err != nil {

@@ -95,7 +95,7 @@ func primaryFirst() *latchkey.Error {
 }
 
 func insufficientFactors() *latchkey.Error {
-	return latchkey.Errorf(http.StatusForbidden, "insufficient_factors",
+	return latchkey.Errorf(http.StatusBadRequest, "insufficient_factors",
 		"The member already has a second factor: pass an intermediate session or session that used it.")
 }
 

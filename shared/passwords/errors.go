@@ -49,7 +49,7 @@ func sessionTooOld() *latchkey.Error {
 }
 
 func emailNotProven() *latchkey.Error {
-	return latchkey.Errorf(http.StatusForbidden, "email_verification_required",
+	return latchkey.Errorf(http.StatusBadRequest, "email_verification_required",
 		"The session has not proved the member's current email address, so it cannot set the password for it. Use a password reset email.")
 }
 

@@ -140,7 +140,7 @@ func validateConnection(c Connection) error {
 	case len(c.DisplayName) > latchkey.MaxNameLength:
 		return latchkey.BadRequest("invalid_display_name", "display_name must be at most %d characters.", latchkey.MaxNameLength)
 	case !slices.Contains(scimIdentityProviders, c.IdentityProvider):
-		return latchkey.BadRequest("invalid_identity_provider", "identity_provider must be one of %s.", strings.Join(scimIdentityProviders, ", "))
+		return latchkey.BadRequest("invalid_scim_idp", "identity_provider must be one of %s.", strings.Join(scimIdentityProviders, ", "))
 	case len(c.GroupRoles) > latchkey.MaxListLength:
 		return latchkey.BadRequest("invalid_scim_group_implicit_role_assignments", "At most %d role assignments are allowed.", latchkey.MaxListLength)
 	}
@@ -322,7 +322,7 @@ func (s *Service) UpdateConnection(ctx context.Context, orgID, connectionID stri
 		}
 		for _, a := range roles {
 			if !found[a.GroupID] {
-				return Connection{}, latchkey.BadRequest("scim_group_not_found",
+				return Connection{}, latchkey.BadRequest("scim_group_role_assignment_group_does_not_exist",
 					"SCIM group %s is not a group of this connection.", a.GroupID)
 			}
 		}

@@ -267,7 +267,7 @@ func (s *Service) DeleteEncryptionPrivateKey(ctx context.Context, orgID, connect
 	return s.update(ctx, orgID, connectionID, SAML, func(c *Connection, _ time.Time) error {
 		i := slices.IndexFunc(c.EncryptionKeys, func(x SealedKey) bool { return x.PrivateKeyID == keyID })
 		if i < 0 {
-			return latchkey.Errorf(http.StatusNotFound, "encryption_private_key_not_found", "The connection has no encryption private key %q.", keyID)
+			return latchkey.Errorf(http.StatusNotFound, "sso_encryption_private_key_not_found", "The connection has no encryption private key %q.", keyID)
 		}
 		c.EncryptionKeys = slices.Delete(slices.Clone(c.EncryptionKeys), i, i+1)
 		return nil
@@ -346,7 +346,7 @@ func (s *Service) UpdateOIDC(ctx context.Context, orgID, connectionID string, p 
 }
 
 func multiTenantIssuer() *latchkey.Error {
-	return latchkey.BadRequest("oidc_connection_issuer_invalid_format",
+	return latchkey.BadRequest("oidc_connection_issuer_url_invalid_format",
 		"issuer is a multi-tenant issuer, which would let any tenant's users in: use your tenant's own, such as https://login.microsoftonline.com/<tenant-id>/v2.0.")
 }
 

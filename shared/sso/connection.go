@@ -155,7 +155,7 @@ func (c Connection) validate() error {
 	case len(c.DisplayName) > latchkey.MaxNameLength || !latchkey.ValidName(c.DisplayName):
 		return latchkey.BadRequest("invalid_display_name", "display_name must be at most %d printable characters.", latchkey.MaxNameLength)
 	case !slices.Contains(identityProviders, c.IdentityProvider):
-		return latchkey.BadRequest("invalid_identity_provider", "identity_provider must be one of %s.", strings.Join(identityProviders, ", "))
+		return latchkey.BadRequest("invalid_sso_idp", "identity_provider must be one of %s.", strings.Join(identityProviders, ", "))
 	case len(c.AttributeMapping) > maxMappingKeys:
 		return latchkey.BadRequest("invalid_attribute_mapping", "attribute_mapping may have at most %d keys.", maxMappingKeys)
 	case len(c.VerificationCerts) > maxCertificates:

@@ -449,7 +449,7 @@ func oidcErr(err error) error {
 	case oidcrp.ReasonSubjectMismatch:
 		return latchkey.BadRequest("oidc_response_subject_mismatch", "The userinfo subject is not the ID token's.")
 	case oidcrp.ReasonNonce:
-		return latchkey.BadRequest("id_token_nonce_mismatch", "The ID token was not issued for this login.")
+		return latchkey.BadRequest("id_token_nonce_invalid", "The ID token was not issued for this login.")
 	}
 	return latchkey.BadRequest("id_token_invalid", "The ID token could not be verified: %v.", e)
 }
