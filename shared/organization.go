@@ -188,6 +188,26 @@ type OrganizationPatch struct {
 	AllowedThirdPartyConnectedApps       *[]string                      `json:"allowed_third_party_connected_apps"`
 }
 
+// Create is a new organization with Stytch's defaults, overlaid by the patch. One default
+// depends on the request: email_invites is ALL_ALLOWED when the request sets no authentication
+// setting, and NOT_ALLOWED when it sets some but leaves email_invites out (Stytch's "Org
+// configuration rules"). Stytch does not list which fields are "authentication parameters";
+// Latchkey counts those that decide who may join and how (the email, SSO and OAuth-tenant
+// provisioning settings and auth_methods / allowed_auth_methods), not MFA, RBAC or metadata.
+func (p OrganizationPatch) Create(id string, now time.Time) Organization {
+	o := NewOrganization(id, now)
+	if p.EmailInvites == nil && p.setsAuthentication() {
+		o.EmailInvites = NotAllowed
+	}
+	return p.Apply(o)
+}
+
+func (p OrganizationPatch) setsAuthentication() bool {
+	return p.EmailAllowedDomains != nil || p.EmailJITProvisioning != nil || p.SSOJITProvisioning != nil ||
+		p.SSOJITProvisioningAllowedConnections != nil || p.SSODefaultConnectionID != nil || p.AuthMethods != nil ||
+		p.AllowedAuthMethods != nil || p.OAuthTenantJITProvisioning != nil || p.AllowedOAuthTenants != nil
+}
+
 // Apply returns o with the patch's present fields set. Values are normalised here (slug and
 // domains lower-cased, whitespace trimmed); Validate checks the result.
 func (p OrganizationPatch) Apply(o Organization) Organization {

@@ -60,3 +60,39 @@ func TestOrganizationLifecycle(t *testing.T) {
 	// The slug is free again.
 	createOrg(t, map[string]any{"organization_slug": slug})
 }
+
+// Stytch's creation default for email_invites depends on the request: ALL_ALLOWED when no
+// authentication setting is sent, NOT_ALLOWED when some are but email_invites is not; an
+// explicit value always stands, and an update never re-applies the rule.
+func TestEmailInvitesCreationDefault(t *testing.T) {
+	cases := []struct {
+		name string
+		body map[string]any
+		want string
+	}{
+		{"no settings", map[string]any{}, "ALL_ALLOWED"},
+		{"only metadata and MFA", map[string]any{"trusted_metadata": map[string]any{"tier": 1}, "mfa_policy": "REQUIRED_FOR_ALL"}, "ALL_ALLOWED"},
+		{"allowed domains", map[string]any{"email_allowed_domains": []string{"acme-" + uuid.NewString()[:6] + ".com"}}, "NOT_ALLOWED"},
+		{"auth methods", map[string]any{"auth_methods": "RESTRICTED", "allowed_auth_methods": []string{"sso"}}, "NOT_ALLOWED"},
+		{"sso JIT", map[string]any{"sso_jit_provisioning": "NOT_ALLOWED"}, "NOT_ALLOWED"},
+		{"explicit", map[string]any{"email_jit_provisioning": "NOT_ALLOWED", "email_invites": "ALL_ALLOWED"}, "ALL_ALLOWED"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			org := createOrg(t, c.body)
+			if got := org.Str("organization.email_invites"); got != c.want {
+				t.Fatalf("email_invites %s, want %s: %s", got, c.want, org.Raw)
+			}
+			id := org.Str("organization.organization_id")
+			if c.want == "NOT_ALLOWED" {
+				apptest.ExpectError(t, env.Do(t, "POST", "/v1/b2b/magic_links/email/invite", map[string]any{"organization_id": id,
+					"email_address": newEmail(), "invite_redirect_url": redirect}), http.StatusBadRequest, "invalid_email_for_invites")
+			}
+			up := env.Do(t, "PUT", "/v1/b2b/organizations/"+id, map[string]any{"email_jit_provisioning": "NOT_ALLOWED"})
+			apptest.ExpectOK(t, up)
+			if up.Str("organization.email_invites") != c.want {
+				t.Fatalf("an update changed email_invites: %s", up.Raw)
+			}
+		})
+	}
+}

@@ -83,7 +83,7 @@ func (a *Service) CreateOrganizationFromDiscovery(ctx context.Context, r CreateR
 		return authn.Result{}, err
 	}
 	now := a.Clock.Now()
-	org := r.OrganizationPatch.Apply(latchkey.NewOrganization(a.IDs.New("organization"), now))
+	org := r.OrganizationPatch.Create(a.IDs.New("organization"), now)
 	if err := latchkey.ValidateOrganization(org); err != nil {
 		return authn.Result{}, err
 	}

@@ -20,7 +20,7 @@ type Service struct {
 
 // CreateOrganization creates an organization with Stytch's defaults overlaid by p.
 func (s *Service) CreateOrganization(ctx context.Context, p latchkey.OrganizationPatch) (latchkey.Organization, error) {
-	o := p.Apply(latchkey.NewOrganization(s.IDs.New("organization"), s.Clock.Now()))
+	o := p.Create(s.IDs.New("organization"), s.Clock.Now())
 	if err := latchkey.ValidateOrganization(o); err != nil {
 		return o, err
 	}
