@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/latchkey/latchkey/localstack/emulators"
+	"github.com/latchkey/latchkey/shared/api"
 	"github.com/latchkey/latchkey/shared/app"
 	"github.com/latchkey/latchkey/shared/store"
 )
@@ -111,10 +112,15 @@ func run() error {
 		return err
 	}
 
-	srv := &http.Server{Handler: a.Server.Handler(""), ReadHeaderTimeout: 10 * time.Second}
+	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	handler, err := withOpenAPI(a.Server.Handler(""), base)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	printBanner(fmt.Sprintf("http://127.0.0.1:%d", port), cfg.ProjectID, secret, cfg.PublicToken, stack)
+	printBanner(base, cfg.ProjectID, secret, cfg.PublicToken, stack)
 
 	select {
 	case <-ctx.Done():
@@ -125,6 +131,25 @@ func run() error {
 	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	return srv.Shutdown(shutdown)
+}
+
+// withOpenAPI serves the API's OpenAPI document at GET /openapi.json beside the API, naming
+// this server as its server.
+func withOpenAPI(next http.Handler, base string) (http.Handler, error) {
+	doc, err := api.OpenAPIJSON(base)
+	if err != nil {
+		return nil, err
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/openapi.json" || r.Method != http.MethodGet && r.Method != http.MethodHead {
+			next.ServeHTTP(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		// Swagger UI and editors served from another origin read it.
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		_, _ = w.Write(doc)
+	}), nil
 }
 
 // localKMSKey reads the KMS emulator's master key from path, creating it on first use: the
@@ -148,6 +173,7 @@ func printBanner(base, projectID, secret, publicToken string, stack *emulators.S
 Latchkey is running.
 
   API base URL   %[1]s        (GET %[1]s/healthz)
+  OpenAPI        %[1]s/openapi.json        (docs/openapi.json, for this server)
   Project ID     %[2]s
   Secret         %[3]s
   Public token   %[7]s        (browser routes: GET %[1]s/v1/public/sso/start?...)

@@ -110,7 +110,7 @@ func (s *Service) Create(ctx context.Context, r CreateRequest) (Created, error) 
 	if err := s.Store.SaveTOTP(ctx, TOTPWrite{Change: latchkey.TOTPChange{Prev: prev, Next: next}}); err != nil {
 		return out, conflict(err)
 	}
-	return Created{Member: m, Organization: org, TOTPID: next.TOTPID, Secret: next.Secret,
+	return Created{Member: m.Presented(org), Organization: org, TOTPID: next.TOTPID, Secret: next.Secret,
 		QRCode: "data:image/png;base64," + base64.StdEncoding.EncodeToString(buf.Bytes()), RecoveryCodes: codes}, nil
 }
 
