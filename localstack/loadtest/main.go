@@ -1,13 +1,16 @@
 // Command loadtest measures Latchkey over HTTP on this machine. It starts its own emulators
-// (DynamoDB Local, aws-ses-v2-local), a fresh table and the local gateway on a 127.0.0.1 port,
-// and sends load only there: it cannot be pointed at anything else.
+// (DynamoDB Local, aws-ses-v2-local), a fresh table and the local gateway, in a process of its
+// own (this binary re-executed; see gateway.go), on a 127.0.0.1 port, and sends load only
+// there: it cannot be pointed at anything else.
 //
 // Each scenario runs -workers goroutines for at most -duration and -requests operations, after
-// a discarded warm-up, and reports operations per second and client-side p50/p95/p99; the
-// server side of each request (DynamoDB calls, consumed capacity, handler latency) comes from
-// the app's own request log lines. The raw DynamoDB GetItem baseline runs first and again last,
-// with the same concurrency. After the scenarios, one cleanup run removes everything the logins
-// left expiring, and its cost is measured too.
+// a discarded warm-up, and reports operations per second, client-side p50/p95/p99 and the CPU
+// time each process used per operation; the server side of each request (DynamoDB calls,
+// consumed capacity, handler latency) comes from the app's own request log lines. The raw
+// DynamoDB GetItem baseline runs first and again last, with the same concurrency; a flow with a
+// raw baseline of its own (the BatchGetItem of exactly the items it reads) has it run right
+// before and again right after it. After the scenarios, one cleanup run removes everything the
+// logins left expiring, and its cost is measured too.
 //
 // With -coldstart DIR it also cold-starts each function binary in DIR (built for this machine
 // with the flags of `make build`) under a minimal Lambda Runtime API; see coldstart.go.
@@ -35,6 +38,13 @@ import (
 )
 
 func main() {
+	if spec := os.Getenv(gatewayEnv); spec != "" {
+		if err := serveGateway(spec); err != nil {
+			fmt.Fprintln(os.Stderr, "loadtest gateway:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "loadtest:", err)
 		os.Exit(1)
@@ -90,10 +100,13 @@ func run() error {
 
 	rep := result.Report{
 		Workers: *workers, Duration: duration.Seconds(), MaxRequests: *maxOps, Warmup: warmup.Seconds(),
-		StartedAt: begin.UTC(), GoMaxProcs: runtime.GOMAXPROCS(0),
+		StartedAt: begin.UTC(), GoMaxProcs: runtime.GOMAXPROCS(0), GatewayProcess: true,
 	}
 	rep.Notes = append(rep.Notes,
 		"Operations still in flight when a scenario's time is up are allowed to finish, so a scenario can overrun its duration by one operation.")
+	if h.procs.ddb == 0 || h.procs.ses == 0 {
+		rep.Notes = append(rep.Notes, "An emulator was not found among the load generator's child processes (given by endpoint?), so its CPU time is not reported.")
+	}
 	rep.Members = len(h.members)
 	if *warmup > 0 {
 		fmt.Fprintf(os.Stderr, "loadtest: warm-up, %s per scenario\n", *warmup)
@@ -104,14 +117,7 @@ func run() error {
 			}
 		}
 	}
-	order := selected
-	if selected[0].name == "getitem" && len(selected) > 1 {
-		again := selected[0]
-		again.name = "getitem_end"
-		again.desc = "The baseline again, after the other scenarios"
-		order = append(append([]scenario{}, selected...), again)
-	}
-	for _, sc := range order {
+	for _, sc := range plan(selected) {
 		fmt.Fprintf(os.Stderr, "loadtest: %s (%d workers, %s)\n", sc.name, *workers, *duration)
 		rep.Scenarios = append(rep.Scenarios, h.run(ctx, sc, runOpts{workers: *workers, duration: *duration, maxOps: *maxOps}))
 		if err := ctx.Err(); err != nil {
@@ -123,7 +129,7 @@ func run() error {
 	fmt.Fprintln(os.Stderr, "loadtest: cleanup of the expired tokens and sessions")
 	cctx, calls := callcount.With(ctx)
 	t := time.Now()
-	stats, err := h.app.Store.DeleteExpired(cctx, time.Now().Add(3*time.Hour), 1<<30)
+	stats, err := h.store.DeleteExpired(cctx, time.Now().Add(3*time.Hour), 1<<30)
 	if err != nil {
 		return fmt.Errorf("cleanup: %w", err)
 	}
@@ -175,6 +181,41 @@ func run() error {
 	return nil
 }
 
+// plan orders the measured runs: a flow's own baseline right before and again right after it,
+// and the GetItem baseline first and again last, so that a drift of the machine during the run
+// falls on both sides of a ratio.
+func plan(selected []scenario) []scenario {
+	picked := map[string]scenario{}
+	for _, s := range selected {
+		picked[s.name] = s
+	}
+	placed := map[string]bool{} // baselines that run next to their flow
+	for _, s := range selected {
+		if _, ok := picked[s.baseline]; ok && s.baseline != "" {
+			placed[s.baseline] = true
+		}
+	}
+	again := func(b scenario, suffix, desc string) scenario {
+		b.repeats, b.name, b.desc = b.name, b.name+suffix, desc
+		return b
+	}
+	var order []scenario
+	for _, s := range selected {
+		if placed[s.name] {
+			continue
+		}
+		if b, ok := picked[s.baseline]; ok && s.baseline != "" {
+			order = append(order, b, s, again(b, "_after", "The same baseline again, right after "+s.name))
+			continue
+		}
+		order = append(order, s)
+	}
+	if selected[0].name == "getitem" && len(order) > 1 {
+		order = append(order, again(selected[0], "_end", "The baseline again, after the other scenarios"))
+	}
+	return order
+}
+
 func scenarioNames() string {
 	var n []string
 	for _, s := range scenarios {
@@ -204,9 +245,14 @@ func pick(list string) ([]scenario, error) {
 
 func print(rep result.Report) {
 	w := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(w, "scenario\tops\terrors\tops/s\tp50 ms\tp95 ms\tp99 ms\t")
+	fmt.Fprintln(w, "scenario\tops\terrors\tops/s\tp50 ms\tp95 ms\tp99 ms\tCPU ms/op: gateway\tgenerator\tDynamoDB Local\t")
 	for _, s := range rep.Scenarios {
-		fmt.Fprintf(w, "%s\t%d\t%d\t%.0f\t%.2f\t%.2f\t%.2f\t\n", s.Name, s.Ops, s.Errors, s.PerSecond, s.Latency.P50, s.Latency.P95, s.Latency.P99)
+		var c result.CPU
+		if s.CPU != nil {
+			c = *s.CPU
+		}
+		fmt.Fprintf(w, "%s\t%d\t%d\t%.0f\t%.2f\t%.2f\t%.2f\t%.3f\t%.3f\t%.3f\t\n", s.Name, s.Ops, s.Errors, s.PerSecond,
+			s.Latency.P50, s.Latency.P95, s.Latency.P99, c.Gateway, c.Generator, c.DynamoDB)
 	}
 	w.Flush()
 	for _, f := range rep.ColdStarts {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"math"
 	"sort"
 	"sync"
@@ -14,14 +15,19 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/latchkey/latchkey/localstack/loadtest/result"
+	"github.com/latchkey/latchkey/shared/callcount"
 )
 
-// part is one request (or the email read) inside an operation.
+// part is one request (or the email read, or a raw DynamoDB call) inside an operation.
 type part struct {
 	step  string
 	route string // the route pattern, as the request log line names it; "" for no API request
 	d     time.Duration
 	bytes int
+	// a raw baseline's DynamoDB side: calls, capacity read and items returned
+	calls int
+	rcu   float64
+	items int
 }
 
 // scenario is one workload: each worker calls op in a loop.
@@ -29,6 +35,10 @@ type scenario struct {
 	name, desc string
 	http       bool
 	op         func(ctx context.Context, h *harness, m *member) ([]part, error)
+	// baseline is the raw scenario that reads exactly what this flow must read; it runs right
+	// before and again right after this one. A flow without one is compared with getitem.
+	baseline string
+	repeats  string // set on the second run of a baseline
 }
 
 const (
@@ -40,7 +50,7 @@ const (
 )
 
 func single(step, route string) func(time.Duration, int) []part {
-	return func(d time.Duration, n int) []part { return []part{{step, route, d, n}} }
+	return func(d time.Duration, n int) []part { return []part{{step: step, route: route, d: d, bytes: n}} }
 }
 
 var scenarios = []scenario{
@@ -48,12 +58,31 @@ var scenarios = []scenario{
 		name: "getitem", http: false,
 		desc: "Raw DynamoDB GetItem (strongly consistent) of a member item, through the SDK client the app uses: the baseline",
 		op: func(ctx context.Context, h *harness, m *member) ([]part, error) {
+			// Counted as the app counts its calls, so the request asks for the consumed capacity
+			// as every request-path call does.
+			cctx, calls := callcount.With(ctx)
 			t := time.Now()
-			out, err := h.ddb.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(h.cfg.Table), Key: m.key, ConsistentRead: aws.Bool(true)})
+			out, err := h.ddb.GetItem(cctx, &dynamodb.GetItemInput{TableName: aws.String(h.cfg.Table), Key: m.key, ConsistentRead: aws.Bool(true)})
+			d := time.Since(t)
 			if err == nil && len(out.Item) == 0 {
 				err = errors.New("baseline GetItem found no item")
 			}
-			return single("getitem", "")(time.Since(t), 0), err
+			rcu, _ := calls.Capacity()
+			return []part{{step: "getitem", d: d, calls: calls.Total(), rcu: rcu, items: 1}}, err
+		},
+	},
+	{
+		name: "batchget_session", http: false,
+		desc: "Raw BatchGetItem (strongly consistent) of the member's session, organization and member items: what session authenticate by token reads",
+		op: func(ctx context.Context, h *harness, m *member) ([]part, error) {
+			return h.rawBatch(ctx, "batchget_session", m.sessionBatch)
+		},
+	},
+	{
+		name: "batchget_member", http: false,
+		desc: "Raw BatchGetItem (strongly consistent) of the organization and member items: what member get reads",
+		op: func(ctx context.Context, h *harness, m *member) ([]part, error) {
+			return h.rawBatch(ctx, "batchget_member", m.memberBatch)
 		},
 	},
 	{
@@ -66,7 +95,7 @@ var scenarios = []scenario{
 		},
 	},
 	{
-		name: "session_token", http: true,
+		name: "session_token", http: true, baseline: "batchget_session",
 		desc: "POST /v1/b2b/sessions/authenticate with a session_token",
 		op: func(ctx context.Context, h *harness, m *member) ([]part, error) {
 			t := time.Now()
@@ -84,7 +113,7 @@ var scenarios = []scenario{
 		},
 	},
 	{
-		name: "member_get", http: true,
+		name: "member_get", http: true, baseline: "batchget_member",
 		desc: "GET /v1/b2b/organizations/{organization_id}/member?member_id=",
 		op: func(ctx context.Context, h *harness, m *member) ([]part, error) {
 			t := time.Now()
@@ -99,12 +128,40 @@ var scenarios = []scenario{
 			var t loginTimes
 			_, err := h.login(ctx, m, &t)
 			return []part{
-				{"send", routeSend, t.send, t.sendBytes},
-				{"read_email", "", t.read, 0},
-				{"authenticate", routeRedeem, t.auth, t.authBytes},
+				{step: "send", route: routeSend, d: t.send, bytes: t.sendBytes},
+				{step: "read_email", d: t.read},
+				{step: "authenticate", route: routeRedeem, d: t.auth, bytes: t.authBytes},
 			}, err
 		},
 	},
+}
+
+// rawBatch is one raw baseline BatchGetItem; every item must come back in the one call.
+func (h *harness) rawBatch(ctx context.Context, step string, in *dynamodb.BatchGetItemInput) ([]part, error) {
+	cctx, calls := callcount.With(ctx)
+	t := time.Now()
+	out, err := h.ddb.BatchGetItem(cctx, in)
+	d := time.Since(t)
+	n := 0
+	if err == nil {
+		n = len(out.Responses[h.cfg.Table])
+		if want := len(in.RequestItems[h.cfg.Table].Keys); n != want || len(out.UnprocessedKeys) > 0 {
+			err = fmt.Errorf("baseline BatchGetItem returned %d of %d items", n, want)
+		}
+	}
+	rcu, _ := calls.Capacity()
+	return []part{{step: step, d: d, calls: calls.Total(), rcu: rcu, items: n}}, err
+}
+
+// baselineOf is the scenario a flow's ratios are computed against.
+func (sc scenario) baselineOf() string {
+	switch {
+	case sc.baseline != "":
+		return sc.baseline
+	case sc.http:
+		return "getitem"
+	}
+	return ""
 }
 
 // runOpts bound one scenario.
@@ -118,18 +175,22 @@ type runOpts struct {
 // flight when the time is up finish (they are not cancelled, which would leave half-done
 // requests in the logs), so a run can overrun its duration by one operation.
 func (h *harness) run(ctx context.Context, sc scenario, o runOpts) result.Scenario {
+	h.settle()
 	h.logs.take() // drop whatever came before
 	var (
-		started  atomic.Int64
-		mu       sync.Mutex
-		lat      []time.Duration
-		steps    = map[string][]time.Duration{}
-		stepList []string
-		bytesBy  = map[string][2]int{} // route -> bytes, count
-		errs     int
-		firstErr string
-		respSum  int
+		rawCalls, rawItems int
+		rawRCU             float64
+		started            atomic.Int64
+		mu                 sync.Mutex
+		lat                []time.Duration
+		steps              = map[string][]time.Duration{}
+		stepList           []string
+		bytesBy            = map[string][2]int{} // route -> bytes, count
+		errs               int
+		firstErr           string
+		respSum            int
 	)
+	cpu0 := h.procs.snapshot()
 	deadline := time.Now().Add(o.duration)
 	begin := time.Now()
 	var wg sync.WaitGroup
@@ -172,6 +233,7 @@ func (h *harness) run(ctx context.Context, sc scenario, o runOpts) result.Scenar
 							bytesBy[p.route] = [2]int{b[0] + p.bytes, b[1] + 1}
 						}
 						respSum += p.bytes
+						rawCalls, rawRCU, rawItems = rawCalls+p.calls, rawRCU+p.rcu, rawItems+p.items
 					}
 				}
 				mu.Unlock()
@@ -186,15 +248,23 @@ func (h *harness) run(ctx context.Context, sc scenario, o runOpts) result.Scenar
 	}
 	wg.Wait()
 	elapsed := time.Since(begin)
+	// The CPU times are taken once the gateway has written the log lines of what it answered:
+	// those writes are part of its work.
+	h.settle()
+	cpu1 := h.procs.snapshot()
 	out := result.Scenario{
-		Name: sc.name, Description: sc.desc, HTTP: sc.http,
+		Name: sc.name, Description: sc.desc, HTTP: sc.http, Baseline: sc.baselineOf(), Repeats: sc.repeats,
 		Ops: len(lat), Errors: errs, FirstError: firstErr,
 		Elapsed:   elapsed.Seconds(),
 		PerSecond: float64(len(lat)) / elapsed.Seconds(),
 		Latency:   result.Summarize(lat),
+		CPU:       cpuPerOp(cpu0, cpu1, len(lat)),
 	}
-	if len(lat) > 0 {
-		out.RespBytes = float64(respSum) / float64(len(lat))
+	if n := float64(len(lat)); n > 0 {
+		out.RespBytes = float64(respSum) / n
+		if !sc.http {
+			out.Raw = &result.Raw{Calls: float64(rawCalls) / n, RCU: rawRCU / n, Items: float64(rawItems) / n}
+		}
 	}
 	for _, s := range stepList {
 		out.Steps = append(out.Steps, result.Step{Name: s, Latency: result.Summarize(steps[s])})

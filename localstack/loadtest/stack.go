@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -29,24 +28,27 @@ import (
 
 const redirectURL = "http://localhost:3000/authenticate"
 
-// harness is Latchkey running locally for the load run: the emulators, a fresh table, the local
-// gateway on a loopback port, and the data the scenarios use.
+// harness is Latchkey running locally for the load run: the emulators, a fresh table, the
+// gateway process on a loopback port, and the data the scenarios use.
 type harness struct {
-	stack  *emulators.Stack
-	cfg    app.Config
-	app    *app.App
-	secret string
-	base   string // the gateway, http://127.0.0.1:<port>
-	srv    *http.Server
-	client *http.Client
-	ddb    *dynamodb.Client
-	logs   *logSink
+	stack   *emulators.Stack
+	cfg     app.Config
+	spec    gatewaySpec
+	store   *store.Store // this process's own, for the seeding and the cleanup run
+	secret  string
+	base    string // the gateway, http://127.0.0.1:<port>
+	gateway *gateway
+	procs   procs
+	client  *http.Client
+	ddb     *dynamodb.Client
+	logs    *logSink
 
 	org     string
 	members []*member
 
-	logins atomic.Int64 // magic links redeemed
-	sends  atomic.Int64 // emails sent
+	logins    atomic.Int64 // magic links redeemed
+	sends     atomic.Int64 // emails sent
+	responses atomic.Int64 // responses the gateway gave; each has a request log line
 }
 
 type member struct {
@@ -56,6 +58,9 @@ type member struct {
 	tokenBody, jwtBody []byte
 	getPath            string
 	key                map[string]types.AttributeValue
+	// The raw baselines' reads: exactly the items the session authenticate by token (session,
+	// organization, member) and the member get (organization, member) read, in one BatchGetItem.
+	sessionBatch, memberBatch *dynamodb.BatchGetItemInput
 }
 
 // loopback refuses any URL that is not on 127.0.0.1: this program generates load only against
@@ -90,20 +95,11 @@ func (h *harness) build(ctx context.Context, members int) error {
 			return err
 		}
 	}
-	h.cfg = app.Config{
-		ProjectID:          "project-test-" + uuid.NewString(),
-		Table:              "latchkey-load-" + uuid.NewString()[:8],
-		Region:             "us-east-1",
-		DynamoDBEndpoint:   h.stack.DynamoDBEndpoint,
-		SESEndpoint:        h.stack.SESEndpoint,
-		SMSEndpoint:        h.stack.SMSEndpoint,
-		Sender:             "no-reply@latchkey.test",
-		RedirectURLs:       []string{"http://localhost:*"},
-		DefaultRedirectURL: redirectURL,
-		// Each member logs in many times during the run; the limits are not what is measured.
-		EmailSendsPerHour: 1 << 30,
-		OrgSendsPerHour:   1 << 30,
+	h.spec = gatewaySpec{
+		ProjectID: "project-test-" + uuid.NewString(), Table: "latchkey-load-" + uuid.NewString()[:8],
+		DynamoDB: h.stack.DynamoDBEndpoint, SES: h.stack.SESEndpoint, SMS: h.stack.SMSEndpoint,
 	}
+	h.cfg = appConfig(h.spec)
 	awsCfg, err := store.AWSConfig(ctx, h.cfg.Region, h.cfg.DynamoDBEndpoint)
 	if err != nil {
 		return err
@@ -112,25 +108,17 @@ func (h *harness) build(ctx context.Context, members int) error {
 	if err := store.CreateTable(ctx, h.ddb, h.cfg.Table); err != nil {
 		return err
 	}
-	if h.app, err = app.Build(ctx, h.cfg, h.logs); err != nil {
-		return err
-	}
+	h.store = store.New(awsCfg, h.cfg.DynamoDBEndpoint, h.cfg.Table)
 	s, _ := secret.New()
 	h.secret = "secret-test-" + s
-	if err := h.app.Store.PutProjectSecret(ctx, h.cfg.ProjectID, h.secret, time.Now().UTC()); err != nil {
+	if err := h.store.PutProjectSecret(ctx, h.cfg.ProjectID, h.secret, time.Now().UTC()); err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
+	if h.gateway, h.base, err = startGateway(h.spec, h.logs); err != nil {
 		return err
 	}
-	h.base = "http://" + ln.Addr().String()
-	if err := loopback(h.base); err != nil {
-		ln.Close()
-		return err
-	}
-	h.srv = &http.Server{Handler: h.app.Server.Handler(""), ReadHeaderTimeout: 10 * time.Second}
-	go h.srv.Serve(ln)
+	h.procs.gateway = h.gateway.pid()
+	h.procs.ddb, h.procs.ses = findEmulators(h.procs.gateway)
 	h.client = &http.Client{
 		Timeout: 30 * time.Second,
 		Transport: &http.Transport{
@@ -170,10 +158,7 @@ func (h *harness) seed(ctx context.Context, n int) error {
 		}
 		m.id = created.MemberID
 		m.getPath = "/v1/b2b/organizations/" + h.org + "/member?member_id=" + url.QueryEscape(m.id)
-		m.key = map[string]types.AttributeValue{
-			store.AttrPK: &types.AttributeValueMemberS{Value: "ORG#" + h.org},
-			store.AttrSK: &types.AttributeValueMemberS{Value: "MEMBER#" + m.id},
-		}
+		m.key = key("ORG#"+h.org, "MEMBER#"+m.id)
 		h.members = append(h.members, m)
 	}
 	// Log everyone in, a few at a time.
@@ -199,8 +184,8 @@ func (h *harness) seed(ctx context.Context, n int) error {
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	// The baseline reads a member item directly; make sure the key names a real item, so a
-	// change of layout fails here instead of measuring misses.
+	// The baselines read items directly; make sure their keys name real items, so a change of
+	// layout fails here instead of measuring misses.
 	out, err := h.ddb.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(h.cfg.Table), Key: h.members[0].key, ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return err
@@ -208,14 +193,61 @@ func (h *harness) seed(ctx context.Context, n int) error {
 	if len(out.Item) == 0 {
 		return errors.New("the baseline's member item key (ORG#<org> / MEMBER#<member>) names no item; update the key layout in localstack/loadtest")
 	}
+	for _, m := range h.members {
+		m.sessionBatch = batchGet(h.cfg.Table, sessionKey(m.token), orgKey(h.org), m.key)
+		m.memberBatch = batchGet(h.cfg.Table, orgKey(h.org), m.key)
+		for _, in := range []*dynamodb.BatchGetItemInput{m.sessionBatch, m.memberBatch} {
+			want := len(in.RequestItems[h.cfg.Table].Keys)
+			if n, err := batchItems(ctx, h.ddb, h.cfg.Table, in); err != nil {
+				return err
+			} else if n != want {
+				return fmt.Errorf("a baseline BatchGetItem found %d of its %d items (session SESSION#<sha256(token)> / SESSION, "+
+					"organization ORG#<org> / ORG, member ORG#<org> / MEMBER#<member>); update the key layout in localstack/loadtest", n, want)
+			}
+		}
+	}
 	return nil
 }
 
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		store.AttrPK: &types.AttributeValueMemberS{Value: pk},
+		store.AttrSK: &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+// The items' keys as shared/store lays them out (see its package comment).
+func sessionKey(token string) map[string]types.AttributeValue {
+	return key("SESSION#"+secret.Hash(token), "SESSION")
+}
+func orgKey(org string) map[string]types.AttributeValue { return key("ORG#"+org, "ORG") }
+
+// batchGet is the BatchGetItem the store sends for these keys (SessionBundle,
+// MemberWithOrganization): one table, strongly consistent, every attribute, and the consumed
+// capacity asked for, as the store's counting middleware asks on every request-path call.
+func batchGet(table string, keys ...map[string]types.AttributeValue) *dynamodb.BatchGetItemInput {
+	return &dynamodb.BatchGetItemInput{
+		RequestItems:           map[string]types.KeysAndAttributes{table: {Keys: keys, ConsistentRead: aws.Bool(true)}},
+		ReturnConsumedCapacity: types.ReturnConsumedCapacityTotal,
+	}
+}
+
+// batchItems runs a baseline BatchGetItem once and counts the items it returned; any key left
+// unprocessed is an error, since the baseline must read everything in one call.
+func batchItems(ctx context.Context, ddb *dynamodb.Client, table string, in *dynamodb.BatchGetItemInput) (int, error) {
+	out, err := ddb.BatchGetItem(ctx, in)
+	if err != nil {
+		return 0, err
+	}
+	if len(out.UnprocessedKeys) > 0 {
+		return len(out.Responses[table]), errors.New("baseline BatchGetItem: DynamoDB left keys unprocessed")
+	}
+	return len(out.Responses[table]), nil
+}
+
 func (h *harness) close() {
-	if h.srv != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		_ = h.srv.Shutdown(ctx)
-		cancel()
+	if h.gateway != nil {
+		h.gateway.stop()
 	}
 	if h.stack != nil {
 		_ = h.stack.Stop()
@@ -247,6 +279,7 @@ func (h *harness) do(ctx context.Context, method, path string, body any, out any
 	if err != nil {
 		return 0, 0, err
 	}
+	h.responses.Add(1)
 	defer resp.Body.Close()
 	if out == nil || resp.StatusCode != http.StatusOK {
 		n, err := io.Copy(io.Discard, resp.Body)
@@ -361,17 +394,32 @@ func (h *harness) emailToken(ctx context.Context, addr string, since int64) (str
 	}
 }
 
-// logSink collects the app's request log lines (one Write per line, from slog's JSON handler).
+// logSink collects the gateway's request log lines (one Write per line, as read from its
+// stdout) and counts them.
 type logSink struct {
-	mu  sync.Mutex
-	buf []byte
+	mu       sync.Mutex
+	buf      []byte
+	requests atomic.Int64
 }
+
+var requestMsg = []byte(`"msg":"request"`)
 
 func (s *logSink) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	s.buf = append(s.buf, p...)
 	s.mu.Unlock()
+	if bytes.Contains(p, requestMsg) {
+		s.requests.Add(1)
+	}
 	return len(p), nil
+}
+
+// settle waits (a little) until every response the gateway gave has its request log line
+// here: a line crosses a pipe, and may be written just after its response went out.
+func (h *harness) settle() {
+	for end := time.Now().Add(2 * time.Second); h.logs.requests.Load() < h.responses.Load() && time.Now().Before(end); {
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // take returns the lines written since the last take.

@@ -14,6 +14,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -28,6 +29,7 @@ import (
 	"github.com/latchkey/latchkey/shared/authn"
 	"github.com/latchkey/latchkey/shared/callcount"
 	"github.com/latchkey/latchkey/shared/pwhash"
+	"github.com/latchkey/latchkey/shared/secret"
 	"github.com/latchkey/latchkey/shared/store"
 	"github.com/latchkey/latchkey/shared/tokens"
 )
@@ -47,6 +49,9 @@ type fixture struct {
 	org, member, email string
 	sessionToken, jwt  string
 	memberKey          map[string]types.AttributeValue
+	// The raw baselines' reads: exactly the items session authenticate by token (session,
+	// organization, member) and member get (organization, member) read, in one BatchGetItem.
+	sessionBatch, memberBatch *dynamodb.BatchGetItemInput
 }
 
 var fx *fixture
@@ -111,10 +116,7 @@ func setup(ctx context.Context, env *apptest.Env) (*fixture, error) {
 	if f.sessionToken, f.jwt, err = f.login(); err != nil {
 		return nil, err
 	}
-	f.memberKey = map[string]types.AttributeValue{
-		store.AttrPK: &types.AttributeValueMemberS{Value: "ORG#" + f.org},
-		store.AttrSK: &types.AttributeValueMemberS{Value: "MEMBER#" + f.member},
-	}
+	f.memberKey = key("ORG#"+f.org, "MEMBER#"+f.member)
 	out, err := f.ddb.GetItem(ctx, &dynamodb.GetItemInput{TableName: aws.String(cfg.Table), Key: f.memberKey, ConsistentRead: aws.Bool(true)})
 	if err != nil {
 		return nil, err
@@ -122,7 +124,42 @@ func setup(ctx context.Context, env *apptest.Env) (*fixture, error) {
 	if len(out.Item) == 0 {
 		return nil, errors.New("the baseline's member item key (ORG#<org> / MEMBER#<member>) names no item; update it")
 	}
+	// The same keys, in the same order, as shared/store's SessionBundle and MemberWithOrganization.
+	orgKey := key("ORG#"+f.org, "ORG")
+	f.sessionBatch = batchGet(cfg.Table, key("SESSION#"+secret.Hash(f.sessionToken), "SESSION"), orgKey, f.memberKey)
+	f.memberBatch = batchGet(cfg.Table, orgKey, f.memberKey)
+	for _, in := range []*dynamodb.BatchGetItemInput{f.sessionBatch, f.memberBatch} {
+		if err := f.batchGet(ctx, in); err != nil {
+			return nil, fmt.Errorf("%w (session SESSION#<sha256(token)> / SESSION, organization ORG#<org> / ORG, member ORG#<org> / MEMBER#<member>); update the keys", err)
+		}
+	}
 	return f, f.warmUp(ctx)
+}
+
+func key(pk, sk string) map[string]types.AttributeValue {
+	return map[string]types.AttributeValue{
+		store.AttrPK: &types.AttributeValueMemberS{Value: pk},
+		store.AttrSK: &types.AttributeValueMemberS{Value: sk},
+	}
+}
+
+// batchGet is the BatchGetItem the store sends for these keys: one table, strongly consistent,
+// every attribute (the counting middleware adds ReturnConsumedCapacity, as on every app call).
+func batchGet(table string, keys ...map[string]types.AttributeValue) *dynamodb.BatchGetItemInput {
+	return &dynamodb.BatchGetItemInput{RequestItems: map[string]types.KeysAndAttributes{table: {Keys: keys, ConsistentRead: aws.Bool(true)}}}
+}
+
+// batchGet runs a baseline BatchGetItem and fails unless every item came back in the one call.
+func (f *fixture) batchGet(ctx context.Context, in *dynamodb.BatchGetItemInput) error {
+	out, err := f.ddb.BatchGetItem(ctx, in)
+	if err != nil {
+		return err
+	}
+	table := f.env.Config.Table
+	if got, want := len(out.Responses[table]), len(in.RequestItems[table].Keys); got != want || len(out.UnprocessedKeys) > 0 {
+		return fmt.Errorf("baseline BatchGetItem returned %d of its %d items", got, want)
+	}
+	return nil
 }
 
 // warmUp runs every benchmarked path for a while first: DynamoDB Local is a JVM, and whichever
@@ -135,6 +172,11 @@ func (f *fixture) warmUp(ctx context.Context) error {
 	for end, i := time.Now().Add(3*time.Second), 0; time.Now().Before(end); i++ {
 		if _, err := f.ddb.GetItem(ctx, in); err != nil {
 			return err
+		}
+		for _, in := range []*dynamodb.BatchGetItemInput{f.sessionBatch, f.memberBatch} {
+			if err := f.batchGet(ctx, in); err != nil {
+				return err
+			}
 		}
 		for _, r := range []struct {
 			method, path string
@@ -309,12 +351,34 @@ func (s *sink) report(b *testing.B, ops int) {
 	b.ReportMetric(per(billed), "billed-ms/op")
 }
 
+// cpuMeter measures this process's CPU time (user + system, every thread) over a benchmark's
+// loop. The emulators are other processes, so it is the CPU of what the benchmark runs in
+// process: the handler and everything around it, or the SDK call, plus the runtime's GC.
+type cpuMeter time.Duration
+
+func cpuStart() cpuMeter { return cpuMeter(processCPU()) }
+
+func (c cpuMeter) report(b *testing.B, ops int) {
+	if ops > 0 {
+		b.ReportMetric(float64(processCPU()-time.Duration(c))/float64(time.Millisecond)/float64(ops), "cpu-ms/op")
+	}
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
 // BenchmarkGetItemBaseline is the yardstick: one strongly consistent GetItem of the member's
 // item, through the same SDK client the app uses, against the same DynamoDB Local.
 func BenchmarkGetItemBaseline(b *testing.B) {
 	ctx, calls := callcount.With(context.Background())
 	in := &dynamodb.GetItemInput{TableName: aws.String(fx.env.Config.Table), Key: fx.memberKey, ConsistentRead: aws.Bool(true)}
 	b.ReportAllocs()
+	cpu := cpuStart()
 	n := 0
 	for b.Loop() {
 		out, err := fx.ddb.GetItem(ctx, in)
@@ -323,6 +387,35 @@ func BenchmarkGetItemBaseline(b *testing.B) {
 		}
 		n++
 	}
+	cpu.report(b, n)
+	rcu, _ := calls.Capacity()
+	b.ReportMetric(0, "requests/op")
+	b.ReportMetric(float64(calls.Total())/float64(n), "ddb-calls/op")
+	b.ReportMetric(rcu/float64(n), "RCU/op")
+	b.ReportMetric(0, "WCU/op")
+}
+
+// BenchmarkBatchGetSessionBaseline is the raw DynamoDB work session authenticate by
+// session_token cannot avoid: one strongly consistent BatchGetItem of the session, organization
+// and member items it reads (shared/store SessionBundle), same client, same DynamoDB Local.
+func BenchmarkBatchGetSessionBaseline(b *testing.B) { benchBatchGet(b, fx.sessionBatch) }
+
+// BenchmarkBatchGetMemberBaseline is member get's: the organization and member items
+// (shared/store MemberWithOrganization) in one BatchGetItem.
+func BenchmarkBatchGetMemberBaseline(b *testing.B) { benchBatchGet(b, fx.memberBatch) }
+
+func benchBatchGet(b *testing.B, in *dynamodb.BatchGetItemInput) {
+	ctx, calls := callcount.With(context.Background())
+	b.ReportAllocs()
+	cpu := cpuStart()
+	n := 0
+	for b.Loop() {
+		if err := fx.batchGet(ctx, in); err != nil {
+			b.Fatal(err)
+		}
+		n++
+	}
+	cpu.report(b, n)
 	rcu, _ := calls.Capacity()
 	b.ReportMetric(0, "requests/op")
 	b.ReportMetric(float64(calls.Total())/float64(n), "ddb-calls/op")
@@ -335,6 +428,7 @@ func BenchmarkGetItemBaseline(b *testing.B) {
 func benchRoute(b *testing.B, method, path string, body []byte) {
 	fx.logs.reset()
 	b.ReportAllocs()
+	cpu := cpuStart()
 	n := 0
 	for b.Loop() {
 		if w := fx.serve(method, path, body); w.Code != http.StatusOK {
@@ -342,6 +436,7 @@ func benchRoute(b *testing.B, method, path string, body []byte) {
 		}
 		n++
 	}
+	cpu.report(b, n)
 	fx.logs.report(b, n)
 }
 
@@ -373,6 +468,7 @@ func BenchmarkJWTLocalStytchGo(b *testing.B) {
 	ctx := context.Background()
 	fx.logs.reset()
 	b.ReportAllocs()
+	cpu := cpuStart()
 	n := 0
 	for b.Loop() {
 		s, err := client.Sessions.AuthenticateJWTLocal(ctx, jwt, time.Hour, nil)
@@ -381,6 +477,7 @@ func BenchmarkJWTLocalStytchGo(b *testing.B) {
 		}
 		n++
 	}
+	cpu.report(b, n)
 	fx.logs.report(b, n) // zero requests: the JWKS was fetched by NewClient, before the loop
 }
 
@@ -391,6 +488,7 @@ func BenchmarkJWTLocalVerify(b *testing.B) {
 	jwt := fx.freshJWT(b)
 	ctx, calls := callcount.With(context.Background())
 	b.ReportAllocs()
+	cpu := cpuStart()
 	n := 0
 	for b.Loop() {
 		if _, err := v.Verify(ctx, jwt); err != nil {
@@ -398,6 +496,7 @@ func BenchmarkJWTLocalVerify(b *testing.B) {
 		}
 		n++
 	}
+	cpu.report(b, n)
 	b.ReportMetric(0, "requests/op")
 	b.ReportMetric(float64(calls.Total())/float64(n), "ddb-calls/op")
 }
@@ -415,6 +514,7 @@ func BenchmarkJWTIssue(b *testing.B) {
 	v := tokens.SessionJWT{Keys: fx.app.Keys, ProjectID: fx.env.ProjectID}
 	ctx, calls := callcount.With(context.Background())
 	b.ReportAllocs()
+	cpu := cpuStart()
 	n := 0
 	for b.Loop() {
 		if _, err := v.Issue(ctx, res.MemberSession, time.Now()); err != nil {
@@ -422,6 +522,7 @@ func BenchmarkJWTIssue(b *testing.B) {
 		}
 		n++
 	}
+	cpu.report(b, n)
 	b.ReportMetric(0, "requests/op")
 	b.ReportMetric(float64(calls.Total())/float64(n), "ddb-calls/op")
 }
@@ -432,6 +533,7 @@ func BenchmarkJWTIssue(b *testing.B) {
 func BenchmarkMagicLinkLogin(b *testing.B) {
 	fx.logs.reset()
 	b.ReportAllocs()
+	cpu := cpuStart()
 	n := 0
 	for b.Loop() {
 		if _, _, err := fx.login(); err != nil {
@@ -439,6 +541,7 @@ func BenchmarkMagicLinkLogin(b *testing.B) {
 		}
 		n++
 	}
+	cpu.report(b, n)
 	fx.logs.report(b, n)
 }
 
@@ -487,6 +590,7 @@ func (f *fixture) resetPassword(addr, password string) error {
 // Lambdas run.
 func BenchmarkPasswordHash(b *testing.B) {
 	b.ReportAllocs()
+	cpu := cpuStart()
 	n := 0
 	for b.Loop() {
 		if _, err := pwhash.Hash(benchPassword); err != nil {
@@ -494,6 +598,7 @@ func BenchmarkPasswordHash(b *testing.B) {
 		}
 		n++
 	}
+	cpu.report(b, n)
 	b.ReportMetric(0, "requests/op")
 	b.ReportMetric(0, "ddb-calls/op")
 }
@@ -512,6 +617,7 @@ func BenchmarkPasswordReset(b *testing.B) {
 	addr := passwordMember(b)
 	fx.logs.reset()
 	b.ReportAllocs()
+	cpu := cpuStart()
 	n := 0
 	for b.Loop() {
 		if err := fx.resetPassword(addr, benchPassword); err != nil {
@@ -519,5 +625,6 @@ func BenchmarkPasswordReset(b *testing.B) {
 		}
 		n++
 	}
+	cpu.report(b, n)
 	fx.logs.report(b, n)
 }

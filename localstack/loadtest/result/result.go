@@ -25,7 +25,10 @@ type Report struct {
 	Logins      int        `json:"logins"`       // magic-link logins redeemed in the whole run
 	SESMessages int        `json:"ses_messages"` // emails sent in the whole run
 	StartedAt   time.Time  `json:"started_at"`   // wall clock
-	GoMaxProcs  int        `json:"go_max_procs"` // of the load generator (which also serves the API)
+	GoMaxProcs  int        `json:"go_max_procs"` // of the load generator (the gateway process has the same)
+	// GatewayProcess is true when the gateway ran in its own process (this binary re-executed),
+	// so its CPU time is its own and not the load generator's.
+	GatewayProcess bool `json:"gateway_process"`
 }
 
 // Scenario is one measured workload: Workers goroutines doing one operation in a loop until
@@ -42,8 +45,46 @@ type Scenario struct {
 	Steps       []Step  `json:"steps,omitempty"` // the parts of a multi-request operation
 	Routes      []Route `json:"routes"`          // server side, from the request log lines
 	RespBytes   float64 `json:"response_bytes_per_op"`
-	HTTP        bool    `json:"http"` // false for the raw DynamoDB baseline
+	HTTP        bool    `json:"http"` // false for the raw DynamoDB baselines
 	Requests    int     `json:"http_requests"`
+	// Baseline names the raw-DynamoDB scenario this one is compared with: the reads the flow
+	// cannot avoid, or the GetItem when there is no closer one. Empty for the baselines.
+	Baseline string `json:"baseline,omitempty"`
+	// Repeats names the scenario this is a second run of (getitem_end repeats getitem); a
+	// baseline's ratios use the mean of its runs.
+	Repeats string `json:"repeats,omitempty"`
+	// Raw is what a raw baseline's DynamoDB calls consumed, per operation (nil for HTTP
+	// scenarios, whose server side is in Routes).
+	Raw *Raw `json:"raw,omitempty"`
+	// CPU is the CPU time each process used during the measured run, per completed operation.
+	CPU *CPU `json:"cpu,omitempty"`
+}
+
+// Raw is the DynamoDB side of a raw baseline, per operation.
+type Raw struct {
+	Calls float64 `json:"dynamodb_calls"`
+	RCU   float64 `json:"rcu"`
+	Items float64 `json:"items"` // items returned
+}
+
+// CPU is milliseconds of CPU time (user + system, all threads) per completed operation, from
+// the start to the end of a scenario's measured run, by process. A field is negative when that
+// process was not found (an emulator given by endpoint, say).
+type CPU struct {
+	Gateway   float64 `json:"gateway_ms_per_op"`        // the gateway process: /proc/<pid>/stat utime+stime
+	Generator float64 `json:"generator_ms_per_op"`      // the load generator: getrusage(RUSAGE_SELF)
+	DynamoDB  float64 `json:"dynamodb_local_ms_per_op"` // DynamoDB Local (the JVM): /proc/<pid>/stat
+	SES       float64 `json:"ses_emulator_ms_per_op"`   // aws-ses-v2-local (Node): /proc/<pid>/stat
+	Elapsed   float64 `json:"elapsed_s"`                // the span the CPU times were taken over
+	// MachineBusy is how many of the machine's cores were busy over that span, on average, with
+	// anything (the first line of /proc/stat): with MachineBusy near the core count and the
+	// processes above using less, other work was competing with the run.
+	MachineBusy float64 `json:"machine_cores_busy"`
+}
+
+// Total is the CPU of every measured process per operation (those not found count 0).
+func (c CPU) Total() float64 {
+	return max(c.Gateway, 0) + max(c.Generator, 0) + max(c.DynamoDB, 0) + max(c.SES, 0)
 }
 
 // Step is one part of a multi-request operation (the magic-link login).
