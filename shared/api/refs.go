@@ -97,11 +97,11 @@ func (s *Server) resolveRefs(rt Route, r *http.Request) error {
 }
 
 // refsFor tells whether a route takes organization or member references: every route with
-// project credentials, and the public SSO start (Stytch: "the organization_id or external_id
-// of the organization"). Not the SCIM server, which identity providers call with ids.
-func refsFor(rt Route) bool {
-	return !rt.Public && !strings.HasPrefix(rt.Path, "/scim/") || rt.Path == "/v1/public/sso/start"
-}
+// project credentials. Not the public routes: resolving there, before the public token is
+// checked, would let anyone probe which slugs and external ids exist (the SSO start takes an
+// organization_id; the OAuth start has its own slug parameter). Not the SCIM server either,
+// which identity providers call with ids.
+func refsFor(rt Route) bool { return !rt.Public && !strings.HasPrefix(rt.Path, "/scim/") }
 
 // idsOnlyMember lists the routes whose member_id Stytch documents as an id only: a deleted
 // member has given up its external_id, which another member may hold now.

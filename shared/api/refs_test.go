@@ -3,6 +3,7 @@ package api_test
 import (
 	"context"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -99,19 +100,14 @@ func TestStytchGoSlugsAndExternalIDsForIDs(t *testing.T) {
 	}
 }
 
-// The request log names the organization by id, whatever the caller named it by, and a slug
-// that is also another organization's external id means the organization with the slug.
+// The request log names the organization by id, whatever the caller named it by.
 func TestReferencesResolveToIDs(t *testing.T) {
-	shared := newSlug()
-	bySlug := createOrg(t, map[string]any{"organization_slug": shared}).Str("organization.organization_id")
-	byExt := createOrg(t, map[string]any{"organization_external_id": shared}).Str("organization.organization_id")
-	r := env.Do(t, "GET", "/v1/b2b/organizations/"+shared, nil)
+	slug := newSlug()
+	id := createOrg(t, map[string]any{"organization_slug": slug}).Str("organization.organization_id")
+	r := env.Do(t, "GET", "/v1/b2b/organizations/"+slug, nil)
 	apptest.ExpectOK(t, r)
-	if r.Str("organization.organization_id") != bySlug {
-		t.Fatalf("%s is %s's slug and %s's external id; got %s", shared, bySlug, byExt, r.Raw)
-	}
-	if line := logLine(t, r); line["organization_id"] != bySlug {
-		t.Fatalf("log line names %v, want %s", line["organization_id"], bySlug)
+	if line := logLine(t, r); r.Str("organization.organization_id") != id || line["organization_id"] != id {
+		t.Fatalf("by slug: %s, logged as %v", r.Raw, line["organization_id"])
 	}
 	// An over-long reference is not found without a read.
 	long := make([]byte, 200)
@@ -120,4 +116,47 @@ func TestReferencesResolveToIDs(t *testing.T) {
 	}
 	apptest.ExpectError(t, env.Do(t, "POST", "/v1/b2b/magic_links/email/login_or_signup",
 		map[string]any{"organization_id": string(long), "email_address": newEmail()}), http.StatusNotFound, "organization_not_found")
+}
+
+// Slugs and external ids are unique each on its own, so one organization's slug can be
+// another's external id, and end users choose slugs (discovery). Such a name is refused, not
+// given to either: otherwise someone could create an organization whose slug takes over every
+// call a backend makes by another organization's external id, in any letter case.
+func TestAReferenceTwoOrganizationsShareIsRefused(t *testing.T) {
+	ext := "CUST-" + uuid.NewString()[:8]
+	victim := createOrg(t, map[string]any{"organization_external_id": ext}).Str("organization.organization_id")
+	apptest.ExpectOK(t, env.Do(t, "GET", "/v1/b2b/organizations/"+ext, nil))
+	attacker := createOrg(t, map[string]any{"organization_slug": strings.ToLower(ext)}).Str("organization.organization_id")
+
+	for _, c := range []struct{ method, path string }{
+		{"GET", "/v1/b2b/organizations/" + ext},
+		{"POST", "/v1/b2b/organizations/" + ext + "/members"},
+	} {
+		r := env.Do(t, c.method, c.path, map[string]any{"email_address": newEmail()})
+		apptest.ExpectError(t, r, http.StatusBadRequest, "organization_reference_ambiguous")
+	}
+	apptest.ExpectError(t, env.Do(t, "POST", "/v1/b2b/magic_links/email/login_or_signup",
+		map[string]any{"organization_id": ext, "email_address": newEmail()}), http.StatusBadRequest, "organization_reference_ambiguous")
+	// Nothing landed in the attacker's organization; both stay reachable by id, and the slug
+	// alone (which is not the external id's exact spelling) still names the attacker's.
+	if n, _ := env.Do(t, "POST", "/v1/b2b/organizations/members/search", map[string]any{"organization_ids": []string{attacker}}).
+		Get("members").([]any); len(n) != 0 {
+		t.Fatalf("members were created in %s: %v", attacker, n)
+	}
+	apptest.ExpectOK(t, env.Do(t, "GET", "/v1/b2b/organizations/"+victim, nil))
+	if r := env.Do(t, "GET", "/v1/b2b/organizations/"+strings.ToLower(ext), nil); r.Str("organization.organization_id") != attacker {
+		t.Fatalf("the lower-case slug: %s", r.Raw)
+	}
+}
+
+// A public route resolves nothing before its own credential check: the SSO start does not
+// tell an anonymous caller which slugs and external ids exist.
+func TestPublicRoutesDoNotResolveReferences(t *testing.T) {
+	ext := "crm-" + uuid.NewString()[:8]
+	createOrg(t, map[string]any{"organization_external_id": ext})
+	known, _, _ := env.Send(t, "GET", "/v1/public/sso/start?organization_id="+ext, nil, nil)
+	unknown, _, _ := env.Send(t, "GET", "/v1/public/sso/start?organization_id=nope-"+uuid.NewString()[:8], nil, nil)
+	if known != unknown {
+		t.Fatalf("an anonymous SSO start tells a known external id (%d) from an unknown one (%d)", known, unknown)
+	}
 }

@@ -152,7 +152,7 @@ func routeMiss(w http.ResponseWriter, r *http.Request) {
 
 // allowedMethods lists the methods of every route whose path matches, in table order.
 func allowedMethods(path string) []string {
-	segs := segments(path)
+	segs := strings.Split(strings.TrimPrefix(path, "/"), "/") // a trailing slash is a segment of its own, as ServeMux has it
 	var allow []string
 	for _, rt := range Routes {
 		pattern := segments(rt.Path)

@@ -91,6 +91,8 @@ func TestCatchAllKnowsEveryFunctionsPaths(t *testing.T) {
 		{"PATCH", "/v1/b2b/sso/callback/saml-connection-test-1", 405, "POST, GET"},
 		{"PATCH", "/v1/b2b/organizations/organization-test-1", 405, "GET, PUT, DELETE"},
 		{"GET", "/v1/b2b/magic_links/nope", 404, ""},
+		{"GET", "/v1/b2b/organizations/", 404, ""}, // a trailing slash is another path
+
 	}
 	for _, c := range cases {
 		req := events.APIGatewayV2HTTPRequest{Version: "2.0", RawPath: c.path, RouteKey: "$default",

@@ -57,8 +57,13 @@ func (s *Service) Organization(ctx context.Context, ref string) (latchkey.Organi
 
 // OrganizationID resolves what Stytch accepts wherever it takes an organization_id: the id
 // itself (returned as it is, with no read), or else the organization's slug or its
-// organization_external_id. When one organization has the value as its slug and another as
-// its external id, the slug wins: Stytch does not say, and slugs are the name people type.
+// organization_external_id.
+//
+// Slugs and external ids are unique each on its own, not together, so one organization's
+// slug may be another's external id. Such a reference is refused rather than given to either:
+// end users choose slugs (discovery creates organizations), so letting either side win would
+// let someone create an organization that takes over the calls a backend makes by the other's
+// name. The caller then uses the organization_id.
 func (s *Service) OrganizationID(ctx context.Context, ref string) (string, error) {
 	if ref == "" || latchkey.LooksLike("organization", ref) {
 		return ref, nil
@@ -66,8 +71,17 @@ func (s *Service) OrganizationID(ctx context.Context, ref string) (string, error
 	if len(ref) > latchkey.MaxExternalIDLength {
 		return "", latchkey.OrganizationNotFound() // longer than any slug or external id
 	}
-	id, err := s.Store.OrganizationIDByRef(ctx, latchkey.NormalizeSlug(ref), ref)
-	return id, latchkey.OrgErr(err)
+	ids, err := s.Store.OrganizationIDsByRef(ctx, latchkey.NormalizeSlug(ref), ref)
+	switch {
+	case err != nil && !errors.Is(err, latchkey.ErrNotFound):
+		return "", err
+	case len(ids) == 0:
+		return "", latchkey.OrganizationNotFound()
+	case len(ids) > 1:
+		return "", latchkey.BadRequest("organization_reference_ambiguous",
+			"%q is the slug of one organization and the organization_external_id of another; name the organization by its organization_id.", ref)
+	}
+	return ids[0], nil
 }
 
 // MemberID resolves a member_id the way Stytch does: the id itself (no read), or else the

@@ -13,8 +13,8 @@ type Store interface {
 	latchkey.Directory
 	CreateOrganization(ctx context.Context, o latchkey.Organization) error
 	OrganizationIDBySlug(ctx context.Context, slug string) (string, error)
-	// OrganizationIDByRef finds an organization by slug or, failing that, by external id.
-	OrganizationIDByRef(ctx context.Context, slug, externalID string) (string, error)
+	// OrganizationIDsByRef finds the organizations with the slug or the external id.
+	OrganizationIDsByRef(ctx context.Context, slug, externalID string) ([]string, error)
 	MemberIDByExternalID(ctx context.Context, orgID, externalID string) (string, error)
 	Organizations(ctx context.Context, ids []string) ([]latchkey.Organization, error)
 	// ReplaceOrganization writes next if the stored version is still prev's, moving the slug

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"slices"
-	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/guregu/dynamo/v2"
@@ -80,18 +79,23 @@ func (s *Store) OrganizationIDBySlug(ctx context.Context, slug string) (string, 
 	return out.Target, wrap(err)
 }
 
-// OrganizationIDByRef finds the organization whose slug or external id is ref, reading both
-// guards in one round trip. A slug wins over another organization's external id.
-func (s *Store) OrganizationIDByRef(ctx context.Context, slug, externalID string) (string, error) {
+// OrganizationIDsByRef finds the organizations whose slug is slug or whose external id is
+// externalID, reading both guards in one round trip: none, one, or two different ones.
+func (s *Store) OrganizationIDsByRef(ctx context.Context, slug, externalID string) ([]string, error) {
 	bySlug, byExt := slugGuard(slug, ""), orgExtGuard(externalID, "")
 	var found []guard
 	err := s.table.Batch(AttrPK, AttrSK).Get(dynamo.Keys{bySlug.PK, bySlug.SK}, dynamo.Keys{byExt.PK, byExt.SK}).
 		Consistent(true).All(ctx, &found)
 	if err = wrap(err); err != nil {
-		return "", err
+		return nil, err
 	}
-	slices.SortFunc(found, func(a, b guard) int { return strings.Compare(b.SK, a.SK) }) // "SLUG" before "ORGEXT"
-	return found[0].Target, nil
+	var ids []string
+	for _, g := range found {
+		if !slices.Contains(ids, g.Target) {
+			ids = append(ids, g.Target)
+		}
+	}
+	return ids, nil
 }
 
 func (s *Store) Organizations(ctx context.Context, ids []string) ([]latchkey.Organization, error) {
