@@ -13,7 +13,8 @@ FUZZ_TARGETS := ./shared:FuzzOrganizationPatch ./shared:FuzzMemberPatch ./shared
 	./shared:FuzzEmailChanges ./shared:FuzzValidateDocument ./shared:FuzzNames ./shared:FuzzEmailCharacters \
 	./shared/authn:FuzzSessionToken ./shared/magiclink:FuzzRedirectAndPKCE ./shared/magiclink:FuzzAuthRequests \
 	./shared/orgs:FuzzSearchRequest ./shared/api:FuzzDecode ./shared/scim:FuzzParseFilter ./shared/scim:FuzzApplyPatch \
-	./shared/pwhash:FuzzImport ./shared/strength:FuzzZxcvbn ./shared/samlsp:FuzzVerify
+	./shared/pwhash:FuzzImport ./shared/strength:FuzzZxcvbn ./shared/samlsp:FuzzVerify \
+	./shared/sessionmigrate:FuzzUserinfoAnswer
 FUZZTIME ?= 20s
 
 # The public mailbox list compiled into every Lambda is a copy of one pinned npm package's list.

@@ -64,6 +64,7 @@ var placeholders = []string{
 	"saml_response", "relay_state", "oidc_issuer", "oidc_client_id", "oidc_client_secret", "oidc_code", "oidc_state", "sso_token",
 	"custom_role_id",
 	"oauth_code", "oauth_state", "oauth_token", "oauth_member_id", "discovery_oauth_token",
+	"external_session_token",
 }
 
 // scheduledFunctions are the functions (functions/<name>) an EventBridge schedule invokes
@@ -802,20 +803,28 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 	// Latchkey's callback.
 	// Hedy, new to Acme, signs in there with her Google Workspace account: the hd claim makes
 	// the login proof of her address, so she may join Acme by its email domain.
+	// The same provider stands in for the application's previous auth system, whose userinfo
+	// endpoint Sessions.Migrate asks: the sessions function runs in the variant too.
 	oauthCallbackURL := strings.TrimRight(cmp.Or(env.Config.BaseURL, app.DefaultBaseURL), "/") + "/v1/b2b/oauth/callback/google"
 	const googleClientID = "google-client"
 	google := apptest.StartOIDCProviderWith(t, map[string]string{googleClientID: oauthCallbackURL})
 	withOAuth, oauthServer, err := env.Variant(context.Background(), func(c *app.Config) {
 		c.OAuth = map[string]oauth.Provider{oauth.Google: {ClientID: googleClientID, ClientSecret: apptest.OIDCClientSecret, Issuer: google.Issuer}}
+		c.SessionMigrateUserinfoURL = google.UserinfoURL(t)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	oauthServer.Close() // the events go to its Lambda handler, not over HTTP
 	handlers[api.FunctionOAuth] = lambda.NewHandler(withOAuth.LambdaHandler(api.FunctionOAuth))
+	handlers[api.FunctionSessions] = lambda.NewHandler(withOAuth.LambdaHandler(api.FunctionSessions))
 	oauthEmail, oauthSubject := "hedy-"+tag+"@acme.example.com", "google-sub-"+tag
 	google.AddUser(apptest.OIDCUser{Subject: oauthSubject, Username: "hedy", Email: oauthEmail, EmailVerified: true,
 		FirstName: "Hedy", LastName: "Lamarr", Claims: map[string]any{"hd": "acme.example.com"}})
+	// Ada is logged in to the previous system: its access token is her session there.
+	google.AddUser(apptest.OIDCUser{Subject: "legacy-" + tag, Username: "ada", Email: vars["email"], EmailVerified: true,
+		FirstName: "Ada", LastName: "Lovelace"})
+	vars["external_session_token"] = google.AccessToken(t, googleClientID, "ada")
 	// The IdP's next signing certificate, added ahead of its rotation (bare base64 DER, as IdP
 	// consoles show it), and an encryption key for Acme's assertions (its PEM body: the event
 	// holds the armour, as a value must need no JSON escaping).
@@ -1138,6 +1147,29 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 			// The revoked session no longer authenticates: replay the authenticate event.
 			again := run(t, "sessions/authenticate_session")
 			expectError(t, again, http.StatusNotFound, "session_not_found")
+		}},
+		{"sessions/migrate_session", func(t *testing.T, r result) {
+			// Ada's session of the previous system becomes one of Acme's: a session for her
+			// member, whose factor is the migration's, proving her address in Acme.
+			want(t, r, map[string]any{
+				"member_id":                                                          memberID,
+				"member.email_address":                                               vars["email"],
+				"organization.organization_id":                                       orgID,
+				"member_session.member_id":                                           memberID,
+				"member_session.organization_id":                                     orgID,
+				"member_authenticated":                                               true,
+				"intermediate_session_token":                                         "",
+				"member_session.authentication_factors.0.type":                       "imported",
+				"member_session.authentication_factors.0.delivery_method":            "session_migration",
+				"member_session.authentication_factors.0.email_factor.email_address": vars["email"],
+			})
+			token, id := r.Body.Str("session_token"), r.Body.Str("member_session.member_session_id")
+			if token == "" || strings.Count(r.Body.Str("session_jwt"), ".") != 2 {
+				t.Fatalf("no session: %s", r)
+			}
+			expectOK(t, runWith(t, "sessions/authenticate_session", map[string]string{"session_token": token}))
+			// Ended again, so Ada's sessions are what the later steps expect.
+			expectOK(t, runWith(t, "sessions/revoke_session", map[string]string{"member_session_id": id}))
 		}},
 		{"magiclinks/invite", func(t *testing.T, r result) {
 			want(t, r, map[string]any{

@@ -57,6 +57,11 @@ type Config struct {
 	// secret holding the client secret, read by the oauth function at start), oauthGoogleIssuer
 	// (default Google's); the same with Microsoft.
 	OAuth map[string]OAuthProvider
+	// SessionMigrateUserinfoURL (sessionMigrateUserinfoUrl) is the userinfo endpoint of the
+	// application's previous auth system, for Sessions.Migrate: the sessions function's
+	// LATCHKEY_SESSION_MIGRATE_USERINFO_URL. Unset, Sessions.Migrate answers that it is not
+	// configured.
+	SessionMigrateUserinfoURL string
 
 	DeletionProtection bool   // deletionProtection; default true (table also retained on stack delete)
 	LogRetentionDays   int    // logRetentionDays; default 30
@@ -131,6 +136,8 @@ func FromContext(node constructs.Node) (Config, error) {
 			"microsoft": {ClientID: ctx.str("oauthMicrosoftClientId", ""), SecretARN: ctx.str("oauthMicrosoftClientSecretArn", ""),
 				Issuer: ctx.str("oauthMicrosoftIssuer", "")},
 		},
+		SessionMigrateUserinfoURL: ctx.str("sessionMigrateUserinfoUrl", ""),
+
 		DeletionProtection: ctx.boolean("deletionProtection", true),
 		LogRetentionDays:   ctx.integer("logRetentionDays", 30),
 		MemoryMB:           ctx.integer("memoryMb", 256),
@@ -259,6 +266,9 @@ func (c *Config) complete() error {
 			bad("oauth%sIssuer %q: an https URL", title(name), p.Issuer)
 		}
 	}
+	if u := c.SessionMigrateUserinfoURL; u != "" && (!strings.HasPrefix(u, "https://") || len(u) > MaxUserinfoURLLength) {
+		bad("sessionMigrateUserinfoUrl %q: an https URL of at most %d characters", u, MaxUserinfoURLLength)
+	}
 	if c.MemoryMB < 128 || c.MemoryMB > 10240 {
 		bad("memoryMb %d: 128-10240", c.MemoryMB)
 	}
@@ -291,6 +301,10 @@ func title(s string) string { return strings.ToUpper(s[:1]) + s[1:] }
 // MaxRBACPolicyBytes bounds the policy passed in the environment: Lambda allows 4 KB of
 // environment variables per function, and the other variables take about 1 KB.
 const MaxRBACPolicyBytes = 3000
+
+// MaxUserinfoURLLength bounds sessionMigrateUserinfoUrl, which goes into the sessions
+// function's environment (4 KB in all, most of it the RBAC policy's).
+const MaxUserinfoURLLength = 256
 
 // DistDir is where `make build` leaves a function's bootstrap.
 func (c Config) DistDir(function string) string { return filepath.Join(c.DistRoot, function) }

@@ -17,6 +17,9 @@ type Access struct {
 	SendSMS    bool     // sms-voice:SendTextMessage (AWS End User Messaging SMS) in the stack's account and region
 	Seal       bool     // kms:Encrypt and kms:Decrypt with the stack's secrets key (sealed connection secrets)
 	OAuth      bool     // the OAuth providers' settings, and secretsmanager:GetSecretValue on their client secrets
+	// SessionMigrate: the previous auth system's userinfo URL (Sessions.Migrate), which the
+	// function calls over the internet; no AWS permission comes with it.
+	SessionMigrate bool
 	// MemoryMB, when set, is the function's memory instead of the stack's memoryMb: Lambda
 	// gives CPU in proportion to memory, and a CPU-bound function needs more.
 	MemoryMB int
@@ -57,7 +60,8 @@ var FunctionAccess = map[string]Access{
 	api.FunctionSessions: {
 		Table: union(startup, "BatchGetItem", "UpdateItem", "DeleteItem", "BatchWriteItem",
 			"TransactWriteItems", "ConditionCheckItem"),
-		IndexQuery: allIndexes,
+		IndexQuery:     allIndexes,
+		SessionMigrate: true,
 	},
 	// Lists the organizations of an email (gsi1, DOMAIN# items), exchanges intermediate
 	// sessions and creates organizations, all through store.Redeem's one transaction.

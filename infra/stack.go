@@ -133,8 +133,11 @@ func NewStack(scope constructs.Construct, c Config, props *awscdk.StackProps) (*
 			timeout = awscdk.Duration_Minutes(jsii.Number(5))
 			desc = "Latchkey cleanup of expired tokens and sessions (EventBridge, hourly)"
 		}
-		if a := FunctionAccess[name]; a.Seal || a.OAuth {
+		if a := FunctionAccess[name]; a.Seal || a.OAuth || a.SessionMigrate {
 			fnEnv = maps.Clone(env) // the variables below are this function's alone
+		}
+		if FunctionAccess[name].SessionMigrate && c.SessionMigrateUserinfoURL != "" {
+			fnEnv["LATCHKEY_SESSION_MIGRATE_USERINFO_URL"] = jsii.String(c.SessionMigrateUserinfoURL)
 		}
 		if FunctionAccess[name].Seal {
 			fnEnv["LATCHKEY_KMS_KEY_ID"] = secrets.KeyArn()

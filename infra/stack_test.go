@@ -52,6 +52,7 @@ var fullContext = map[string]any{
 	"rbacPolicy":                 "shared/rbac/testdata/sample_policy.json", // from the repository root
 	"oauthGoogleClientId":        "1234-abc.apps.googleusercontent.com",
 	"oauthGoogleClientSecretArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:latchkey/google-AbCdEf",
+	"sessionMigrateUserinfoUrl":  "https://legacy.example.com/oauth/userinfo",
 }
 
 func TestMain(m *testing.M) {
@@ -260,6 +261,11 @@ func TestOneFunctionPerRouteGroupPlusCleanup(t *testing.T) {
 		}
 		if _, ok := env["LATCHKEY_ORG_SENDS_PER_HOUR"]; ok {
 			t.Errorf("%s: LATCHKEY_ORG_SENDS_PER_HOUR set without orgSendsPerHour context", name)
+		}
+		// Only the sessions function calls the previous auth system's userinfo endpoint.
+		if u, ok := env["LATCHKEY_SESSION_MIGRATE_USERINFO_URL"]; ok != (name == api.FunctionSessions) ||
+			ok && u != "https://legacy.example.com/oauth/userinfo" {
+			t.Errorf("%s: LATCHKEY_SESSION_MIGRATE_USERINFO_URL=%v", name, u)
 		}
 		for k, v := range env {
 			// A Secrets Manager ARN names a secret; it is not one (the function reads it at start).
@@ -770,6 +776,7 @@ func TestConfigErrors(t *testing.T) {
 		{"rbac policy file", map[string]any{"rbacPolicy": "no-such-policy.json"}, "rbacPolicy no-such-policy.json"},
 		{"oauth client id needs its secret", map[string]any{"oauthGoogleClientId": "x"}, "go together"},
 		{"oauth secret is an ARN", map[string]any{"oauthMicrosoftClientId": "x", "oauthMicrosoftClientSecretArn": "hunter2"}, "not a Secrets Manager secret ARN"},
+		{"userinfo URL is https", map[string]any{"sessionMigrateUserinfoUrl": "http://legacy.example.com/userinfo"}, "sessionMigrateUserinfoUrl"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

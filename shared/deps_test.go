@@ -39,6 +39,9 @@ var layers = map[string]int{
 	"shared/mfa":       3,
 	"shared/sso":       3,
 	"shared/oauth":     3,
+	// Sessions.Migrate: a way in whose proof is the previous auth system's userinfo.
+	"shared/sessionmigrate": 3,
+
 	"shared/mail":      4, // adapters: email, text messages and signing
 	"shared/sms":       4,
 	"shared/seal":      4,

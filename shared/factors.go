@@ -76,7 +76,7 @@ var (
 	FactorRecoveryCode = FactorKind{Type: "recovery_codes", DeliveryMethod: "recovery_code"}
 
 	factorKinds = []FactorKind{FactorMagicLink, FactorEmailOTP, FactorPassword, FactorSAML, FactorOIDC, FactorGoogleOAuth,
-		FactorMicrosoftOAuth, FactorSMSOTP, FactorTOTP, FactorRecoveryCode}
+		FactorMicrosoftOAuth, FactorSessionMigration, FactorSMSOTP, FactorTOTP, FactorRecoveryCode}
 )
 
 // KindOf finds the row a recorded factor belongs to.

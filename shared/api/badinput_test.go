@@ -397,6 +397,10 @@ var badInputs = map[string]routeInput{
 	"POST /v1/b2b/sessions/exchange": {body: func(f *badFixture) map[string]any {
 		return map[string]any{"session_token": f.session, "organization_id": f.org}
 	}, ids: []string{"session_token", "organization_id"}, docs: []string{"session_custom_claims"}},
+	// The test server has no userinfo endpoint for migrations: what is read is checked first.
+	"POST /v1/b2b/sessions/migrate": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"session_token": "legacy-token", "organization_id": f.org}
+	}, ids: []string{"session_token", "organization_id"}, docs: []string{"session_custom_claims"}},
 	"GET /v1/b2b/sessions/jwks/{project_id}": {},
 
 	"POST /v1/b2b/scim/{organization_id}/connection": {body: func(*badFixture) map[string]any {

@@ -179,6 +179,7 @@ var oaServers = map[string]string{
 	"POST /v1/b2b/oauth/authenticate":                                                            "oauth",
 	"POST /v1/b2b/oauth/discovery/authenticate":                                                  "oauth",
 	"GET /v1/b2b/organizations/{organization_id}/members/{member_id}/oauth_providers/{provider}": "oauth",
+	"POST /v1/b2b/sessions/migrate":                                                              "oauth",
 	"POST /v1/b2b/passwords/email/require_reset":                                                 "cross_organization",
 	"POST /v1/b2b/passwords/discovery/authenticate":                                              "cross_organization",
 	"POST /v1/b2b/passwords/discovery/email/reset/start":                                         "cross_organization",
@@ -207,7 +208,8 @@ type oaProviderServer struct {
 var oaOAuth oaProviderServer
 
 // oaOAuthServer is a second server over the same table with Google and Microsoft configured
-// against a local OIDC provider, for the OAuth routes.
+// against a local OIDC provider, for the OAuth routes. The same provider stands in for the
+// previous auth system of Sessions.Migrate, whose userinfo endpoint it is.
 func oaOAuthServer(t *testing.T) (out oaProviderServer) {
 	t.Helper()
 	base := "http://localhost:8080/v1/b2b/oauth/callback/"
@@ -217,6 +219,7 @@ func oaOAuthServer(t *testing.T) (out oaProviderServer) {
 			latchoauth.Google:    {ClientID: "openapi-google", ClientSecret: apptest.OIDCClientSecret, Issuer: op.Issuer},
 			latchoauth.Microsoft: {ClientID: "openapi-microsoft", ClientSecret: apptest.OIDCClientSecret, Issuer: op.Issuer},
 		}
+		c.SessionMigrateUserinfoURL = op.UserinfoURL(t)
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -515,6 +518,10 @@ func init() {
 		},
 		"discovery_oauth_token": func(f *oaFixture) string {
 			return f.tokenFrom(f.browse("GET", oaOAuth.url+f.oauthLogin(true).RequestURI(), nil))
+		},
+		// The fixture member's session at the previous auth system: the provider's access token.
+		"external_session_token": func(f *oaFixture) string {
+			return oaOAuth.op.AccessToken(f.t, "openapi-google", f.providerUser(oaOAuth.op, nil))
 		},
 		"scim_connection_id": func(f *oaFixture) string {
 			r := f.do("POST", "/v1/b2b/scim/"+f.org()+"/connection", map[string]any{"display_name": "Okta", "identity_provider": "okta"})

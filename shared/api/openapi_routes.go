@@ -11,6 +11,7 @@ import (
 	"github.com/latchkey/latchkey/shared/otp"
 	"github.com/latchkey/latchkey/shared/passwords"
 	"github.com/latchkey/latchkey/shared/scim"
+	"github.com/latchkey/latchkey/shared/sessionmigrate"
 	"github.com/latchkey/latchkey/shared/sso"
 )
 
@@ -97,6 +98,8 @@ const (
 	exRedirectURL      = "http://localhost:3000/authenticate"
 	exPhone            = "+14155550123"
 	exTOTPSecret       = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+	// exExternalSession is a session token of the application's previous auth system.
+	exExternalSession = "legacy-session-4f1c9a2e7b3d4e6f8a0b1c2d3e4f5a6b"
 )
 
 var exPublicToken = latchkey.PublicTokenFor(exProjectID)
@@ -120,6 +123,7 @@ func ExamplePlaceholders() map[string]string {
 		"sso_token": exSSOToken, "oauth_token": exOAuthToken, "discovery_oauth_token": exDiscoveryOAuth,
 		"oauth_callback_code": exOAuthCode, "oauth_callback_state": exOAuthState,
 		"sso_callback_code": exSSOCode, "sso_callback_state": exSSOState, "saml_response": exSAMLResponse,
+		"external_session_token": exExternalSession,
 	}
 }
 
@@ -499,6 +503,13 @@ var routeDocs = map[string]routeDoc{
 		Body: authn.ExchangeRequest{}, Required: []string{"organization_id"}, Response: authenticateResponse{},
 		Description: "Needs session_token or session_jwt.",
 		Example:     obj{"session_token": exSessionToken, "organization_id": exOtherOrgID, "session_duration_minutes": 60}},
+	"POST /v1/b2b/sessions/migrate": {ID: "Sessions.Migrate", Summary: "Migrate a session of the previous auth system",
+		Description: "Calls the userinfo endpoint LATCHKEY_SESSION_MIGRATE_USERINFO_URL with session_token as a bearer token and logs " +
+			"in the existing member of the organization with the email it returns; never creates a member. Without the endpoint " +
+			"configured it answers 400 migrate_from_external_missing_userinfo. When the organization requires MFA, the answer " +
+			"has member_authenticated false, an intermediate_session_token and mfa_required instead of a session.",
+		Body: sessionmigrate.MigrateRequest{}, Required: []string{"session_token", "organization_id"}, Response: sessionMigrateResponse{},
+		Example: obj{"session_token": exExternalSession, "organization_id": exOrgID, "session_duration_minutes": 60}},
 	"GET /v1/b2b/sessions/jwks/{project_id}": {ID: "Sessions.GetJWKS", Summary: "The keys session JWTs are signed with",
 		Description: "Needs no credentials: stytch-go fetches it when a client is created.", Response: jwksResponse{}},
 

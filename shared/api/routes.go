@@ -129,6 +129,8 @@ var Routes = []Route{
 	{"GET", "/v1/b2b/sessions", FunctionSessions, false, (*Server).getSessions, nil},
 	{"POST", "/v1/b2b/sessions/revoke", FunctionSessions, false, (*Server).revokeSession, nil},
 	{"POST", "/v1/b2b/sessions/exchange", FunctionSessions, false, (*Server).exchangeSession, nil},
+	// A session of the application's previous auth system, vouched for by its userinfo endpoint.
+	{"POST", "/v1/b2b/sessions/migrate", FunctionSessions, false, (*Server).migrateSession, nil},
 	// stytch-go fetches the JWKS without credentials when a client is created.
 	{"GET", "/v1/b2b/sessions/jwks/{project_id}", FunctionSessions, true, (*Server).jwks, nil},
 

@@ -24,6 +24,7 @@ import (
 	"github.com/latchkey/latchkey/shared/passwords"
 	"github.com/latchkey/latchkey/shared/rbac"
 	"github.com/latchkey/latchkey/shared/scim"
+	"github.com/latchkey/latchkey/shared/sessionmigrate"
 	"github.com/latchkey/latchkey/shared/sso"
 	"github.com/latchkey/latchkey/shared/tokens"
 )
@@ -44,6 +45,8 @@ type Server struct {
 	SCIM       *scim.Service
 	SSO        *sso.Service
 	OAuth      *oauth.Service
+	// Migrate is Sessions.Migrate; nil (or no userinfo URL) answers that it is not configured.
+	Migrate *sessionmigrate.Service
 	// Policy is the project's RBAC policy (LATCHKEY_RBAC_POLICY merged with Stytch's defaults).
 	Policy  rbac.Policy
 	Keys    *tokens.KeySet

@@ -35,6 +35,7 @@ import (
 	"github.com/latchkey/latchkey/shared/safehttp"
 	"github.com/latchkey/latchkey/shared/scim"
 	"github.com/latchkey/latchkey/shared/seal"
+	"github.com/latchkey/latchkey/shared/sessionmigrate"
 	"github.com/latchkey/latchkey/shared/sms"
 	"github.com/latchkey/latchkey/shared/sso"
 	"github.com/latchkey/latchkey/shared/store"
@@ -86,6 +87,10 @@ type Config struct {
 	// LATCHKEY_SECRETSMANAGER_ENDPOINT, the emulator's URL locally.
 	OAuth                  map[string]oauth.Provider
 	SecretsManagerEndpoint string
+	// SessionMigrateUserinfoURL is LATCHKEY_SESSION_MIGRATE_USERINFO_URL: the userinfo endpoint
+	// of the application's previous auth system, which Sessions.Migrate asks whose session
+	// token it was given. Empty: Sessions.Migrate answers that it is not configured.
+	SessionMigrateUserinfoURL string
 	// RBAC is the project's RBAC policy: LATCHKEY_RBAC_POLICY (a JSON file's path, or the JSON)
 	// merged with Stytch's default roles and resources; the defaults alone when unset.
 	RBAC rbac.Policy
@@ -157,6 +162,13 @@ func ConfigFromEnv() (Config, error) {
 		if p.ClientID != "" {
 			c.OAuth[name] = p
 		}
+	}
+	if u := os.Getenv("LATCHKEY_SESSION_MIGRATE_USERINFO_URL"); u != "" {
+		// The same rule as the OAuth issuers': https, or http to loopback locally.
+		if err := (safehttp.Policy{AllowLoopback: c.FetchAllowLoopback}).CheckURL(u); err != nil {
+			return c, fmt.Errorf("LATCHKEY_SESSION_MIGRATE_USERINFO_URL=%q: %w", u, err)
+		}
+		c.SessionMigrateUserinfoURL = u
 	}
 	if c.RBAC, err = RBACPolicy(os.Getenv("LATCHKEY_RBAC_POLICY")); err != nil {
 		return c, err
@@ -347,6 +359,8 @@ func Build(ctx context.Context, c Config, logOut io.Writer) (*App, error) {
 			Fetch: fetch, BaseURL: baseURL, Redirects: redirects, PublicToken: c.PublicToken},
 		OAuth: &oauth.Service{Auth: auth, Store: st, Clock: clock, IDs: ids, Seal: sealer, Fetch: fetch, BaseURL: baseURL,
 			Redirects: redirects, PublicToken: c.PublicToken, Providers: providers},
+		Migrate: &sessionmigrate.Service{Auth: auth, Clock: clock, UserinfoURL: c.SessionMigrateUserinfoURL,
+			HTTP: sessionmigrate.Client(c.FetchAllowLoopback)},
 		Policy:  policy,
 		Keys:    keys,
 		Project: &api.ProjectAuth{ProjectID: c.ProjectID, Secrets: st, Now: clock.Now},

@@ -10,8 +10,9 @@ import (
 )
 
 // Configuration that would make a function misbehave stops it at start, with a message naming
-// the setting: OAuth clients half given, an OAuth issuer over plain http outside local
-// development, and an RBAC policy that does not validate.
+// the setting: OAuth clients half given, an OAuth issuer or a session-migration userinfo URL
+// over plain http outside local development (or to an address no fetched URL may reach), and
+// an RBAC policy that does not validate.
 func TestConfigFromEnvRefusesBadSettings(t *testing.T) {
 	base := map[string]string{"LATCHKEY_PROJECT_ID": "project-test-00000000-0000-4000-8000-000000000000"}
 	cases := []struct {
@@ -27,6 +28,10 @@ func TestConfigFromEnvRefusesBadSettings(t *testing.T) {
 		{"bad policy", map[string]string{"LATCHKEY_RBAC_POLICY": `{"roles":[{"role_id":"x","permissions":[{"resource_id":"nope","actions":["a"]}]}]}`},
 			`LATCHKEY_RBAC_POLICY: rbac policy: roles[0] "x": permission on unknown resource "nope"`},
 		{"public token shape", map[string]string{"LATCHKEY_PUBLIC_TOKEN": "public-token-x"}, "LATCHKEY_PUBLIC_TOKEN"},
+		{"http userinfo URL in AWS", map[string]string{"LATCHKEY_SESSION_MIGRATE_USERINFO_URL": "http://127.0.0.1:9999/userinfo"},
+			"LATCHKEY_SESSION_MIGRATE_USERINFO_URL"},
+		{"userinfo URL to instance metadata", map[string]string{"LATCHKEY_SESSION_MIGRATE_USERINFO_URL": "https://169.254.169.254/userinfo"},
+			"LATCHKEY_SESSION_MIGRATE_USERINFO_URL"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -53,6 +58,16 @@ func TestConfigFromEnvRefusesBadSettings(t *testing.T) {
 		c, err := app.ConfigFromEnv()
 		if err != nil || c.OAuth["google"].Issuer != "http://127.0.0.1:9999" {
 			t.Fatalf("a loopback issuer locally: %+v %v", c.OAuth, err)
+		}
+	})
+	t.Run("userinfo URL", func(t *testing.T) {
+		for k, v := range base {
+			t.Setenv(k, v)
+		}
+		t.Setenv("LATCHKEY_SESSION_MIGRATE_USERINFO_URL", "https://legacy.example.com/oauth/userinfo")
+		c, err := app.ConfigFromEnv()
+		if err != nil || c.SessionMigrateUserinfoURL != "https://legacy.example.com/oauth/userinfo" {
+			t.Fatalf("userinfo URL: %q %v", c.SessionMigrateUserinfoURL, err)
 		}
 	})
 }

@@ -200,6 +200,7 @@ type OIDCProvider struct {
 	Issuer  string
 	users   *oidcUsers
 	storage *oidcStorage
+	clients map[string]string // redirect URL by client ID
 }
 
 // StartOIDCProvider serves an OpenID provider whose one client (OIDCClientID) may redirect
@@ -226,7 +227,7 @@ func StartOIDCProviderWith(t testing.TB, clients map[string]string) *OIDCProvide
 	srv.Config.Handler = exampleop.SetupServer(issuer, store, slog.New(slog.NewTextHandler(io.Discard, nil)), false)
 	srv.Start()
 	t.Cleanup(srv.Close)
-	return &OIDCProvider{Issuer: issuer, users: users, storage: store}
+	return &OIDCProvider{Issuer: issuer, users: users, storage: store, clients: maps.Clone(clients)}
 }
 
 // AddUser lets u log in.
@@ -286,4 +287,69 @@ func (p *OIDCProvider) Login(t testing.TB, authURL, username string) *url.URL {
 		t.Fatalf("login redirect: %v", err)
 	}
 	return back
+}
+
+// UserinfoURL is the provider's userinfo endpoint, as its discovery document names it.
+func (p *OIDCProvider) UserinfoURL(t testing.TB) string {
+	t.Helper()
+	return p.discovery(t).Userinfo
+}
+
+type oidcDiscovery struct {
+	Authorization string `json:"authorization_endpoint"`
+	Token         string `json:"token_endpoint"`
+	Userinfo      string `json:"userinfo_endpoint"`
+}
+
+func (p *OIDCProvider) discovery(t testing.TB) oidcDiscovery {
+	t.Helper()
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Get(p.Issuer + "/.well-known/openid-configuration")
+	if err != nil {
+		t.Fatalf("discovery: %v", err)
+	}
+	defer resp.Body.Close()
+	var d oidcDiscovery
+	if err := json.NewDecoder(resp.Body).Decode(&d); err != nil || d.Authorization == "" || d.Token == "" || d.Userinfo == "" {
+		t.Fatalf("discovery document: %+v %v", d, err)
+	}
+	return d
+}
+
+// AccessToken logs username in at the provider as an application of its own would, with the
+// authorization code flow of client clientID (scopes openid, email and profile), and returns
+// the access token the provider issued: what that application's session holds, and what the
+// provider's userinfo endpoint takes as a bearer token.
+func (p *OIDCProvider) AccessToken(t testing.TB, clientID, username string) string {
+	t.Helper()
+	redirectURL, ok := p.clients[clientID]
+	if !ok {
+		t.Fatalf("the provider has no client %q", clientID)
+	}
+	d := p.discovery(t)
+	q := url.Values{"client_id": {clientID}, "redirect_uri": {redirectURL}, "response_type": {"code"},
+		"scope": {"openid email profile"}, "state": {rand.Text()}}
+	back := p.Login(t, d.Authorization+"?"+q.Encode(), username)
+	if back.Query().Get("state") != q.Get("state") || back.Query().Get("code") == "" {
+		t.Fatalf("the provider's redirect back: %s", back)
+	}
+	form := url.Values{"grant_type": {"authorization_code"}, "code": {back.Query().Get("code")}, "redirect_uri": {redirectURL}}
+	req, err := http.NewRequest(http.MethodPost, d.Token, strings.NewReader(form.Encode()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(clientID, OIDCClientSecret)
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatalf("token request: %v", err)
+	}
+	defer resp.Body.Close()
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if err := json.Unmarshal(body, &tok); err != nil || resp.StatusCode != http.StatusOK || tok.AccessToken == "" {
+		t.Fatalf("token response %s: %s", resp.Status, body)
+	}
+	return tok.AccessToken
 }
