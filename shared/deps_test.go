@@ -46,10 +46,12 @@ var layers = map[string]int{
 	"shared/sms":       4,
 	"shared/seal":      4,
 	"shared/awssecret": 4,
-	"shared/tokens":    4,
-	"shared/store":     5, // persistence implements every store interface below it
-	"shared/api":       6, // HTTP, over every capability
-	"shared/app":       7, // composition
+	// Reads a Stytch project through stytch-go, for latchkey-migrate import --from stytch.
+	"shared/stytchsource": 4,
+	"shared/tokens":       4,
+	"shared/store":        5, // persistence implements every store interface below it
+	"shared/api":          6, // HTTP, over every capability
+	"shared/app":          7, // composition
 	// Test infrastructure: the local emulators and what drives them.
 	"localstack/emulators": 7,
 	"shared/app/apptest":   8,
