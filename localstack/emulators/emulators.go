@@ -44,6 +44,8 @@ const (
 	EnvKMSEndpoint      = "LATCHKEY_TEST_KMS_ENDPOINT"
 	// EnvSecretsManagerEndpoint names the Secrets Manager endpoint (secretsmanager.go).
 	EnvSecretsManagerEndpoint = "LATCHKEY_TEST_SECRETSMANAGER_ENDPOINT"
+	// EnvSQSEndpoint names the SQS endpoint (sqs.go).
+	EnvSQSEndpoint = "LATCHKEY_TEST_SQS_ENDPOINT"
 )
 
 const (
@@ -65,6 +67,8 @@ type Options struct {
 	// SecretsManagerPort is the Secrets Manager emulator's (secretsmanager.go); 0 = pick a free
 	// port.
 	SecretsManagerPort int
+	// SQSPort is the SQS emulator's (sqs.go); 0 = pick a free port.
+	SQSPort int
 	// KMSMasterKey, when set, makes the KMS emulator's keys derive from it (NewKMSWithMasterKey),
 	// so what it sealed opens after a restart; nil gives random keys.
 	KMSMasterKey []byte
@@ -87,12 +91,19 @@ type Stack struct {
 	// SecretsManagerEndpoint is the in-process Secrets Manager emulator (secretsmanager.go), or
 	// LATCHKEY_TEST_SECRETSMANAGER_ENDPOINT when that is set.
 	SecretsManagerEndpoint string
+	// SQSEndpoint is the in-process SQS emulator (sqs.go), or LATCHKEY_TEST_SQS_ENDPOINT when
+	// that is set; its GET /store lists the queues and their messages.
+	SQSEndpoint string
+	// SQS is the in-process SQS emulator at SQSEndpoint (its clock can be advanced), or nil when
+	// SQSEndpoint is external.
+	SQS *SQS
 
 	mu       sync.Mutex
 	procs    []*process
 	sms      *smsServer
 	kms      *kmsServer
 	secrets  *secretsManagerServer
+	sqs      *sqsServer
 	stopped  bool
 	stopOnce chan struct{} // closed by Stop; ends the ctx watcher
 }
@@ -106,12 +117,12 @@ type Stack struct {
 // On failure Start stops whatever it started and returns an error that includes the tail of the
 // failing emulator's output.
 func Start(ctx context.Context, opts Options) (*Stack, error) {
-	return start(ctx, opts, "", "", "")
+	return start(ctx, opts, "", "", "", "")
 }
 
 // start is Start, with the SMS (KMS, Secrets Manager) emulator left out in favour of
 // smsEndpoint (kmsEndpoint, secretsEndpoint) when that is set.
-func start(ctx context.Context, opts Options, smsEndpoint, kmsEndpoint, secretsEndpoint string) (*Stack, error) {
+func start(ctx context.Context, opts Options, smsEndpoint, kmsEndpoint, secretsEndpoint, sqsEndpoint string) (*Stack, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -172,7 +183,7 @@ func start(ctx context.Context, opts Options, smsEndpoint, kmsEndpoint, secretsE
 		log:   opts.Log, logMu: &logMu,
 	}
 
-	s := &Stack{stopOnce: make(chan struct{}), SMSEndpoint: smsEndpoint, KMSEndpoint: kmsEndpoint, SecretsManagerEndpoint: secretsEndpoint}
+	s := &Stack{stopOnce: make(chan struct{}), SMSEndpoint: smsEndpoint, KMSEndpoint: kmsEndpoint, SecretsManagerEndpoint: secretsEndpoint, SQSEndpoint: sqsEndpoint}
 	if smsEndpoint == "" {
 		// In process and bound at once: a taken SMS port fails Start before anything is launched.
 		if s.sms, s.SMSEndpoint, err = startSMS(opts.SMSPort, smsLog(opts.Log, &logMu)); err != nil {
@@ -191,6 +202,13 @@ func start(ctx context.Context, opts Options, smsEndpoint, kmsEndpoint, secretsE
 			s.Stop()
 			return nil, err
 		}
+	}
+	if sqsEndpoint == "" {
+		if s.sqs, s.SQSEndpoint, err = startSQS(opts.SQSPort, sqsLog(opts.Log, &logMu)); err != nil {
+			s.Stop()
+			return nil, err
+		}
+		s.SQS = s.sqs.emu
 	}
 
 	// Start both processes at once; the first failure aborts the other (errAborted), so a broken
@@ -254,9 +272,10 @@ func FromEnv(ctx context.Context, opts Options) (*Stack, error) {
 	sms := endpointEnv(EnvSMSEndpoint)
 	kms := endpointEnv(EnvKMSEndpoint)
 	secrets := endpointEnv(EnvSecretsManagerEndpoint)
+	sqs := endpointEnv(EnvSQSEndpoint)
 	switch {
 	case ddb != "" && ses != "":
-		s := &Stack{DynamoDBEndpoint: ddb, SESEndpoint: ses, SMSEndpoint: sms, KMSEndpoint: kms, SecretsManagerEndpoint: secrets}
+		s := &Stack{DynamoDBEndpoint: ddb, SESEndpoint: ses, SMSEndpoint: sms, KMSEndpoint: kms, SecretsManagerEndpoint: secrets, SQSEndpoint: sqs}
 		var (
 			err   error
 			logMu sync.Mutex
@@ -279,7 +298,14 @@ func FromEnv(ctx context.Context, opts Options) (*Stack, error) {
 				return nil, err
 			}
 		}
-		if s.sms != nil || s.kms != nil || s.secrets != nil {
+		if sqs == "" {
+			if s.sqs, s.SQSEndpoint, err = startSQS(opts.SQSPort, sqsLog(opts.Log, &logMu)); err != nil {
+				s.Stop()
+				return nil, err
+			}
+			s.SQS = s.sqs.emu
+		}
+		if s.sms != nil || s.kms != nil || s.secrets != nil || s.sqs != nil {
 			s.stopOnce = make(chan struct{})
 			go s.stopWhenDone(ctx) // as with Start, ctx bounds the emulators' lifetime
 		}
@@ -287,7 +313,7 @@ func FromEnv(ctx context.Context, opts Options) (*Stack, error) {
 	case ddb != "" || ses != "":
 		return nil, fmt.Errorf("emulators: set both %s and %s to use external emulators, or neither to start local ones", EnvDynamoDBEndpoint, EnvSESEndpoint)
 	}
-	return start(ctx, opts, sms, kms, secrets)
+	return start(ctx, opts, sms, kms, secrets, sqs)
 }
 
 func endpointEnv(name string) string {
@@ -333,6 +359,11 @@ func (s *Stack) Stop() error {
 	if s.secrets != nil {
 		if err := s.secrets.close(); err != nil {
 			errs = append(errs, fmt.Errorf("emulators: stopping secretsmanager: %w", err))
+		}
+	}
+	if s.sqs != nil {
+		if err := s.sqs.close(); err != nil {
+			errs = append(errs, fmt.Errorf("emulators: stopping sqs: %w", err))
 		}
 	}
 	for _, p := range s.procs {
