@@ -158,6 +158,20 @@ project-secret-list:
 project-secret-revoke:
 	@$(GO) run ./infra/cmd/project-secret revoke $(SECRET_FLAGS) $(if $(FORCE),-force) '$(SECRET_ID)'
 
+# ---- Moving in: latchkey-migrate (README "Migrating to Latchkey") --------------------------------
+# AWS credentials as for project-secret; PROJECT_ID and TABLE as there. MIGRATE_FLAGS adds flags
+# (--dry-run, --update, --report report.json, --include-secrets, --endpoint for DynamoDB Local).
+.PHONY: import export
+MIGRATE_FLAGS ?=
+
+## import: import organizations and members from FILE (JSON Lines or CSV) into the table; idempotent, resumable
+import:
+	@$(GO) run ./infra/cmd/latchkey-migrate import --file '$(FILE)' $(SECRET_FLAGS) $(MIGRATE_FLAGS)
+
+## export: write the table's organizations and members to OUT as JSON Lines (MIGRATE_FLAGS=--include-secrets for credentials)
+export:
+	@$(GO) run ./infra/cmd/latchkey-migrate export --out '$(OUT)' $(if $(TABLE),-table '$(TABLE)') $(MIGRATE_FLAGS)
+
 ## bench: Go benchmarks, HTTP load, cold starts and the cost model; rewrites docs/PERFORMANCE.md (< 5 min)
 .PHONY: bench
 bench: deps

@@ -28,6 +28,7 @@ var layers = map[string]int{
 	"shared/samlsp":    0,
 	"shared/oidcrp":    0,
 	"shared/rbac":      0,
+	"shared/webhook":   0,
 	"shared":           1, // the core model: organization, member, factors, policy, errors
 	"shared/authn":     2, // the pipeline, member sessions, intermediate sessions
 	"shared/magiclink": 3, // the ways in, and the capabilities beside them
@@ -39,6 +40,7 @@ var layers = map[string]int{
 	"shared/mfa":       3,
 	"shared/sso":       3,
 	"shared/oauth":     3,
+	"shared/migrate":   3, // bulk import and export (latchkey-migrate): core rules, no capability
 	// Sessions.Migrate: a way in whose proof is the previous auth system's userinfo.
 	"shared/sessionmigrate": 3,
 

@@ -133,10 +133,13 @@ func fixedReport() *report {
 func TestTargets(t *testing.T) {
 	r := fixedReport()
 	ts := checkTargets(r)
-	if len(ts) != 3 {
+	if len(ts) != 4 {
 		t.Fatalf("%d targets", len(ts))
 	}
 	ratio, cpu, member := ts[0], ts[1], ts[2]
+	if ts[3].Checked || !strings.Contains(ts[3].Why, "did not both run") {
+		t.Errorf("the import target without its benchmarks: %+v", ts[3])
+	}
 	if !ratio.Checked || ratio.Met || ratio.Measured != "0.50 (400 of 800 ops/s)" {
 		t.Errorf("session ratio: %+v", ratio)
 	}
@@ -228,5 +231,39 @@ func TestRender(t *testing.T) {
 		if !strings.Contains(doc, want) {
 			t.Errorf("document lacks %q", want)
 		}
+	}
+}
+
+// The bulk import's target holds members/s to raw BatchWriteItem's of the same items, and a
+// miss is explained by the raw TransactWriteItems ceiling of the same run.
+func TestImportTarget(t *testing.T) {
+	r := fixedReport()
+	perSecond := func(v float64) benchResult {
+		return benchResult{Metrics: map[string]float64{"members/s": v, "ns/op": 1e9 / v}}
+	}
+	r.Bench["MigrateImport"], r.Bench["MigrateBatchWriteBaseline"], r.Bench["MigrateTransactWriteBaseline"] = perSecond(450), perSecond(1300), perSecond(480)
+	imp := checkTargets(r)[3]
+	if !imp.Checked || imp.Met || imp.Measured != "0.35 (450 of 1300 members/s)" {
+		t.Fatalf("%+v", imp)
+	}
+	for _, want := range []string{"reached 480 members/s, 0.37 × BatchWriteItem's", "reaches 0.50", "reached 0.94 of that ceiling."} {
+		if !strings.Contains(imp.Why, want) {
+			t.Errorf("reason lacks %q: %s", want, imp.Why)
+		}
+	}
+	r.Bench["MigrateImport"] = perSecond(700)
+	if imp := checkTargets(r)[3]; !imp.Met || imp.Why != "" {
+		t.Fatalf("met: %+v", imp)
+	}
+	r.Bench["MigrateImport"] = benchResult{Metrics: map[string]float64{"ns/op": 1e9 / 200.0}} // members/s from ns/op
+	if imp := checkTargets(r)[3]; imp.Measured != "0.15 (200 of 1300 members/s)" || !strings.Contains(imp.Why, "the import's own work") {
+		t.Fatalf("from ns/op: %+v", imp)
+	}
+	doc, err := render(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(doc, "| MigrateImport | one member of a bulk import") || !strings.Contains(doc, "bulk import (issue 15)") {
+		t.Error("the document lacks the import's rows")
 	}
 }

@@ -90,11 +90,15 @@ var benchDescriptions = map[string]string{
 	"PasswordHash":             "one argon2id hash (19 MiB, t=2, p=1): setting or checking a password",
 	"PasswordAuthenticate":     "POST /v1/b2b/passwords/authenticate, right password, through the gateway handler",
 	"PasswordReset":            "passwords/email/reset/start + read the email from the SES emulator + passwords/email/reset",
+	"MigrateImport": "one member of a bulk import (latchkey-migrate, a JSON Lines file of one new organization and b.N members, " +
+		"16 batches at once, each batch's members in one TransactWriteItems)",
+	"MigrateBatchWriteBaseline":    "one member's items as the import wrote them (member, email guard, external-id guard), raw BatchWriteItem, 25 items a call, 16 at once, fresh partitions",
+	"MigrateTransactWriteBaseline": "the same items with raw TransactWriteItems, each put conditional, an import batch's worth a call, 16 at once",
 }
 
 var benchOrder = []string{"GetItemBaseline", "BatchGetSessionBaseline", "BatchGetMemberBaseline", "SessionAuthenticateToken",
 	"SessionAuthenticateJWT", "MemberGet", "JWTLocalStytchGo", "JWTLocalVerify", "JWTIssue", "MagicLinkLogin", "PasswordHash",
-	"PasswordAuthenticate", "PasswordReset"}
+	"PasswordAuthenticate", "PasswordReset", "MigrateImport", "MigrateBatchWriteBaseline", "MigrateTransactWriteBaseline"}
 
 func render(r *report) (string, error) {
 	v := view{

@@ -17,6 +17,9 @@ const (
 	atLeastBaseline targetKind = iota
 	// atMostGatewayCPU: the gateway process's CPU per request under load is at most limit ms.
 	atMostGatewayCPU
+	// atLeastBenchBaseline: a Go benchmark's members/s, divided by its raw baseline
+	// benchmark's in the same run, is at least limit (issue 15's bulk import).
+	atLeastBenchBaseline
 )
 
 // targetDef is one promise of issue 16's hot path, checked on every run. A miss is reported,
@@ -26,12 +29,17 @@ type targetDef struct {
 	scenario string // the load scenario measured
 	kind     targetKind
 	limit    float64
+	// For atLeastBenchBaseline: the benchmark, its baseline, and the raw ceiling that
+	// explains a miss (the same writes with the guarantees the flow must keep).
+	bench, base, ceiling string
 }
 
 var targetDefs = []targetDef{
-	{"session authenticate by session_token, under load: ops/s ≥ 0.80 × its raw BatchGetItem baseline's", "session_token", atLeastBaseline, 0.80},
-	{"session authenticate by session_token, under load: gateway CPU ≤ 0.70 ms per request", "session_token", atMostGatewayCPU, 0.70},
-	{"member get, under load: ops/s ≥ 0.85 × its raw BatchGetItem baseline's", "member_get", atLeastBaseline, 0.85},
+	{"session authenticate by session_token, under load: ops/s ≥ 0.80 × its raw BatchGetItem baseline's", "session_token", atLeastBaseline, 0.80, "", "", ""},
+	{"session authenticate by session_token, under load: gateway CPU ≤ 0.70 ms per request", "session_token", atMostGatewayCPU, 0.70, "", "", ""},
+	{"member get, under load: ops/s ≥ 0.85 × its raw BatchGetItem baseline's", "member_get", atLeastBaseline, 0.85, "", "", ""},
+	{"bulk import (issue 15): members imported/s ≥ 0.50 × raw BatchWriteItem of the same items", "", atLeastBenchBaseline, 0.50,
+		"MigrateImport", "MigrateBatchWriteBaseline", "MigrateTransactWriteBaseline"},
 }
 
 // targetResult is a target as this run measured it.
@@ -55,6 +63,10 @@ func checkTargets(r *report) []targetResult {
 	var out []targetResult
 	for _, d := range targetDefs {
 		res := targetResult{What: d.what, Measured: "—"}
+		if d.kind == atLeastBenchBaseline {
+			out = append(out, checkBenchTarget(r, d, res))
+			continue
+		}
 		s := scenario(r.Load, d.scenario)
 		if s == nil || s.Ops == 0 {
 			res.Why = fmt.Sprintf("the load scenario %s did not run", d.scenario)
@@ -89,6 +101,48 @@ func checkTargets(r *report) []targetResult {
 		out = append(out, res)
 	}
 	return out
+}
+
+// membersPerSecond is a migrate benchmark's throughput: its members/s metric, else one
+// member per op.
+func membersPerSecond(b benchResult) float64 {
+	if v := b.get("members/s"); v > 0 {
+		return v
+	}
+	if ns := b.get("ns/op"); ns > 0 {
+		return 1e9 / ns
+	}
+	return 0
+}
+
+// checkBenchTarget holds a benchmark's throughput to its raw baseline's in the same run, and
+// explains a miss with the ceiling the flow's guarantees set.
+func checkBenchTarget(r *report, d targetDef, res targetResult) targetResult {
+	flow, base := membersPerSecond(r.Bench[d.bench]), membersPerSecond(r.Bench[d.base])
+	if flow == 0 || base == 0 {
+		res.Why = fmt.Sprintf("the benchmarks %s and %s did not both run", d.bench, d.base)
+		return res
+	}
+	v := flow / base
+	res.Checked, res.Met = true, v >= d.limit
+	res.Measured = fmt.Sprintf("%s (%.0f of %.0f members/s)", f2(v), flow, base)
+	if res.Met {
+		return res
+	}
+	ceil := membersPerSecond(r.Bench[d.ceiling])
+	if ceil == 0 {
+		res.Why = fmt.Sprintf("The raw ceiling %s did not run, so nothing explains the gap.", d.ceiling)
+		return res
+	}
+	why := fmt.Sprintf("Raw TransactWriteItems of the same items, as many per call as an import batch puts in one transaction (%s), reached %.0f members/s, "+
+		"%s × BatchWriteItem's: each member's items and guards go in one transaction (DESIGN §3), and DynamoDB Local spends that much more per item on a transaction, "+
+		"so on it no import that keeps the guarantee reaches %s. The import reached %s of that ceiling",
+		d.ceiling, ceil, f2(ceil/base), f2(d.limit), f2(flow/ceil))
+	if flow/ceil < 0.8 {
+		why += ", so the rest is the import's own work (reading the file, validation, the SDK)"
+	}
+	res.Why = why + "."
+	return res
 }
 
 func targetsTable(ts []targetResult) string {

@@ -79,5 +79,7 @@
 // one of them (the assertions are next to the methods); files here follow the items they hold:
 // organizations.go and members.go (directory and administration), auth.go (emailed tokens,
 // intermediate sessions, sessions, the one Redeem transaction of authn.Login, rate counters),
-// scim.go, project.go (secrets and signing keys), cleanup.go.
+// scim.go, project.go (secrets and signing keys), cleanup.go, migrate.go (latchkey-migrate's
+// import: a batch's guards and members in one BatchGetItem, several members' items in one
+// TransactWriteItems, each member's all in it).
 package store
