@@ -964,10 +964,10 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 	// The whole life of an organization, each call made by replaying its event. Each step may
 	// record values (ids, tokens) that later events' placeholders need.
 	var orgID, memberID, sessionID, sessionToken string
-	var passwordSession string                     // Ada's latest session from a password login
+	var passwordSession string                                    // Ada's latest session from a password login
 	var labsID, founderID, founderLabsToken, founderInAcme string // Acme Labs, created through discovery
-	var totpID string                              // Ada's TOTP registration from totp_create
-	var firstCodes []any                           // the recovery codes that came with it
+	var totpID string                                             // Ada's TOTP registration from totp_create
+	var firstCodes []any                                          // the recovery codes that came with it
 	steps := []struct {
 		event string
 		check func(t *testing.T, r result)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/latchkey/latchkey/localstack/emulators"
 	latchkey "github.com/latchkey/latchkey/shared"
 	"github.com/latchkey/latchkey/shared/secret"
@@ -17,22 +18,8 @@ import (
 // stored, and it authenticates the project the way the API checks it (ProjectForSecret).
 func TestCreatesAHashedSecret(t *testing.T) {
 	ctx := t.Context()
-	emu, err := emulators.FromEnv(ctx, emulators.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = emu.Stop() })
-	t.Setenv("AWS_REGION", "")
-	t.Setenv("LATCHKEY_PROJECT_ID", "")
-
 	const table, projectID = "latchkey-project-secret-test", "project-live-6f7d3c52-4c5e-4f0e-9d4a-0d3f2f1b6a11"
-	cfg, err := store.AWSConfig(ctx, "us-east-1", emu.DynamoDBEndpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.CreateTable(ctx, store.NewClient(cfg, emu.DynamoDBEndpoint), table); err != nil {
-		t.Fatal(err)
-	}
+	emu, cfg := localTable(t, table)
 
 	var out, log bytes.Buffer
 	args := []string{"-project-id", projectID, "-table", table, "-region", "us-east-1", "-endpoint", emu.DynamoDBEndpoint}
@@ -93,22 +80,8 @@ func TestBadArguments(t *testing.T) {
 // revoked and no longer resolving, the new one still working, and the last one kept unless forced.
 func TestListAndRevoke(t *testing.T) {
 	ctx := t.Context()
-	emu, err := emulators.FromEnv(ctx, emulators.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = emu.Stop() })
-	t.Setenv("AWS_REGION", "")
-	t.Setenv("LATCHKEY_PROJECT_ID", "")
-
 	const table, projectID = "latchkey-project-secret-revoke", "project-live-0b1e4b1a-7d2c-4c55-9a51-3f7e1d2c9b10"
-	cfg, err := store.AWSConfig(ctx, "us-east-1", emu.DynamoDBEndpoint)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.CreateTable(ctx, store.NewClient(cfg, emu.DynamoDBEndpoint), table); err != nil {
-		t.Fatal(err)
-	}
+	emu, cfg := localTable(t, table)
 	st := store.New(cfg, emu.DynamoDBEndpoint, table)
 	flags := []string{"-project-id", projectID, "-table", table, "-region", "us-east-1", "-endpoint", emu.DynamoDBEndpoint}
 	do := func(args ...string) (string, string, error) {
@@ -173,4 +146,26 @@ func TestListAndRevoke(t *testing.T) {
 	if _, err := st.ProjectForSecret(ctx, secret.Hash(current)); !errors.Is(err, latchkey.ErrNotFound) {
 		t.Fatalf("the forced revoke left the secret: %v", err)
 	}
+}
+
+// localTable starts DynamoDB Local for the test and creates table in it, with the command's
+// environment defaults cleared so only the flags count.
+func localTable(t *testing.T, table string) (*emulators.Stack, aws.Config) {
+	t.Helper()
+	ctx := t.Context()
+	emu, err := emulators.FromEnv(ctx, emulators.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = emu.Stop() })
+	t.Setenv("AWS_REGION", "")
+	t.Setenv("LATCHKEY_PROJECT_ID", "")
+	cfg, err := store.AWSConfig(ctx, "us-east-1", emu.DynamoDBEndpoint)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.CreateTable(ctx, store.NewClient(cfg, emu.DynamoDBEndpoint), table); err != nil {
+		t.Fatal(err)
+	}
+	return emu, cfg
 }
