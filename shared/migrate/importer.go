@@ -96,17 +96,27 @@ func FileInput(path string) Input {
 
 // SpoolInput writes a stream of JSON Lines (a pipe from another reader, such as
 // shared/stytchsource's export) to the file at path and returns that file as the input. The
-// stream's error, if it ends with one, is returned: a truncated stream is not imported.
+// stream's error, if it ends with one, is returned: a truncated stream is not imported. The
+// stream is written beside path and renamed once whole, so path never holds a prefix that a
+// later --from file run could take for the source.
 func SpoolInput(r io.Reader, path string) (Input, error) {
-	f, err := os.Create(path)
+	part := path + ".part"
+	f, err := os.OpenFile(part, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
 	if err != nil {
 		return Input{}, err
 	}
 	_, err = io.Copy(f, r)
+	if err == nil {
+		err = f.Sync()
+	}
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
+	if err == nil {
+		err = os.Rename(part, path)
+	}
 	if err != nil {
+		os.Remove(part)
 		return Input{}, fmt.Errorf("reading the source into %s: %w", path, err)
 	}
 	in := FileInput(path)

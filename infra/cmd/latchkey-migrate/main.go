@@ -3,6 +3,8 @@
 //
 //	latchkey-migrate import --file data.jsonl [--dry-run] [--update] [--report report.json] ...
 //	latchkey-migrate import --file people.csv ...                  the flat case, one member a row
+//	latchkey-migrate import --from stytch --stytch-project-id project-live-... --file stytch.jsonl
+//	                                                  a Stytch project, secret in $STYTCH_SECRET
 //	latchkey-migrate export --out latchkey.jsonl [--include-secrets]
 //	make import FILE=data.jsonl        make export OUT=latchkey.jsonl
 //
@@ -55,7 +57,8 @@ const usage = `usage: latchkey-migrate import --file FILE [flags]
        latchkey-migrate export --out FILE [flags]
 
   import   read organizations and members from a JSON Lines file (or a CSV file, one member
-           a row) into the table; idempotent and resumable
+           a row), or with --from stytch from a Stytch project's API, into the table;
+           idempotent and resumable
   export   write the table's organizations and members as JSON Lines
 
 flags:`
@@ -65,10 +68,9 @@ flags:`
 // checkpoint), so a stream is first written to --file, which is then imported, and an
 // interrupted run resumes from that file. "file" is --file itself.
 //
-// The Stytch reader (shared/stytchsource) plugs in here: an entry "stytch" that builds its
-// stytch-go client from the environment and returns stytchsource.Pipe's reader, which ends
-// with the export's error if it fails, so a truncated export is never imported.
-type source func(ctx context.Context, c *config) (io.ReadCloser, error)
+// "stytch" (stytch.go) reads a Stytch project through stytch-go; its reader ends with the
+// export's error if the export fails, so a truncated export is never imported.
+type source func(ctx context.Context, c *config, stderr io.Writer) (io.ReadCloser, error)
 
 var sources = map[string]source{}
 
@@ -82,6 +84,10 @@ type config struct {
 	concurrency, batch, every              int
 	maxRate                                float64
 	progress                               string
+
+	stytchProjectID, stytchBaseURL string
+	includeDeleted                 bool
+	organizations                  []string
 }
 
 var projectIDPattern = regexp.MustCompile(`^project-(test|live)-[0-9A-Za-z-]+$`)
@@ -104,8 +110,19 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	fs.StringVar(&c.endpoint, "endpoint", os.Getenv("LATCHKEY_DYNAMODB_ENDPOINT"), "DynamoDB endpoint override, for DynamoDB Local only")
 	fs.StringVar(&c.passwordScope, "password-scope", envOr("LATCHKEY_PASSWORD_SCOPE", migrate.ScopeOrganization), "organization or cross_organization, as the deployment's LATCHKEY_PASSWORD_SCOPE")
 	if c.command == "import" {
-		fs.StringVar(&c.from, "from", "file", "where to read: file (--file)")
-		fs.StringVar(&c.file, "file", "", "the input: JSON Lines (.jsonl) or CSV (.csv); - reads standard input")
+		fs.StringVar(&c.from, "from", "file", "where to read: file (--file), or stytch (a Stytch project's API, written to --file first)")
+		fs.StringVar(&c.file, "file", "", "the input: JSON Lines (.jsonl) or CSV (.csv); - reads standard input; with --from stytch, where the export is written")
+		fs.StringVar(&c.stytchProjectID, "stytch-project-id", os.Getenv("STYTCH_PROJECT_ID"), "--from stytch: the source project (default $STYTCH_PROJECT_ID); its secret is read from $STYTCH_SECRET")
+		fs.StringVar(&c.stytchBaseURL, "stytch-base-url", os.Getenv("STYTCH_BASE_URL"), "--from stytch: the source API's base URL (default $STYTCH_BASE_URL, then Stytch's live or test API by the project id)")
+		fs.BoolVar(&c.includeDeleted, "include-deleted-members", false, "--from stytch: also read members whose status is deleted")
+		fs.Func("organization", "--from stytch: read only this organization id (repeat or comma-separate for several)", func(v string) error {
+			for _, id := range strings.Split(v, ",") {
+				if id = strings.TrimSpace(id); id != "" {
+					c.organizations = append(c.organizations, id)
+				}
+			}
+			return nil
+		})
 		fs.StringVar(&c.format, "format", "", "jsonl or csv (default: from the file name)")
 		fs.BoolVar(&c.dryRun, "dry-run", false, "read and compare everything, write nothing; report what would change")
 		fs.BoolVar(&c.update, "update", false, "write records that exist and differ from their line (default: leave them and report them skipped)")
@@ -147,7 +164,9 @@ func parse(args []string, stderr io.Writer) (*config, error) {
 	case c.command == "import" && (c.batch < 1 || c.batch > 100):
 		return nil, errors.New("--batch must be between 1 and 100")
 	case c.command == "import" && c.from != "file" && sources[c.from] == nil:
-		return nil, fmt.Errorf("--from %q: no such source (this build reads: file)", c.from)
+		return nil, fmt.Errorf("--from %q: no such source (want file or stytch)", c.from)
+	case c.command == "import" && c.from == "stytch" && c.file == "-":
+		return nil, errors.New("--from stytch needs --file to name a file: the export is written there and imported from it")
 	case c.progress != "" && c.progress != "auto" && c.progress != "bar" && c.progress != "lines" && c.progress != "none":
 		return nil, fmt.Errorf("--progress %q: want auto, bar, lines or none", c.progress)
 	}
@@ -188,7 +207,7 @@ func importFile(ctx context.Context, c *config, st *store.Store, stdin io.Reader
 		}
 		im.Policy = &p
 	}
-	in, cleanup, err := input(ctx, c, stdin)
+	in, cleanup, err := input(ctx, c, stdin, stderr)
 	if err != nil {
 		return 2, err
 	}
@@ -223,7 +242,7 @@ func importFile(ctx context.Context, c *config, st *store.Store, stdin io.Reader
 }
 
 // input is what --from and --file name: the file itself, or a stream written to it first.
-func input(ctx context.Context, c *config, stdin io.Reader) (migrate.Input, func(), error) {
+func input(ctx context.Context, c *config, stdin io.Reader, stderr io.Writer) (migrate.Input, func(), error) {
 	none := func() {}
 	switch {
 	case c.from != "file":
@@ -232,7 +251,7 @@ func input(ctx context.Context, c *config, stdin io.Reader) (migrate.Input, func
 			// that file; reading the source again could give another one.
 			return migrate.FileInput(c.file), none, nil
 		}
-		rc, err := sources[c.from](ctx, c)
+		rc, err := sources[c.from](ctx, c, stderr)
 		if err != nil {
 			return migrate.Input{}, none, err
 		}
