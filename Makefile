@@ -113,6 +113,8 @@ CDK_ARGS = $(call cdk_ctx,STACK,stackName) $(call cdk_ctx,PROJECT_ID,projectId) 
 	$(call cdk_ctx,DELETION_PROTECTION,deletionProtection) $(call cdk_ctx,SANDBOX_RECIPIENTS,sandboxRecipients) \
 	$(call cdk_ctx,DOMAIN_NAME,domainName) $(call cdk_ctx,CERTIFICATE_ARN,certificateArn) \
 	$(call cdk_ctx,BASE_URL,baseUrl) $(call cdk_ctx,RBAC_POLICY,rbacPolicy) $(CDK_CONTEXT)
+# The audit trail's retention in days (webhook events; default 30).
+CDK_ARGS += $(call cdk_ctx,EVENT_RETENTION_DAYS,eventRetentionDays)
 CDK_RUN = cd infra && CDK_DISABLE_CLI_TELEMETRY=true _cdk/node_modules/.bin/cdk
 
 .PHONY: synth deploy destroy diff cdk-bootstrap cdk-cli project-secret project-secret-list project-secret-revoke

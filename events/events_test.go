@@ -65,12 +65,22 @@ var placeholders = []string{
 	"custom_role_id",
 	"oauth_code", "oauth_state", "oauth_token", "oauth_member_id", "discovery_oauth_token",
 	"external_session_token",
+	"webhook_endpoint_id", "events_since",
 }
 
 // scheduledFunctions are the functions (functions/<name>) an EventBridge schedule invokes
 // rather than API Gateway. They own no routes; their events are EventBridge scheduled events.
 var scheduledFunctions = map[string]bool{
 	"cleanup": true,
+}
+
+// sourcedFunctions are the functions an event source mapping invokes (an SQS queue, the
+// table's stream) rather than API Gateway or a schedule. They own no routes; their events are
+// in the source's shape (events.SQSEvent, events.DynamoDBEvent) and each is checked and
+// replayed by its own test file here (deliveries_test.go).
+var sourcedFunctions = map[string]bool{
+	"deliveries": true,
+	"events":     true, // capture_test.go
 }
 
 var placeholderPattern = regexp.MustCompile(`\{\{([a-z_]+)\}\}`)
@@ -150,8 +160,8 @@ func TestEventFoldersAreFunctions(t *testing.T) {
 			continue
 		}
 		functions[fn] = true
-		if !routed[fn] && !scheduledFunctions[fn] {
-			t.Errorf("functions/%s owns no route and is not in scheduledFunctions", fn)
+		if !routed[fn] && !scheduledFunctions[fn] && !sourcedFunctions[fn] {
+			t.Errorf("functions/%s owns no route and is not in scheduledFunctions or sourcedFunctions", fn)
 		}
 		if !folders[fn] {
 			t.Errorf("functions/%s has no events under events/%s/", fn, fn)
@@ -193,8 +203,8 @@ func TestEventsAreAPIGatewayV2(t *testing.T) {
 
 	for _, key := range slices.Sorted(maps.Keys(files)) {
 		f := files[key]
-		if scheduledFunctions[f.Function] {
-			continue // TestScheduledEventsAreEventBridge
+		if scheduledFunctions[f.Function] || sourcedFunctions[f.Function] {
+			continue // TestScheduledEventsAreEventBridge, the sourced functions' own tests
 		}
 		t.Run(key, func(t *testing.T) {
 			var ev events.APIGatewayV2HTTPRequest
@@ -946,8 +956,8 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 		dummy["basic_auth"] = vars["basic_auth"]
 		for _, key := range slices.Sorted(maps.Keys(files)) {
 			f := files[key]
-			if scheduledFunctions[f.Function] {
-				continue // not an API Gateway event: EventBridge invokes only its own function
+			if scheduledFunctions[f.Function] || sourcedFunctions[f.Function] {
+				continue // not an API Gateway event: EventBridge (the event source) invokes only its own function
 			}
 			for _, fn := range api.Functions() {
 				if fn == f.Function {
@@ -2238,6 +2248,54 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 			want(t, x, map[string]any{"member_id": vars["oauth_member_id"], "organization_id": orgID,
 				"member_session.authentication_factors.0.delivery_method": "oauth_google"})
 		}},
+		// Webhooks: an endpoint for Acme's member and organization events, managed through the
+		// webhooks function; its secret is shown on create and rotate only; Acme's audit trail.
+		{"webhooks/create_endpoint", func(t *testing.T, r result) {
+			vars["webhook_endpoint_id"] = r.Body.Str("endpoint.endpoint_id")
+			vars["events_since"] = env.Clock.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+			if !strings.HasPrefix(r.Body.Str("secret"), "whsec_") || !strings.HasPrefix(vars["webhook_endpoint_id"], "webhook-endpoint-test-") {
+				t.Fatalf("create: %s", r)
+			}
+			want(t, r, map[string]any{"endpoint.url": "https://app.example.com/webhooks/latchkey", "endpoint.organization_ids": []any{orgID}})
+		}},
+		{"webhooks/list_endpoints", func(t *testing.T, r result) {
+			if _, ok := ids(t, r, "endpoints", "endpoint_id")[vars["webhook_endpoint_id"]]; !ok || strings.Contains(r.Resp.Body, "whsec_") {
+				t.Fatalf("list: %s", r)
+			}
+		}},
+		{"webhooks/get_endpoint", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"endpoint.endpoint_id": vars["webhook_endpoint_id"], "endpoint.disabled": false})
+			if r.Body.Get("secret") != nil {
+				t.Fatalf("get shows a secret: %s", r)
+			}
+		}},
+		{"webhooks/update_endpoint", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"endpoint.description": "Members only", "endpoint.event_types": []any{"*.member.*"}})
+		}},
+		{"webhooks/rotate_secret", func(t *testing.T, r result) {
+			if !strings.HasPrefix(r.Body.Str("secret"), "whsec_") || r.Body.Str("endpoint.previous_secret_expires_at") == "" {
+				t.Fatalf("rotate: %s", r)
+			}
+		}},
+		{"webhooks/list_events", func(t *testing.T, r result) {
+			if _, ok := r.Body.Get("events").([]any); !ok {
+				t.Fatalf("events: %s", r)
+			}
+		}},
+		// Without a delivery queue configured the replay is a clear 503; with one, a count.
+		{"webhooks/replay", func(t *testing.T, r result) {
+			if r.Resp.StatusCode == http.StatusOK {
+				if _, ok := r.Body.Get("events_queued").(float64); !ok {
+					t.Fatalf("replay: %s", r)
+				}
+				return
+			}
+			expectError(t, r, http.StatusServiceUnavailable, "webhook_delivery_not_configured")
+		}},
+		{"webhooks/delete_endpoint", func(t *testing.T, r result) {
+			want(t, r, map[string]any{"endpoint_id": vars["webhook_endpoint_id"]})
+			expectError(t, run(t, "webhooks/get_endpoint"), http.StatusNotFound, "webhook_endpoint_not_found")
+		}},
 		{"organizations/delete_organization", func(t *testing.T, r result) {
 			want(t, r, map[string]any{"organization_id": orgID})
 			gone := run(t, "organizations/get_organization")
@@ -2252,6 +2310,7 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 		"passwords/require_reset": true, "passwords/discovery_authenticate": true,
 		"passwords/discovery_reset_start": true, "passwords/discovery_reset": true,
 		"mfa/recovery_codes_get": true,
+		"webhooks/replay":        true, // 503 where no delivery queue is configured
 	}
 	// redirected are the browser routes' steps, answered with a 302 (expectRedirect).
 	redirected := map[string]bool{"sso/start": true, "sso/saml_callback": true, "sso/oidc_callback": true,
@@ -2294,6 +2353,11 @@ func TestLambdaHandlersInProcess(t *testing.T) {
 	}
 	for _, s := range scheduledSteps {
 		listed = append(listed, s.event)
+	}
+	for key, f := range files {
+		if sourcedFunctions[f.Function] {
+			listed = append(listed, key) // replayed by the function's own test (deliveries_test.go)
+		}
 	}
 	sort.Strings(listed)
 	if all := slices.Sorted(maps.Keys(files)); !slices.Equal(listed, all) {

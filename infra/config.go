@@ -63,6 +63,10 @@ type Config struct {
 	// configured.
 	SessionMigrateUserinfoURL string
 
+	// EventRetentionDays (eventRetentionDays) is how long the audit trail keeps an event
+	// (DynamoDB TTL): LATCHKEY_EVENT_RETENTION_DAYS of the webhook functions; default 30.
+	EventRetentionDays int
+
 	DeletionProtection bool   // deletionProtection; default true (table also retained on stack delete)
 	LogRetentionDays   int    // logRetentionDays; default 30
 	MemoryMB           int    // memoryMb; default 256
@@ -93,6 +97,10 @@ const (
 	DefaultSender      = "no-reply@example.com"
 	DefaultRedirectURL = "http://localhost:3000/authenticate"
 	DefaultRedirects   = "http://localhost:*"
+	// DefaultEventRetentionDays is the audit trail's retention without eventRetentionDays
+	// (the functions' own default too); MaxEventRetentionDays is the most they accept.
+	DefaultEventRetentionDays = 30
+	MaxEventRetentionDays     = 3650
 )
 
 var (
@@ -140,6 +148,7 @@ func FromContext(node constructs.Node) (Config, error) {
 
 		DeletionProtection: ctx.boolean("deletionProtection", true),
 		LogRetentionDays:   ctx.integer("logRetentionDays", 30),
+		EventRetentionDays: ctx.integer("eventRetentionDays", DefaultEventRetentionDays),
 		MemoryMB:           ctx.integer("memoryMb", 256),
 		ThrottleRate:       ctx.integer("throttleRate", 100),
 		ThrottleBurst:      ctx.integer("throttleBurst", 200),
@@ -233,6 +242,9 @@ func (c *Config) complete() error {
 		}
 		slices.Sort(days)
 		bad("logRetentionDays %d is not one CloudWatch Logs accepts: %v", c.LogRetentionDays, days)
+	}
+	if c.EventRetentionDays < 1 || c.EventRetentionDays > MaxEventRetentionDays {
+		bad("eventRetentionDays %d: 1-%d", c.EventRetentionDays, MaxEventRetentionDays)
 	}
 	if !slices.Contains([]string{"", "organization", "cross_organization"}, c.PasswordScope) {
 		bad("passwordScope %q: organization or cross_organization", c.PasswordScope)

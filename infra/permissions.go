@@ -8,8 +8,19 @@ import (
 // CleanupFunction is the scheduled (non-HTTP) function at functions/cleanup.
 const CleanupFunction = "cleanup"
 
+// The webhook pipeline's non-HTTP functions (issue #14). EventsFunction (functions/events)
+// reads the table's DynamoDB Stream, keeps each change as an audit event and queues one
+// delivery per endpoint that wants it; DeliveriesFunction (functions/deliveries) reads the
+// delivery queue and POSTs each event, signed, to its endpoint. The HTTP side (endpoint
+// management, replay, the audit trail) is api.FunctionWebhooks.
+const (
+	EventsFunction     = "events"
+	DeliveriesFunction = "deliveries"
+)
+
 // Access is what one function's IAM role allows: DynamoDB actions on the table, Query on named
-// indexes, and SES SendEmail from the sender identity. Nothing else, and no wildcards.
+// indexes, SES SendEmail from the sender identity, and the rest below. Nothing else, and no
+// wildcards but dynamodb:ListStreams, which the stream event source needs on "*".
 type Access struct {
 	Table      []string // dynamodb:<action> on the table
 	IndexQuery []string // indexes dynamodb:Query may read
@@ -23,6 +34,19 @@ type Access struct {
 	// MemoryMB, when set, is the function's memory instead of the stack's memoryMb: Lambda
 	// gives CPU in proportion to memory, and a CPU-bound function needs more.
 	MemoryMB int
+
+	// Unseal is kms:Decrypt alone with the secrets key: opening webhook endpoint secrets
+	// without being able to seal new ones.
+	Unseal bool
+	// EnqueueWebhooks is sqs:SendMessage (SendMessageBatch is authorised by it) on the webhook
+	// delivery queue, and the queue's URL in LATCHKEY_WEBHOOK_QUEUE_URL.
+	EnqueueWebhooks bool
+	// StreamSource: the function's event source is the table's DynamoDB Stream. The mapping's
+	// grants (the stream reads, and SendMessage to the events-failed queue) come from the CDK.
+	StreamSource bool
+	// QueueSource: the function's event source is the webhook delivery queue. The mapping's
+	// grant (receive, delete, change visibility) comes from the CDK.
+	QueueSource bool
 }
 
 // PasswordsMemoryMB is one full vCPU (Lambda allots one at 1,769 MB). An argon2id hash with
@@ -113,6 +137,32 @@ var FunctionAccess = map[string]Access{
 		IndexQuery: allIndexes,
 		Seal:       true,
 		OAuth:      true,
+	},
+	// Webhook endpoints (one Query lists them, Version-checked UpdateItem, DeleteItem), their
+	// sealed secrets (Seal), replay (the project-wide walk of hour buckets on gsi2, queued) and
+	// the audit trail (Query on the organization's EVENTS# partition).
+	api.FunctionWebhooks: {
+		Table:           union(startup, "UpdateItem", "DeleteItem"),
+		IndexQuery:      []string{store.IndexGSI2},
+		Seal:            true,
+		EnqueueWebhooks: true,
+	},
+	// The capture: the signing keys at start (shared/app.Build), the organization items of a
+	// stream batch in one BatchGetItem, the endpoints' filters by one Query, each event kept by
+	// a conditional PutItem (the dedupe by event id), the deliveries queued. It never updates or
+	// deletes an item, and opens no secret (store.WebhookEndpoints leaves them sealed; events
+	// carry the API's presentation, which has none), so it has no use of the secrets key.
+	EventsFunction: {
+		Table:           []string{"GetItem", "BatchGetItem", "Query", "PutItem"},
+		EnqueueWebhooks: true,
+		StreamSource:    true,
+	},
+	// The delivery: the endpoints by one Query (secrets opened), the delivery marker by GetItem
+	// before a POST and PutItem after a 2xx, retries by moving the message's visibility.
+	DeliveriesFunction: {
+		Table:       []string{"GetItem", "PutItem", "Query"},
+		Unseal:      true,
+		QueueSource: true,
 	},
 	// Cleanup walks the hourly expiry buckets on gsi1 and deletes what expired
 	// (store.DeleteExpired); it does not load signing keys.

@@ -1,6 +1,7 @@
 // Package infra is Latchkey's AWS deployment: one CDK stack with the DynamoDB table, one Lambda
 // per function, the HTTP API generated from shared/api's route table, the hourly cleanup
-// schedule, the SES sender identity, alarms, and cdk-nag's AwsSolutions checks. The CDK app is
+// schedule, the webhook pipeline (table stream, queues, event sources; webhooks.go), the SES
+// sender identity, alarms, and cdk-nag's AwsSolutions checks. The CDK app is
 // infra/cmd/cdk (`make synth`, `make deploy`); see infra/README.md.
 //
 // Nothing outside infra/ may import this package: it pulls in the CDK (a ~100 s cold compile).
@@ -32,6 +33,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsses"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awssnssubscriptions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssqs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -47,14 +49,19 @@ type Stack struct {
 	Table     awsdynamodb.Table
 	Functions map[string]awslambda.Function // by function name, cleanup included
 	API       awsapigatewayv2.HttpApi
+	// The webhook pipeline's queues: deliveries (the events function sends, deliveries
+	// consumes), its dead-letter queue, and the stream source's on-failure destination.
+	WebhookQueue, WebhookDLQ, EventsFailed awssqs.Queue
 	// Placeholders names the functions whose code is infra/placeholder because
 	// dist/<function>/bootstrap was missing (never in strict mode).
 	Placeholders []string
 }
 
 // Functions returns the names of every function the stack deploys: the route owners, in
-// route-table order, then cleanup.
-func Functions() []string { return append(api.Functions(), CleanupFunction) }
+// route-table order, then cleanup, events and deliveries.
+func Functions() []string {
+	return append(api.Functions(), CleanupFunction, EventsFunction, DeliveriesFunction)
+}
 
 // NewStack defines the stack in app. It returns an error (and defines nothing usable) when the
 // route table names a function without an entry in FunctionAccess, or, in strict mode, when a
@@ -78,6 +85,8 @@ func NewStack(scope constructs.Construct, c Config, props *awscdk.StackProps) (*
 	s.Table = newTable(stack, c)
 	sender := newSenderIdentity(stack, c)
 	alarms := newAlarmTopic(stack, c)
+	queues := newWebhookQueues(stack, c, alarms)
+	s.WebhookQueue, s.WebhookDLQ, s.EventsFailed = queues.deliveries, queues.dlq, queues.eventsFailed
 	s.API = newHTTPAPI(stack, c)
 	// Where clients and identity providers reach the API (SCIM connections' base_url).
 	baseURL := s.API.ApiEndpoint()
@@ -88,8 +97,9 @@ func NewStack(scope constructs.Construct, c Config, props *awscdk.StackProps) (*
 		baseURL = jsii.String("https://" + c.DomainName)
 	}
 
-	// Connection secrets (OIDC client secrets, SAML service-provider keys) are sealed with this
-	// key; only the functions that hold such secrets may use it (Access.Seal).
+	// Connection secrets (OIDC client secrets, SAML service-provider keys) and webhook endpoint
+	// secrets are sealed with this key; only the functions that hold such secrets may use it
+	// (Access.Seal; Access.Unseal only opens them).
 	secrets := awskms.NewKey(stack, jsii.String("SecretsKey"), &awskms.KeyProps{
 		Description:       jsii.String("Latchkey " + c.StackName + ": seals SSO connection secrets stored in the table"),
 		EnableKeyRotation: jsii.Bool(true),
@@ -127,21 +137,29 @@ func NewStack(scope constructs.Construct, c Config, props *awscdk.StackProps) (*
 		fnEnv := env
 		timeout := awscdk.Duration_Seconds(jsii.Number(15))
 		desc := "Latchkey " + name + " routes (API Gateway HTTP API, payload v2)"
-		if name == CleanupFunction {
+		switch name {
+		case CleanupFunction:
 			// Cleanup reads only the project id and the table.
 			fnEnv = map[string]*string{"LATCHKEY_PROJECT_ID": env["LATCHKEY_PROJECT_ID"], "LATCHKEY_TABLE": env["LATCHKEY_TABLE"]}
 			timeout = awscdk.Duration_Minutes(jsii.Number(5))
 			desc = "Latchkey cleanup of expired tokens and sessions (EventBridge, hourly)"
+		case EventsFunction:
+			timeout = awscdk.Duration_Seconds(jsii.Number(EventsTimeoutSeconds))
+			desc = "Latchkey events: table stream changes to audit events and webhook deliveries (DynamoDB Stream)"
+		case DeliveriesFunction:
+			timeout = awscdk.Duration_Seconds(jsii.Number(DeliveriesTimeoutSeconds))
+			desc = "Latchkey webhook deliveries: signed POSTs to endpoints, retried with backoff (SQS)"
 		}
-		if a := FunctionAccess[name]; a.Seal || a.OAuth || a.SessionMigrate {
+		if a := FunctionAccess[name]; a.Seal || a.OAuth || a.SessionMigrate || isWebhookFunction(a) {
 			fnEnv = maps.Clone(env) // the variables below are this function's alone
 		}
 		if FunctionAccess[name].SessionMigrate && c.SessionMigrateUserinfoURL != "" {
 			fnEnv["LATCHKEY_SESSION_MIGRATE_USERINFO_URL"] = jsii.String(c.SessionMigrateUserinfoURL)
 		}
-		if FunctionAccess[name].Seal {
+		if FunctionAccess[name].Seal || FunctionAccess[name].Unseal {
 			fnEnv["LATCHKEY_KMS_KEY_ID"] = secrets.KeyArn()
 		}
+		webhookEnv(fnEnv, c, queues, FunctionAccess[name])
 		if FunctionAccess[name].OAuth {
 			for provider, p := range c.OAuth {
 				if p.ClientID == "" {
@@ -163,6 +181,7 @@ func NewStack(scope constructs.Construct, c Config, props *awscdk.StackProps) (*
 		}
 		s.Functions[name] = fn
 		functionAlarms(stack, name, fn, alarms)
+		attachWebhooks(stack, name, fn, s.Table, queues, alarms)
 	}
 
 	addRoutes(stack, c, s.API, s.Functions, alarms)
@@ -213,6 +232,9 @@ func newTable(stack awscdk.Stack, c Config) awsdynamodb.Table {
 		},
 		DeletionProtection: jsii.Bool(c.DeletionProtection),
 		RemovalPolicy:      removal,
+		// The events function reads every change from the stream (old and new image: an
+		// UPDATE compares them, a DELETE presents the old one).
+		Stream: awsdynamodb.StreamViewType_NEW_AND_OLD_IMAGES,
 	})
 	for _, ix := range store.Indexes {
 		t.AddGlobalSecondaryIndex(&awsdynamodb.GlobalSecondaryIndexProps{
@@ -373,6 +395,14 @@ func newFunction(stack awscdk.Stack, c Config, name, desc string, env map[string
 				Resources: &arns,
 			}))
 		}
+	}
+	if access.Unseal {
+		// Opening webhook endpoint secrets only (sealing them is the webhooks function's).
+		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Sid:       jsii.String("OpenSecrets"),
+			Actions:   jsii.Strings("kms:Decrypt"),
+			Resources: &[]*string{secrets.KeyArn()},
+		}))
 	}
 	if access.Seal {
 		// Sealing binds each secret to its organization and connection (EncryptionContext),

@@ -43,6 +43,7 @@ var layers = map[string]int{
 	"shared/migrate":   3, // bulk import and export (latchkey-migrate): core rules, no capability
 	// Sessions.Migrate: a way in whose proof is the previous auth system's userinfo.
 	"shared/sessionmigrate": 3,
+	"shared/events":         3, // webhook events: capture from the stream, audit trail, delivery
 
 	"shared/mail":      4, // adapters: email, text messages and signing
 	"shared/sms":       4,
@@ -50,6 +51,7 @@ var layers = map[string]int{
 	"shared/awssecret": 4,
 	// Reads a Stytch project through stytch-go, for latchkey-migrate import --from stytch.
 	"shared/stytchsource": 4,
+	"shared/queue":        4, // the SQS adapter of events.Queue
 	"shared/tokens":       4,
 	"shared/store":        5, // persistence implements every store interface below it
 	"shared/api":          6, // HTTP, over every capability
@@ -57,7 +59,9 @@ var layers = map[string]int{
 	// Test infrastructure: the local emulators and what drives them.
 	"localstack/emulators": 7,
 	"shared/app/apptest":   8,
-	"shared/bench":         8,
+	// The local event source mappings (the stream and the queue pollers make dev and tests run).
+	"localstack/pipeline": 8,
+	"shared/bench":        9, // drives the pipeline too
 }
 
 // maxDomainLevel is the highest level that holds business rules, which must stay free of AWS.

@@ -56,6 +56,11 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	// The webhook inbox keeps its port: the dev endpoint stored in .data points at it.
+	inboxPort, err := portEnv("LATCHKEY_WEBHOOK_INBOX_PORT", 8007)
+	if err != nil {
+		return err
+	}
 	// Fail before starting anything if the API port is taken.
 	ln, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
 	if err != nil {
@@ -67,10 +72,10 @@ func run() error {
 		ln.Close()
 		return err
 	}
-	fmt.Println("Starting DynamoDB Local and the SES, SMS and KMS emulators…")
+	fmt.Println("Starting DynamoDB Local, the SES, SMS, KMS and SQS emulators and the webhook inbox…")
 	stack, err := emulators.Start(context.Background(), emulators.Options{
 		DynamoDBPort: dynamoPort, SESPort: sesPort, SMSPort: smsPort, DynamoDBDir: filepath.Join(".data", "dynamodb"),
-		KMSMasterKey: master,
+		KMSMasterKey: master, WebhookInboxPort: inboxPort,
 	})
 	if err != nil {
 		ln.Close()
@@ -104,6 +109,11 @@ func run() error {
 	if err := store.CreateTable(ctx, store.NewClient(awsCfg, cfg.DynamoDBEndpoint), cfg.Table); err != nil {
 		return err
 	}
+	// Webhook deliveries go through the SQS emulator's queue, with its dead-letter queue.
+	cfg.SQSEndpoint = stack.SQSEndpoint
+	if cfg.WebhookQueueURL, err = createWebhookQueues(ctx, app.NewSQSClient(awsCfg, cfg.SQSEndpoint)); err != nil {
+		return err
+	}
 	a, err := app.Build(ctx, cfg, os.Stdout)
 	if err != nil {
 		return err
@@ -111,6 +121,14 @@ func run() error {
 	if err := a.Store.PutProjectSecret(ctx, cfg.ProjectID, secret, time.Now().UTC()); err != nil {
 		return err
 	}
+	// The local event source mappings: the table's stream to the capture, the queue to the
+	// delivery, as Lambda runs them.
+	pipe, err := startPipeline(ctx, cfg, a, stack)
+	if err != nil {
+		return err
+	}
+	defer pipe.Stop()
+	hooks := webhookBanner(ctx, a, stack, cfg)
 
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
 	handler, err := withOpenAPI(a.Server.Handler(""), base)
@@ -120,7 +138,7 @@ func run() error {
 	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	printBanner(base, cfg.ProjectID, secret, cfg.PublicToken, stack)
+	printBanner(base, cfg.ProjectID, secret, cfg.PublicToken, stack, hooks)
 
 	select {
 	case <-ctx.Done():
@@ -168,7 +186,7 @@ func localKMSKey(path string) ([]byte, error) {
 	return b, os.WriteFile(path, b, 0o600)
 }
 
-func printBanner(base, projectID, secret, publicToken string, stack *emulators.Stack) {
+func printBanner(base, projectID, secret, publicToken string, stack *emulators.Stack, hooks string) {
 	fmt.Printf(`
 Latchkey is running.
 
@@ -180,7 +198,7 @@ Latchkey is running.
   Email inbox    %[4]s/        (JSON: %[4]s/store)
   SMS inbox      %[6]s/        (JSON: %[6]s/store)
   DynamoDB       %[5]s        (data in .data/dynamodb)
-
+%[8]s
 Try it with curl:
 
   curl -s -u '%[2]s:%[3]s' %[1]s/v1/b2b/organizations \
@@ -193,7 +211,7 @@ or with stytch-go v18:
       b2bstytchapi.WithBaseURI("%[1]s"))
 
 Ctrl-C stops the API and the emulators.
-`, base, projectID, secret, stack.SESEndpoint, stack.DynamoDBEndpoint, stack.SMSEndpoint, publicToken)
+`, base, projectID, secret, stack.SESEndpoint, stack.DynamoDBEndpoint, stack.SMSEndpoint, publicToken, hooks)
 }
 
 func envOr(name, def string) string {

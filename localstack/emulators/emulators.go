@@ -46,6 +46,9 @@ const (
 	EnvSecretsManagerEndpoint = "LATCHKEY_TEST_SECRETSMANAGER_ENDPOINT"
 	// EnvSQSEndpoint names the SQS endpoint (sqs.go).
 	EnvSQSEndpoint = "LATCHKEY_TEST_SQS_ENDPOINT"
+	// EnvWebhookInboxEndpoint names a webhook receiver to use instead of the in-process
+	// webhook inbox (webhookinbox.go).
+	EnvWebhookInboxEndpoint = "LATCHKEY_TEST_WEBHOOK_INBOX_ENDPOINT"
 )
 
 const (
@@ -69,6 +72,8 @@ type Options struct {
 	SecretsManagerPort int
 	// SQSPort is the SQS emulator's (sqs.go); 0 = pick a free port.
 	SQSPort int
+	// WebhookInboxPort is the webhook inbox's (webhookinbox.go); 0 = pick a free port.
+	WebhookInboxPort int
 	// KMSMasterKey, when set, makes the KMS emulator's keys derive from it (NewKMSWithMasterKey),
 	// so what it sealed opens after a restart; nil gives random keys.
 	KMSMasterKey []byte
@@ -97,6 +102,13 @@ type Stack struct {
 	// SQS is the in-process SQS emulator at SQSEndpoint (its clock can be advanced), or nil when
 	// SQSEndpoint is external.
 	SQS *SQS
+	// WebhookInboxEndpoint is the in-process webhook inbox (webhookinbox.go): a receiver for
+	// webhook deliveries whose GET /store lists them; or LATCHKEY_TEST_WEBHOOK_INBOX_ENDPOINT
+	// when that is set.
+	WebhookInboxEndpoint string
+	// WebhookInbox is the in-process inbox at WebhookInboxEndpoint (faults can be set on it),
+	// or nil when that endpoint is external.
+	WebhookInbox *WebhookInbox
 
 	mu       sync.Mutex
 	procs    []*process
@@ -104,6 +116,7 @@ type Stack struct {
 	kms      *kmsServer
 	secrets  *secretsManagerServer
 	sqs      *sqsServer
+	inbox    *webhookInboxServer
 	stopped  bool
 	stopOnce chan struct{} // closed by Stop; ends the ctx watcher
 }
@@ -117,12 +130,12 @@ type Stack struct {
 // On failure Start stops whatever it started and returns an error that includes the tail of the
 // failing emulator's output.
 func Start(ctx context.Context, opts Options) (*Stack, error) {
-	return start(ctx, opts, "", "", "", "")
+	return start(ctx, opts, "", "", "", "", "")
 }
 
 // start is Start, with the SMS (KMS, Secrets Manager) emulator left out in favour of
 // smsEndpoint (kmsEndpoint, secretsEndpoint) when that is set.
-func start(ctx context.Context, opts Options, smsEndpoint, kmsEndpoint, secretsEndpoint, sqsEndpoint string) (*Stack, error) {
+func start(ctx context.Context, opts Options, smsEndpoint, kmsEndpoint, secretsEndpoint, sqsEndpoint, inboxEndpoint string) (*Stack, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -183,7 +196,8 @@ func start(ctx context.Context, opts Options, smsEndpoint, kmsEndpoint, secretsE
 		log:   opts.Log, logMu: &logMu,
 	}
 
-	s := &Stack{stopOnce: make(chan struct{}), SMSEndpoint: smsEndpoint, KMSEndpoint: kmsEndpoint, SecretsManagerEndpoint: secretsEndpoint, SQSEndpoint: sqsEndpoint}
+	s := &Stack{stopOnce: make(chan struct{}), SMSEndpoint: smsEndpoint, KMSEndpoint: kmsEndpoint, SecretsManagerEndpoint: secretsEndpoint, SQSEndpoint: sqsEndpoint,
+		WebhookInboxEndpoint: inboxEndpoint}
 	if smsEndpoint == "" {
 		// In process and bound at once: a taken SMS port fails Start before anything is launched.
 		if s.sms, s.SMSEndpoint, err = startSMS(opts.SMSPort, smsLog(opts.Log, &logMu)); err != nil {
@@ -209,6 +223,13 @@ func start(ctx context.Context, opts Options, smsEndpoint, kmsEndpoint, secretsE
 			return nil, err
 		}
 		s.SQS = s.sqs.emu
+	}
+	if inboxEndpoint == "" {
+		if s.inbox, s.WebhookInboxEndpoint, err = startWebhookInbox(opts.WebhookInboxPort, webhookInboxLog(opts.Log, &logMu)); err != nil {
+			s.Stop()
+			return nil, err
+		}
+		s.WebhookInbox = s.inbox.emu
 	}
 
 	// Start both processes at once; the first failure aborts the other (errAborted), so a broken
@@ -273,9 +294,11 @@ func FromEnv(ctx context.Context, opts Options) (*Stack, error) {
 	kms := endpointEnv(EnvKMSEndpoint)
 	secrets := endpointEnv(EnvSecretsManagerEndpoint)
 	sqs := endpointEnv(EnvSQSEndpoint)
+	inbox := endpointEnv(EnvWebhookInboxEndpoint)
 	switch {
 	case ddb != "" && ses != "":
-		s := &Stack{DynamoDBEndpoint: ddb, SESEndpoint: ses, SMSEndpoint: sms, KMSEndpoint: kms, SecretsManagerEndpoint: secrets, SQSEndpoint: sqs}
+		s := &Stack{DynamoDBEndpoint: ddb, SESEndpoint: ses, SMSEndpoint: sms, KMSEndpoint: kms, SecretsManagerEndpoint: secrets, SQSEndpoint: sqs,
+			WebhookInboxEndpoint: inbox}
 		var (
 			err   error
 			logMu sync.Mutex
@@ -305,7 +328,14 @@ func FromEnv(ctx context.Context, opts Options) (*Stack, error) {
 			}
 			s.SQS = s.sqs.emu
 		}
-		if s.sms != nil || s.kms != nil || s.secrets != nil || s.sqs != nil {
+		if inbox == "" {
+			if s.inbox, s.WebhookInboxEndpoint, err = startWebhookInbox(opts.WebhookInboxPort, webhookInboxLog(opts.Log, &logMu)); err != nil {
+				s.Stop()
+				return nil, err
+			}
+			s.WebhookInbox = s.inbox.emu
+		}
+		if s.sms != nil || s.kms != nil || s.secrets != nil || s.sqs != nil || s.inbox != nil {
 			s.stopOnce = make(chan struct{})
 			go s.stopWhenDone(ctx) // as with Start, ctx bounds the emulators' lifetime
 		}
@@ -313,7 +343,7 @@ func FromEnv(ctx context.Context, opts Options) (*Stack, error) {
 	case ddb != "" || ses != "":
 		return nil, fmt.Errorf("emulators: set both %s and %s to use external emulators, or neither to start local ones", EnvDynamoDBEndpoint, EnvSESEndpoint)
 	}
-	return start(ctx, opts, sms, kms, secrets, sqs)
+	return start(ctx, opts, sms, kms, secrets, sqs, inbox)
 }
 
 func endpointEnv(name string) string {
@@ -364,6 +394,11 @@ func (s *Stack) Stop() error {
 	if s.sqs != nil {
 		if err := s.sqs.close(); err != nil {
 			errs = append(errs, fmt.Errorf("emulators: stopping sqs: %w", err))
+		}
+	}
+	if s.inbox != nil {
+		if err := s.inbox.close(); err != nil {
+			errs = append(errs, fmt.Errorf("emulators: stopping the webhook inbox: %w", err))
 		}
 	}
 	for _, p := range s.procs {

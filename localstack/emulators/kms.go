@@ -245,6 +245,9 @@ func (k *KMS) decrypt(in kmsInput, region string) (any, *kmsError) {
 	k.mu.Lock()
 	key := k.keys[id]
 	k.mu.Unlock()
+	if key == nil && k.master != nil {
+		_, key = k.key(id)
+	}
 	if key == nil {
 		return nil, doesNotOpen
 	}
@@ -310,6 +313,12 @@ func (k *KMS) key(keyID string) (string, []byte) {
 
 // lookup returns the key id keyID names, without making anything.
 func (k *KMS) lookup(keyID string) (string, bool) {
+	if k.master != nil {
+		// Every key derives from the master, so every key exists, before a restart's first
+		// Encrypt too: a value sealed before the restart opens with its alias after it.
+		id, _ := k.key(keyID)
+		return id, true
+	}
 	name := kmsResource(keyID)
 	k.mu.Lock()
 	defer k.mu.Unlock()

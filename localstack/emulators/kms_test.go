@@ -392,3 +392,39 @@ func TestStartKMS(t *testing.T) {
 	}
 	testKMSRoundTrip(t, stack.KMSEndpoint)
 }
+
+// With a master key, what one emulator sealed opens in the next (make dev's restart) before
+// that one has encrypted anything, named by its alias as shared/seal names it; another key
+// still does not open it.
+func TestKMSMasterKeyOpensAfterRestart(t *testing.T) {
+	ctx := context.Background()
+	master := bytes.Repeat([]byte{7}, 32)
+	bound := map[string]string{"endpoint_id": "webhook-endpoint-test-1"}
+	first := httptest.NewServer(NewKMSWithMasterKey(master))
+	enc, err := kmsClient(first.URL, "us-east-1").Encrypt(ctx, &kms.EncryptInput{KeyId: aws.String("alias/latchkey-secrets"),
+		Plaintext: []byte("whsec_x"), EncryptionContext: bound})
+	first.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := httptest.NewServer(NewKMSWithMasterKey(master))
+	defer second.Close()
+	c := kmsClient(second.URL, "us-east-1")
+	for _, keyID := range []*string{aws.String("alias/latchkey-secrets"), nil, enc.KeyId} {
+		dec, err := c.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: enc.CiphertextBlob, EncryptionContext: bound, KeyId: keyID})
+		if err != nil || string(dec.Plaintext) != "whsec_x" {
+			t.Fatalf("after the restart, KeyId %v: %v %v", aws.ToString(keyID), dec, err)
+		}
+	}
+	var wrong *types.IncorrectKeyException
+	if _, err := c.Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: enc.CiphertextBlob, EncryptionContext: bound,
+		KeyId: aws.String("alias/another")}); !errors.As(err, &wrong) {
+		t.Fatalf("another alias: %v", err)
+	}
+	other := httptest.NewServer(NewKMSWithMasterKey(bytes.Repeat([]byte{8}, 32)))
+	defer other.Close()
+	if _, err := kmsClient(other.URL, "us-east-1").Decrypt(ctx, &kms.DecryptInput{CiphertextBlob: enc.CiphertextBlob,
+		EncryptionContext: bound}); err == nil {
+		t.Fatal("another master key opened it")
+	}
+}

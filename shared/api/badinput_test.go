@@ -413,15 +413,31 @@ var badInputs = map[string]routeInput{
 	"POST /v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/start":    {},
 	"POST /v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/complete": {},
 	"POST /v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/cancel":   {},
-	"GET /scim/v2/{connection_id}/ServiceProviderConfig":                             {},
-	"GET /scim/v2/{connection_id}/ResourceTypes":                                     {},
-	"GET /scim/v2/{connection_id}/ResourceTypes/{id}":                                {pathID: "User"},
-	"GET /scim/v2/{connection_id}/Schemas":                                           {},
-	"GET /scim/v2/{connection_id}/Schemas/{id}":                                      {pathID: "urn:ietf:params:scim:schemas:core:2.0:User"},
-	"GET /scim/v2/{connection_id}/Users/{id}":                                        {},
-	"DELETE /scim/v2/{connection_id}/Users/{id}":                                     {},
-	"GET /scim/v2/{connection_id}/Groups/{id}":                                       {pathID: "group"},
-	"DELETE /scim/v2/{connection_id}/Groups/{id}":                                    {pathID: "group"},
+	"POST /v1/b2b/webhooks/endpoints": {body: func(*badFixture) map[string]any {
+		return map[string]any{"url": "http://127.0.0.1:9/not-created", "event_types": []string{"*"}}
+	}, ids: []string{"url", "organization_ids"}, names: []string{"description"}},
+	"GET /v1/b2b/webhooks/endpoints":               {},
+	"GET /v1/b2b/webhooks/endpoints/{endpoint_id}": {},
+	"PUT /v1/b2b/webhooks/endpoints/{endpoint_id}": {body: func(*badFixture) map[string]any {
+		return map[string]any{"description": "Renamed"}
+	}, ids: []string{"url", "organization_ids"}, names: []string{"description"}},
+	"DELETE /v1/b2b/webhooks/endpoints/{endpoint_id}":             {},
+	"POST /v1/b2b/webhooks/endpoints/{endpoint_id}/rotate_secret": {},
+	"POST /v1/b2b/webhooks/endpoints/{endpoint_id}/replay": {body: func(f *badFixture) map[string]any {
+		return map[string]any{"start_time": "2026-03-09T08:00:00Z", "organization_id": f.org}
+	}, ids: []string{"organization_id", "cursor", "start_time", "end_time"}},
+	"GET /v1/b2b/events": {query: func(f *badFixture) url.Values {
+		return url.Values{"organization_id": {f.org}}
+	}, ids: []string{"organization_id", "cursor", "start_time", "end_time", "limit"}},
+	"GET /scim/v2/{connection_id}/ServiceProviderConfig": {},
+	"GET /scim/v2/{connection_id}/ResourceTypes":         {},
+	"GET /scim/v2/{connection_id}/ResourceTypes/{id}":    {pathID: "User"},
+	"GET /scim/v2/{connection_id}/Schemas":               {},
+	"GET /scim/v2/{connection_id}/Schemas/{id}":          {pathID: "urn:ietf:params:scim:schemas:core:2.0:User"},
+	"GET /scim/v2/{connection_id}/Users/{id}":            {},
+	"DELETE /scim/v2/{connection_id}/Users/{id}":         {},
+	"GET /scim/v2/{connection_id}/Groups/{id}":           {pathID: "group"},
+	"DELETE /scim/v2/{connection_id}/Groups/{id}":        {pathID: "group"},
 	"GET /scim/v2/{connection_id}/Users": {lookups: []func(*badFixture, string) (map[string]any, url.Values){
 		scimFilterLookup(`userName eq "%s"`), scimFilterLookup(`externalId eq "%s"`), scimFilterLookup(`emails eq "%s"`),
 		scimFilterLookup(`id eq "%s"`)}},

@@ -8,6 +8,7 @@ import (
 
 	latchkey "github.com/latchkey/latchkey/shared"
 	"github.com/latchkey/latchkey/shared/authn"
+	"github.com/latchkey/latchkey/shared/events"
 	"github.com/latchkey/latchkey/shared/passwords"
 	"github.com/latchkey/latchkey/shared/scim"
 )
@@ -32,6 +33,7 @@ var tooLongAnswers = map[string]func() error{
 	"email_address": func() error {
 		return latchkey.Errorf(http.StatusBadRequest, "invalid_email", "Email format is invalid.")
 	},
+	"endpoint_id": func() error { return events.EndpointNotFound() },
 	"cursor": func() error {
 		return latchkey.Errorf(http.StatusBadRequest, "invalid_cursor", "The cursor is not valid.")
 	},

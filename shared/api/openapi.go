@@ -127,6 +127,7 @@ var functionDocs = map[string]string{
 	FunctionDiscovery:     "Discovery: the organizations an authenticated email may enter.",
 	FunctionSessions:      "Member sessions and the JWKS their JWTs are signed with.",
 	FunctionSCIM:          "SCIM connections (Stytch's API) and the SCIM 2.0 server identity providers call.",
+	FunctionWebhooks:      "Webhook endpoints, replay, and the audit trail of events (Latchkey's own API).",
 }
 
 func routeKey(rt Route) string { return rt.Method + " " + rt.Path }

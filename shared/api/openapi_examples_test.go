@@ -68,7 +68,7 @@ func TestOpenAPIExamplesAreAccepted(t *testing.T) {
 		}
 	}
 	oaOAuth = oaOAuthServer(t)
-	servers := map[string]string{"oauth": oaOAuth.url, "cross_organization": oaCrossOrgServer(t)}
+	servers := map[string]string{"oauth": oaOAuth.url, "cross_organization": oaCrossOrgServer(t), "webhook_queue": oaWebhookQueueServer(t)}
 	for _, op := range oaOperations(doc) {
 		t.Run(op.key, func(t *testing.T) {
 			base := env.URL
@@ -184,6 +184,20 @@ var oaServers = map[string]string{
 	"POST /v1/b2b/passwords/discovery/authenticate":                                              "cross_organization",
 	"POST /v1/b2b/passwords/discovery/email/reset/start":                                         "cross_organization",
 	"POST /v1/b2b/passwords/discovery/email/reset":                                               "cross_organization",
+	"POST /v1/b2b/webhooks/endpoints/{endpoint_id}/replay":                                       "webhook_queue",
+}
+
+// oaWebhookQueueServer is a second server over the same table whose replays have a queue to go
+// to (recordingQueue), as a deployment with LATCHKEY_WEBHOOK_QUEUE_URL has.
+func oaWebhookQueueServer(t *testing.T) string {
+	t.Helper()
+	a, srv, err := env.Variant(context.Background(), func(*app.Config) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Server.Webhooks.Queue = &recordingQueue{}
+	t.Cleanup(srv.Close)
+	return srv.URL
 }
 
 // oaCrossOrgServer is a second server over the same table with cross-organization passwords,
@@ -531,6 +545,9 @@ func init() {
 		"scim_user_id": func(f *oaFixture) string {
 			return f.scimDo("POST", "/Users", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"},
 				"userName": oaEmail(), "name": map[string]any{"givenName": "Ada", "familyName": "Lovelace"}, "active": true})["id"].(string)
+		},
+		"webhook_endpoint_id": func(f *oaFixture) string {
+			return f.do("POST", "/v1/b2b/webhooks/endpoints", map[string]any{"url": "https://app.example.com/webhooks/openapi"}).Str("endpoint.endpoint_id")
 		},
 		"scim_group_id": func(f *oaFixture) string {
 			return f.scimDo("POST", "/Groups", map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"},

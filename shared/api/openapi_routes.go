@@ -4,6 +4,7 @@ import (
 	latchkey "github.com/latchkey/latchkey/shared"
 	"github.com/latchkey/latchkey/shared/authn"
 	"github.com/latchkey/latchkey/shared/discovery"
+	"github.com/latchkey/latchkey/shared/events"
 	"github.com/latchkey/latchkey/shared/magiclink"
 	"github.com/latchkey/latchkey/shared/mfa"
 	"github.com/latchkey/latchkey/shared/oauth"
@@ -56,48 +57,50 @@ const crossOrgOnly = "Needs cross-organization passwords (LATCHKEY_PASSWORD_SCOP
 // organization that exists, a token that was issued), the example test substitutes it for the
 // placeholder wherever a whole path value, query value or JSON string of an example equals it.
 const (
-	exProjectID        = "project-test-00000000-0000-4000-8000-000000000000" // make dev's default project
-	exOrgID            = "organization-test-07971b06-ac8b-4cdb-9c15-63b17e653931"
-	exOtherOrgID       = "organization-test-4e3f9b2a-1c5d-4f6e-8a7b-9c0d1e2f3a4b"
-	exSlug             = "acme-corp"
-	exMemberID         = "member-test-32fc5024-9c09-4da3-bd2e-c9ce4da9375f"
-	exMemberEmail      = "ada.lovelace@example.com"
-	exNewEmail         = "grace.hopper@example.com"
-	exRetiredEmail     = "ada@old.example.com"
-	exPassword         = "correct-Horse-battery-staple-42"
-	exNewPassword      = "violet-anchor-Quarry-47-lantern"
-	exSessionToken     = "mZAYn5aLEqKUlZ_Ad9U_fWr38GaAQ1oFAhT8ds245v7Q"
-	exMemberSessionID  = "member-session-test-e2b7c5a0-8f1d-4c3e-9b6a-0d4f2e1c3b5a"
-	exIST              = "SeiGwdj5lKkrEVgcEY3QNJXt6srxS3IK2Nwkar6mXD4="
-	exMagicLinkToken   = "DOYoip3rvIMMW5lgItikFK-Ak1CfMsgjuiCyI7uuU94="
-	exDiscoveryToken   = "Bs1OZUo6Eu7ymnQ4bxqY3m5vJrsEaO_tiO9bWbpvSw4="
-	exResetToken       = "Ru6hPl0xGfP0CqNB3eWX1zJrMm5Y3a7tQ2kVdS8nLcE="
-	exDiscoveryReset   = "k9Wq2xTzL4mN7pR1sV3uY6bC8dF0gH5jK2lM4nP7qRs="
-	exEmailCode        = "482916"
-	exDiscoveryCode    = "593027"
-	exSMSCode          = "671204"
-	exTOTPCode         = "305718"
-	exRecoveryCode     = "wx2v-8rkt-9hpa"
-	exMemberPasswordID = "member-password-test-51660ab1-6acd-4e7d-bc3e-8b1f0d6a5f3d"
-	exSAMLConnectionID = "saml-connection-test-51861cbc-d3b9-428b-9761-227f5fb12be9"
-	exOIDCConnectionID = "oidc-connection-test-9c2b1a7e-3f4d-4e5a-8b6c-7d8e9f0a1b2c"
-	exCertificateID    = "saml-verification-key-5b0e7f9a2c4d6e8f0a1b3c5d7e9f1a2b"
-	exPrivateKeyID     = "saml-encryption-key-8d6c4b2a0f9e7d5c3b1a9f8e7d6c5b4a"
-	exSAMLMetadataURL  = "https://acme.okta.example/app/exk1fxp8h3rbbWo9T5d7/sso/saml/metadata"
-	exSCIMConnectionID = "scim-connection-test-2d6f1b9e-5a3c-4e7f-9b1d-8c0a2e4f6b3d"
-	exSCIMUserID       = "member-test-a6c9e2f4-7b1d-4a3e-8c5f-0d2b4e6a8c1f"
-	exSCIMGroupID      = "scim-group-test-f3a8d1c6-9e2b-4f7a-8d5c-1b3e6a9f2c4d"
-	exSSOToken         = "ZVb5J6nuUb6s5Pc2HEIHOwcmO5pTJeeWpI3O_Gy6m8c="
-	exOAuthToken       = "hdPVZHHX0UoRa7hJTuuPHi1vlddffSnoweRbaR9ZLAU="
-	exDiscoveryOAuth   = "3Aq7Ip0BfXcrNJdmKxE4rmHEwU3L0I8qzgDjdGtcEQU="
-	exOAuthCode        = "4/0AeanS0a9fQ1pX2vM7nK3bT6yR8wE5uI"
-	exOAuthState       = "Rm9zM0xxa2tqUnpBN1dnQkNhcGZHc0RyZ0ZQb0g"
-	exSSOCode          = "sPz3l7mYz2Cq8Tn0VbH4xW9eLr6Ku1Jd"
-	exSSOState         = "b3BlbmFwaS1leGFtcGxlLXNzby1zdGF0ZQ"
-	exSAMLResponse     = "PHNhbWxwOlJlc3BvbnNlIHhtbG5zOnNhbWxwPSJ1cm46b2FzaXM6bmFtZXM6dGM6U0FNTDoyLjA6cHJvdG9jb2wiLz4="
-	exRedirectURL      = "http://localhost:3000/authenticate"
-	exPhone            = "+14155550123"
-	exTOTPSecret       = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+	exProjectID         = "project-test-00000000-0000-4000-8000-000000000000" // make dev's default project
+	exOrgID             = "organization-test-07971b06-ac8b-4cdb-9c15-63b17e653931"
+	exOtherOrgID        = "organization-test-4e3f9b2a-1c5d-4f6e-8a7b-9c0d1e2f3a4b"
+	exSlug              = "acme-corp"
+	exMemberID          = "member-test-32fc5024-9c09-4da3-bd2e-c9ce4da9375f"
+	exMemberEmail       = "ada.lovelace@example.com"
+	exNewEmail          = "grace.hopper@example.com"
+	exRetiredEmail      = "ada@old.example.com"
+	exPassword          = "correct-Horse-battery-staple-42"
+	exNewPassword       = "violet-anchor-Quarry-47-lantern"
+	exSessionToken      = "mZAYn5aLEqKUlZ_Ad9U_fWr38GaAQ1oFAhT8ds245v7Q"
+	exMemberSessionID   = "member-session-test-e2b7c5a0-8f1d-4c3e-9b6a-0d4f2e1c3b5a"
+	exIST               = "SeiGwdj5lKkrEVgcEY3QNJXt6srxS3IK2Nwkar6mXD4="
+	exMagicLinkToken    = "DOYoip3rvIMMW5lgItikFK-Ak1CfMsgjuiCyI7uuU94="
+	exDiscoveryToken    = "Bs1OZUo6Eu7ymnQ4bxqY3m5vJrsEaO_tiO9bWbpvSw4="
+	exResetToken        = "Ru6hPl0xGfP0CqNB3eWX1zJrMm5Y3a7tQ2kVdS8nLcE="
+	exDiscoveryReset    = "k9Wq2xTzL4mN7pR1sV3uY6bC8dF0gH5jK2lM4nP7qRs="
+	exEmailCode         = "482916"
+	exDiscoveryCode     = "593027"
+	exSMSCode           = "671204"
+	exTOTPCode          = "305718"
+	exRecoveryCode      = "wx2v-8rkt-9hpa"
+	exMemberPasswordID  = "member-password-test-51660ab1-6acd-4e7d-bc3e-8b1f0d6a5f3d"
+	exSAMLConnectionID  = "saml-connection-test-51861cbc-d3b9-428b-9761-227f5fb12be9"
+	exOIDCConnectionID  = "oidc-connection-test-9c2b1a7e-3f4d-4e5a-8b6c-7d8e9f0a1b2c"
+	exCertificateID     = "saml-verification-key-5b0e7f9a2c4d6e8f0a1b3c5d7e9f1a2b"
+	exPrivateKeyID      = "saml-encryption-key-8d6c4b2a0f9e7d5c3b1a9f8e7d6c5b4a"
+	exSAMLMetadataURL   = "https://acme.okta.example/app/exk1fxp8h3rbbWo9T5d7/sso/saml/metadata"
+	exSCIMConnectionID  = "scim-connection-test-2d6f1b9e-5a3c-4e7f-9b1d-8c0a2e4f6b3d"
+	exSCIMUserID        = "member-test-a6c9e2f4-7b1d-4a3e-8c5f-0d2b4e6a8c1f"
+	exSCIMGroupID       = "scim-group-test-f3a8d1c6-9e2b-4f7a-8d5c-1b3e6a9f2c4d"
+	exSSOToken          = "ZVb5J6nuUb6s5Pc2HEIHOwcmO5pTJeeWpI3O_Gy6m8c="
+	exOAuthToken        = "hdPVZHHX0UoRa7hJTuuPHi1vlddffSnoweRbaR9ZLAU="
+	exDiscoveryOAuth    = "3Aq7Ip0BfXcrNJdmKxE4rmHEwU3L0I8qzgDjdGtcEQU="
+	exOAuthCode         = "4/0AeanS0a9fQ1pX2vM7nK3bT6yR8wE5uI"
+	exOAuthState        = "Rm9zM0xxa2tqUnpBN1dnQkNhcGZHc0RyZ0ZQb0g"
+	exSSOCode           = "sPz3l7mYz2Cq8Tn0VbH4xW9eLr6Ku1Jd"
+	exSSOState          = "b3BlbmFwaS1leGFtcGxlLXNzby1zdGF0ZQ"
+	exSAMLResponse      = "PHNhbWxwOlJlc3BvbnNlIHhtbG5zOnNhbWxwPSJ1cm46b2FzaXM6bmFtZXM6dGM6U0FNTDoyLjA6cHJvdG9jb2wiLz4="
+	exRedirectURL       = "http://localhost:3000/authenticate"
+	exPhone             = "+14155550123"
+	exTOTPSecret        = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+	exWebhookEndpointID = "webhook-endpoint-test-8f14e45f-ceea-467a-9575-3f6c2b8d1e90"
+	exWebhookURL        = "https://app.example.com/webhooks/latchkey"
 	// exExternalSession is a session token of the application's previous auth system.
 	exExternalSession = "legacy-session-4f1c9a2e7b3d4e6f8a0b1c2d3e4f5a6b"
 )
@@ -124,6 +127,7 @@ func ExamplePlaceholders() map[string]string {
 		"oauth_callback_code": exOAuthCode, "oauth_callback_state": exOAuthState,
 		"sso_callback_code": exSSOCode, "sso_callback_state": exSSOState, "saml_response": exSAMLResponse,
 		"external_session_token": exExternalSession,
+		"webhook_endpoint_id":    exWebhookEndpointID,
 	}
 }
 
@@ -132,6 +136,7 @@ var pathExamples = map[string]string{
 	"organization_id": exOrgID, "member_id": exMemberID, "project_id": exProjectID,
 	"member_password_id": exMemberPasswordID, "certificate_id": exCertificateID, "private_key_id": exPrivateKeyID,
 	"provider": "google", "connection_id": exSCIMConnectionID, "id": exSCIMUserID,
+	"endpoint_id": exWebhookEndpointID,
 }
 
 // exCertificate is a self-signed X.509 certificate, as an identity provider's SAML metadata
@@ -538,6 +543,44 @@ var routeDocs = map[string]routeDoc{
 		Summary: "Complete a rotation: the next token replaces the current one", Response: scimConnectionResponse{}},
 	"POST /v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/cancel": {ID: "SCIM.Connection.RotateCancel",
 		Summary: "Cancel a rotation: the next token is dropped", Response: scimConnectionResponse{}},
+
+	// Webhooks and the audit trail
+	"POST /v1/b2b/webhooks/endpoints": {ID: "Webhooks.Endpoints.Create", Summary: "Add a webhook endpoint",
+		Description: "Events the endpoint wants (event_types: source.object_type.action, * for any one segment; organization_ids) " +
+			"are POSTed to url signed as Svix signs. The signing secret (whsec_...) is shown once, here.",
+		Body: events.EndpointPatch{}, Required: []string{"url"}, Response: webhookSecretResponse{},
+		Example: obj{"url": exWebhookURL, "description": "Sync members to our users table",
+			"event_types": []string{"*.member.*", "direct.organization.*"}, "organization_ids": []string{exOrgID}}},
+	"GET /v1/b2b/webhooks/endpoints": {ID: "Webhooks.Endpoints.List", Summary: "List the project's webhook endpoints",
+		Response: webhookEndpointsResponse{}},
+	"GET /v1/b2b/webhooks/endpoints/{endpoint_id}": {ID: "Webhooks.Endpoints.Get", Summary: "Get a webhook endpoint",
+		Response: webhookEndpointResponse{}},
+	"PUT /v1/b2b/webhooks/endpoints/{endpoint_id}": {ID: "Webhooks.Endpoints.Update", Summary: "Update a webhook endpoint",
+		Description: "Fields left out are unchanged; an empty event_types or organization_ids list means every one.",
+		Body:        events.EndpointPatch{}, Response: webhookEndpointResponse{},
+		Example: obj{"description": "Members only", "event_types": []string{"*.member.*"}, "disabled": false}},
+	"DELETE /v1/b2b/webhooks/endpoints/{endpoint_id}": {ID: "Webhooks.Endpoints.Delete", Summary: "Delete a webhook endpoint",
+		Description: "Deliveries still queued for it are dropped.", Response: webhookDeleteResponse{}},
+	"POST /v1/b2b/webhooks/endpoints/{endpoint_id}/rotate_secret": {ID: "Webhooks.Endpoints.RotateSecret",
+		Summary:     "Give a webhook endpoint a new signing secret",
+		Description: "The new secret is shown once, here. The one it replaces keeps signing deliveries, beside the new one, for 24 hours.",
+		Response:    webhookSecretResponse{}},
+	"POST /v1/b2b/webhooks/endpoints/{endpoint_id}/replay": {ID: "Webhooks.Endpoints.Replay",
+		Summary: "Deliver the audit trail's events in a time range to an endpoint again",
+		Description: "Queues the events from start_time (inclusive) to end_time (exclusive; default now), of one organization or every one, " +
+			"that the endpoint's filters want, to be delivered even if they were before. At most 1000 events are read a call: " +
+			"while next_cursor is not empty, call again with it. Answers 503 webhook_delivery_not_configured where no queue is.",
+		Body: webhookReplayRequest{}, Required: []string{"start_time"}, Response: webhookReplayResponse{},
+		Example: obj{"start_time": "2026-03-09T08:00:00Z", "organization_id": exOrgID}},
+	"GET /v1/b2b/events": {ID: "Events.List", Summary: "Read the audit trail of events",
+		Description: "Events oldest first, as they are delivered, kept for LATCHKEY_EVENT_RETENTION_DAYS. Without organization_id, every organization's.",
+		Query: []queryParam{
+			{Name: "organization_id", Description: "The organization whose events to read.", Example: exOrgID},
+			{Name: "start_time", Description: "RFC 3339, inclusive; default the retention before end_time.", Example: "2026-03-09T08:00:00Z"},
+			{Name: "end_time", Description: "RFC 3339, exclusive; default now."},
+			{Name: "limit", Description: "Events per page (1 to 500, default 100).", Example: "100"},
+			{Name: "cursor", Description: "next_cursor of the previous page."},
+		}, Response: eventsResponse{}},
 
 	// The SCIM 2.0 server
 	"GET /scim/v2/{connection_id}/Users": {ID: "SCIMv2.Users.List", Summary: "List or filter users", Query: qSCIMList,

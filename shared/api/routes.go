@@ -27,6 +27,7 @@ const (
 	FunctionMFA           = "mfa"
 	FunctionSSO           = "sso"
 	FunctionOAuth         = "oauth"
+	FunctionWebhooks      = "webhooks"
 )
 
 // Routes is every route Latchkey serves.
@@ -143,6 +144,17 @@ var Routes = []Route{
 	{"POST", "/v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/start", FunctionSCIM, false, (*Server).rotateSCIMStart, nil},
 	{"POST", "/v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/complete", FunctionSCIM, false, (*Server).rotateSCIMComplete, nil},
 	{"POST", "/v1/b2b/scim/{organization_id}/connection/{connection_id}/rotate/cancel", FunctionSCIM, false, (*Server).rotateSCIMCancel, nil},
+
+	// Webhook endpoints, their replay, and the audit trail of events: Latchkey's own routes
+	// (Stytch keeps webhooks in its dashboard), with project credentials.
+	{"POST", "/v1/b2b/webhooks/endpoints", FunctionWebhooks, false, (*Server).createWebhookEndpoint, nil},
+	{"GET", "/v1/b2b/webhooks/endpoints", FunctionWebhooks, false, (*Server).listWebhookEndpoints, nil},
+	{"GET", "/v1/b2b/webhooks/endpoints/{endpoint_id}", FunctionWebhooks, false, (*Server).getWebhookEndpoint, nil},
+	{"PUT", "/v1/b2b/webhooks/endpoints/{endpoint_id}", FunctionWebhooks, false, (*Server).updateWebhookEndpoint, nil},
+	{"DELETE", "/v1/b2b/webhooks/endpoints/{endpoint_id}", FunctionWebhooks, false, (*Server).deleteWebhookEndpoint, nil},
+	{"POST", "/v1/b2b/webhooks/endpoints/{endpoint_id}/rotate_secret", FunctionWebhooks, false, (*Server).rotateWebhookSecret, nil},
+	{"POST", "/v1/b2b/webhooks/endpoints/{endpoint_id}/replay", FunctionWebhooks, false, (*Server).replayWebhookEvents, nil},
+	{"GET", "/v1/b2b/events", FunctionWebhooks, false, (*Server).listEvents, nil},
 
 	// The SCIM 2.0 server identity providers call. Public to the project check: each request
 	// carries the connection's bearer token instead, checked in scimServe.

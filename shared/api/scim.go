@@ -30,6 +30,8 @@ func scimServe(h scimHandler) func(*Server, http.ResponseWriter, *http.Request) 
 			return
 		}
 		setOrg(r, c.OrganizationID)
+		// What an identity provider changes reaches the application as scim.* events.
+		r = r.WithContext(latchkey.WithChangeSource(r.Context(), latchkey.ChangeSourceSCIM))
 		if err := scimResourceTooLong(r); err != nil {
 			writeSCIMError(w, r, err)
 			return

@@ -16,6 +16,7 @@ import (
 	"github.com/latchkey/latchkey/shared/authn"
 	"github.com/latchkey/latchkey/shared/callcount"
 	"github.com/latchkey/latchkey/shared/discovery"
+	"github.com/latchkey/latchkey/shared/events"
 	"github.com/latchkey/latchkey/shared/magiclink"
 	"github.com/latchkey/latchkey/shared/mfa"
 	"github.com/latchkey/latchkey/shared/oauth"
@@ -47,6 +48,8 @@ type Server struct {
 	OAuth      *oauth.Service
 	// Migrate is Sessions.Migrate; nil (or no userinfo URL) answers that it is not configured.
 	Migrate *sessionmigrate.Service
+	// Webhooks manages webhook endpoints and reads the audit trail (shared/events).
+	Webhooks *events.EndpointService
 	// Policy is the project's RBAC policy (LATCHKEY_RBAC_POLICY merged with Stytch's defaults).
 	Policy  rbac.Policy
 	Keys    *tokens.KeySet

@@ -24,6 +24,7 @@ import (
 	"github.com/latchkey/latchkey/shared/authn"
 	"github.com/latchkey/latchkey/shared/awssecret"
 	"github.com/latchkey/latchkey/shared/discovery"
+	webhooks "github.com/latchkey/latchkey/shared/events"
 	"github.com/latchkey/latchkey/shared/magiclink"
 	"github.com/latchkey/latchkey/shared/mail"
 	"github.com/latchkey/latchkey/shared/mfa"
@@ -31,6 +32,7 @@ import (
 	"github.com/latchkey/latchkey/shared/orgs"
 	"github.com/latchkey/latchkey/shared/otp"
 	"github.com/latchkey/latchkey/shared/passwords"
+	"github.com/latchkey/latchkey/shared/queue"
 	"github.com/latchkey/latchkey/shared/rbac"
 	"github.com/latchkey/latchkey/shared/safehttp"
 	"github.com/latchkey/latchkey/shared/scim"
@@ -101,6 +103,14 @@ type Config struct {
 	// Default 30 s, never more than 60 s (larger values are clamped); 0 turns reuse off. In a
 	// Config built in code, zero is the default and JWTReuseOff turns it off.
 	JWTReuse time.Duration
+	// WebhookQueueURL is LATCHKEY_WEBHOOK_QUEUE_URL: the SQS queue of webhook deliveries
+	// (shared/events). Empty: events are still captured and kept, and nothing is delivered.
+	// SQSEndpoint is LATCHKEY_SQS_ENDPOINT, the emulator's URL locally.
+	WebhookQueueURL string
+	SQSEndpoint     string
+	// EventRetention is LATCHKEY_EVENT_RETENTION_DAYS (default 30): how long the audit trail
+	// keeps an event (DynamoDB TTL).
+	EventRetention time.Duration
 	// Clock is nil in production (the system clock); tests pass one they can move.
 	Clock latchkey.Clock
 }
@@ -137,6 +147,15 @@ func ConfigFromEnv() (Config, error) {
 	if c.JWTReuse, err = JWTReuseWindow(os.Getenv("LATCHKEY_JWT_REUSE_SECONDS")); err != nil {
 		return c, err
 	}
+	c.WebhookQueueURL, c.SQSEndpoint = os.Getenv("LATCHKEY_WEBHOOK_QUEUE_URL"), os.Getenv("LATCHKEY_SQS_ENDPOINT")
+	days, err := intEnv("LATCHKEY_EVENT_RETENTION_DAYS", 30)
+	if err != nil {
+		return c, err
+	}
+	if days < 1 || days > 3650 {
+		return c, fmt.Errorf("LATCHKEY_EVENT_RETENTION_DAYS=%d must be between 1 and 3650", days)
+	}
+	c.EventRetention = time.Duration(days) * 24 * time.Hour
 	if c.ProjectID == "" {
 		return c, errors.New("LATCHKEY_PROJECT_ID is required")
 	}
@@ -323,6 +342,7 @@ func Build(ctx context.Context, c Config, logOut io.Writer) (*App, error) {
 		scope = passwords.ScopeOrganization
 	}
 	sealer := seal.New(awsCfg, c.KMSEndpoint, c.KMSKeyID)
+	st.SetSealer(sealer) // webhook endpoint secrets
 	fetch := safehttp.Policy{AllowLoopback: c.FetchAllowLoopback}
 	providers := map[string]oauth.Provider{}
 	for name, p := range c.OAuth {
@@ -361,6 +381,8 @@ func Build(ctx context.Context, c Config, logOut io.Writer) (*App, error) {
 			Redirects: redirects, PublicToken: c.PublicToken, Providers: providers},
 		Migrate: &sessionmigrate.Service{Auth: auth, Clock: clock, UserinfoURL: c.SessionMigrateUserinfoURL,
 			HTTP: sessionmigrate.Client(c.FetchAllowLoopback)},
+		Webhooks: &webhooks.EndpointService{Store: st, Queue: webhookQueue(awsCfg, c), Clock: clock, IDs: ids, Fetch: fetch,
+			Retention: eventRetention(c)},
 		Policy:  policy,
 		Keys:    keys,
 		Project: &api.ProjectAuth{ProjectID: c.ProjectID, Secrets: st, Now: clock.Now},
@@ -405,13 +427,33 @@ func CleanupHandler(st *store.Store, clock latchkey.Clock, log *slog.Logger) fun
 	}
 }
 
-// NewStore builds just the store, for functions that need nothing else.
+// NewStore builds just the store, for functions that need nothing else. It can open webhook
+// endpoint secrets (its sealer is the app's, on LATCHKEY_KMS_KEY_ID).
 func NewStore(ctx context.Context, c Config) (*store.Store, error) {
 	awsCfg, err := store.AWSConfig(ctx, c.Region, c.DynamoDBEndpoint)
 	if err != nil {
 		return nil, err
 	}
-	return store.New(awsCfg, c.DynamoDBEndpoint, c.Table), nil
+	st := store.New(awsCfg, c.DynamoDBEndpoint, c.Table)
+	st.SetSealer(seal.New(awsCfg, c.KMSEndpoint, c.KMSKeyID))
+	return st, nil
+}
+
+// webhookQueue is the queue the capture and replays send deliveries to: nil (the interface, not a typed nil) when
+// no LATCHKEY_WEBHOOK_QUEUE_URL is configured, which replay answers with a clear 503.
+func webhookQueue(awsCfg aws.Config, c Config) webhooks.Queue {
+	if c.WebhookQueueURL == "" {
+		return nil
+	}
+	return queue.New(awsCfg, c.SQSEndpoint, c.WebhookQueueURL)
+}
+
+// eventRetention is Config.EventRetention, 30 days when unset (a Config built in code).
+func eventRetention(c Config) time.Duration {
+	if c.EventRetention > 0 {
+		return c.EventRetention
+	}
+	return 30 * 24 * time.Hour
 }
 
 // ServeLambda is the whole of an HTTP function's main: configuration from the environment,

@@ -187,7 +187,7 @@ func (s *Store) Redeem(ctx context.Context, r authn.Redemption) error {
 		if o.OrganizationExternalID != "" {
 			t.put(s.putGuard(orgExtGuard(o.OrganizationExternalID, o.OrganizationID)), latchkey.ConflictExternalID)
 		}
-		t.put(s.table.Put(newOrgItem(o)).If(notExists), latchkey.ConflictOrganization)
+		t.put(s.table.Put(newOrgItem(ctx, o)).If(notExists), latchkey.ConflictOrganization)
 		s.domainOps(t, nil, o.EmailAllowedDomains, o.OrganizationID)
 	}
 	switch {
@@ -199,9 +199,9 @@ func (s *Store) Redeem(ctx context.Context, r authn.Redemption) error {
 		}
 		t.put(s.putGuard(emailGuard(m.OrganizationID, m.EmailAddress, m.MemberID)), latchkey.ConflictEmail)
 		s.ssoSubjectOps(t, latchkey.Member{}, m)
-		t.put(s.table.Put(newMemberItem(m)).If(notExists), latchkey.ConflictEmail)
+		t.put(s.table.Put(newMemberItem(ctx, m)).If(notExists), latchkey.ConflictEmail)
 	case r.MemberChanged:
-		s.memberOps(t, r.MemberPrev, r.MemberNext)
+		s.memberOps(ctx, t, r.MemberPrev, r.MemberNext)
 	case r.MemberPrev.MemberID != "":
 		t.check(s.table.Check(AttrPK, orgPK(r.MemberPrev.OrganizationID)).Range(AttrSK, memberSK(r.MemberPrev.MemberID)).
 			If("Version = ?", r.MemberPrev.Version), latchkey.ConflictVersion)

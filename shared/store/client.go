@@ -52,6 +52,8 @@ func clientOptions(endpoint string) func(*dynamodb.Options) {
 type Store struct {
 	db    *dynamo.DB
 	table dynamo.Table
+	// sealer seals webhook endpoint secrets (SetSealer, webhooks.go).
+	sealer Sealer
 }
 
 var _ orgs.Store = (*Store)(nil)

@@ -45,6 +45,19 @@
 //	                                                         key org#<org_id>#shard<0-3>, each a quarter of the limit
 //	project secret   PROJECT             SECRET#<sha256>     project_id
 //	signing key      PROJECT             KEY#<seq>           kid, private key (PKCS#8 PEM)
+//	webhook endpoint WEBHOOK             ENDPOINT#<endpoint_id>  url, filters, disabled, sealed_secrets (current, then
+//	                                                         previous until previous_expires; sealed bound to endpoint_id),
+//	                                                         Version  (webhooks.go; listed by one Query)
+//	delivery marker  DELIVERY#<endpoint_id>#<event_id>  DELIVERY  status, attempts, delivered_at, ttl now+7d: the event
+//	                                                         reached the endpoint (2xx); read before a non-replay POST
+//	audit event      EVENTS#<org_id>     <time 9 digits>#<event_id>  body (the event's JSON), type, object_id, ttl now+retention;
+//	                                                         [gsi2: EVENTHOUR#<yyyy-mm-ddThh> / <same as sk>]  written once
+//	                                                         (If attribute_not_exists(pk): the dedupe by event id) (events.go)
+//
+// Organization, member, SCIM connection, SCIM group (and membership) and SSO connection items
+// carry chg_src, the source (DIRECT, SCIM) of the write that left them so; the table's stream
+// (NEW_AND_OLD_IMAGES) turns their changes, and revoked sessions' removals, into webhook
+// events (events.go, Changes). Every other item's records are ignored.
 //
 // The member item is keyed by member_id rather than email so that reads by id, the common case
 // (sessions, SDK Members.Get), are one strongly consistent GetItem; the email guard keeps email

@@ -27,12 +27,27 @@ type keys struct {
 type orgItem struct {
 	keys
 	latchkey.Organization
+	changeSource
 }
 
 type memberItem struct {
 	keys
 	latchkey.Member
+	changeSource
 }
+
+// changeSource is on every item a webhook event is made from: what the write that left the
+// item as it is was done on behalf of (latchkey.WithChangeSource), which the capture reads
+// from the stream image as the event's source. It is item-only: the domain structs, and so
+// the API's JSON, never carry it.
+type changeSource struct {
+	ChangeSource string `dynamo:"chg_src,omitempty"`
+}
+
+// AttrChangeSource is changeSource's attribute, for the writes that update items in place.
+const AttrChangeSource = "chg_src"
+
+func sourceOf(ctx context.Context) changeSource { return changeSource{latchkey.ChangeSource(ctx)} }
 
 // guard items exist only for their key: a conditional put on it enforces uniqueness, and
 // target says who holds the value.
@@ -94,19 +109,19 @@ func listingSK(createdAt time.Time, id string) string {
 	return createdAt.UTC().Format("2006-01-02T15:04:05.000000000Z") + "#" + id
 }
 
-func newOrgItem(o latchkey.Organization) orgItem {
+func newOrgItem(ctx context.Context, o latchkey.Organization) orgItem {
 	return orgItem{keys{PK: orgPK(o.OrganizationID), SK: skOrg,
-		GSI2PK: orgListing, GSI2SK: listingSK(o.CreatedAt, o.OrganizationID)}, o}
+		GSI2PK: orgListing, GSI2SK: listingSK(o.CreatedAt, o.OrganizationID)}, o, sourceOf(ctx)}
 }
 
-func newMemberItem(m latchkey.Member) memberItem {
+func newMemberItem(ctx context.Context, m latchkey.Member) memberItem {
 	k := keys{PK: orgPK(m.OrganizationID), SK: memberSK(m.MemberID),
 		GSI2PK: "MEMBER#" + m.MemberID, GSI2SK: "MEMBER"}
 	if m.Status != latchkey.StatusDeleted {
 		// Deleted members drop out of the by-email index, so discovery never finds them.
 		k.GSI1PK, k.GSI1SK = "EMAIL#"+m.EmailAddress, orgPK(m.OrganizationID)
 	}
-	return memberItem{k, m}
+	return memberItem{k, m, sourceOf(ctx)}
 }
 
 func (o orgItem) domain() latchkey.Organization {

@@ -26,7 +26,7 @@ func (s *Store) CreateMember(ctx context.Context, m latchkey.Member) error {
 		t.put(s.putGuard(phoneGuard(org, m.MFAPhoneNumber, m.MemberID)), latchkey.ConflictPhone)
 	}
 	s.ssoSubjectOps(t, latchkey.Member{}, m)
-	t.put(s.table.Put(newMemberItem(m)).If(notExists), latchkey.ConflictExists)
+	t.put(s.table.Put(newMemberItem(ctx, m)).If(notExists), latchkey.ConflictExists)
 	return s.run(ctx, t)
 }
 
@@ -177,12 +177,12 @@ func (s *Store) MemberIDsByEmail(ctx context.Context, orgID string, emails []str
 // reactivation must win them back.
 func (s *Store) ReplaceMember(ctx context.Context, prev, next latchkey.Member) error {
 	t := &tx{}
-	s.memberOps(t, prev, next)
+	s.memberOps(ctx, t, prev, next)
 	return s.run(ctx, t)
 }
 
 // memberOps adds to t the writes that replace prev with next.
-func (s *Store) memberOps(t *tx, prev, next latchkey.Member) {
+func (s *Store) memberOps(ctx context.Context, t *tx, prev, next latchkey.Member) {
 	next.Version = prev.Version + 1
 	org, id := prev.OrganizationID, prev.MemberID
 	prevLive, nextLive := prev.Status != latchkey.StatusDeleted, next.Status != latchkey.StatusDeleted
@@ -229,7 +229,7 @@ func (s *Store) memberOps(t *tx, prev, next latchkey.Member) {
 			t.delete(s.deleteGuard(emailGuard(org, e, id)), latchkey.ConflictVersion)
 		}
 	}
-	t.put(s.table.Put(newMemberItem(next)).If("Version = ?", prev.Version), latchkey.ConflictVersion)
+	t.put(s.table.Put(newMemberItem(ctx, next)).If("Version = ?", prev.Version), latchkey.ConflictVersion)
 }
 
 func (s *Store) ListMembers(ctx context.Context, orgID, afterID string, n int) ([]latchkey.Member, bool, error) {

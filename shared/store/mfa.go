@@ -53,7 +53,7 @@ func (s *Store) totpOps(t *tx, c latchkey.TOTPChange, remove bool) {
 func (s *Store) SaveTOTP(ctx context.Context, w mfa.TOTPWrite) error {
 	t := &tx{}
 	if w.MemberNext.MemberID != "" {
-		s.memberOps(t, w.MemberPrev, w.MemberNext)
+		s.memberOps(ctx, t, w.MemberPrev, w.MemberNext)
 	}
 	s.totpOps(t, w.Change, w.Delete)
 	return s.run(ctx, t)

@@ -183,7 +183,7 @@ func (s *Store) LookupMembers(ctx context.Context, qs []migrate.MemberQuery) ([]
 // importOps adds to t one member's import: a create (its guards, the member, conditional on
 // none of them being there; the organization's existence is checked once per transaction by
 // WriteMembers) or a replacement (memberOps, as ReplaceMember), then its password and TOTP.
-func (s *Store) importOps(t *tx, w migrate.MemberWrite) {
+func (s *Store) importOps(ctx context.Context, t *tx, w migrate.MemberWrite) {
 	if w.Prev == nil {
 		m := w.Next
 		m.Version = 1
@@ -196,9 +196,9 @@ func (s *Store) importOps(t *tx, w migrate.MemberWrite) {
 			t.put(s.putGuard(phoneGuard(org, m.MFAPhoneNumber, m.MemberID)), latchkey.ConflictPhone)
 		}
 		s.ssoSubjectOps(t, latchkey.Member{}, m)
-		t.put(s.table.Put(newMemberItem(m)).If(notExists), latchkey.ConflictExists)
+		t.put(s.table.Put(newMemberItem(ctx, m)).If(notExists), latchkey.ConflictExists)
 	} else {
-		s.memberOps(t, *w.Prev, w.Next)
+		s.memberOps(ctx, t, *w.Prev, w.Next)
 	}
 	s.passwordOps(t, w.Password, false)
 	s.totpOps(t, w.TOTP, false)
@@ -221,7 +221,7 @@ func (s *Store) WriteMembers(ctx context.Context, ws []migrate.MemberWrite) []er
 	cur := &txGroup{}
 	for i, w := range ws {
 		t := &tx{}
-		s.importOps(t, w)
+		s.importOps(ctx, t, w)
 		org := w.Next.OrganizationID
 		check := w.Prev == nil && !slices.Contains(cur.orgs, org)
 		n := len(t.ops)

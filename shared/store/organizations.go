@@ -27,7 +27,7 @@ func (s *Store) CreateOrganization(ctx context.Context, o latchkey.Organization)
 	if o.OrganizationExternalID != "" {
 		t.put(s.putGuard(orgExtGuard(o.OrganizationExternalID, o.OrganizationID)), latchkey.ConflictExternalID)
 	}
-	t.put(s.table.Put(newOrgItem(o)).If(notExists), latchkey.ConflictExists)
+	t.put(s.table.Put(newOrgItem(ctx, o)).If(notExists), latchkey.ConflictExists)
 	s.domainOps(t, nil, o.EmailAllowedDomains, o.OrganizationID)
 	return s.run(ctx, t)
 }
@@ -136,7 +136,7 @@ func (s *Store) ReplaceOrganization(ctx context.Context, prev, next latchkey.Org
 			t.delete(s.deleteGuard(orgExtGuard(prev.OrganizationExternalID, id)), latchkey.ConflictVersion)
 		}
 	}
-	t.put(s.table.Put(newOrgItem(next)).If("Version = ?", prev.Version), latchkey.ConflictVersion)
+	t.put(s.table.Put(newOrgItem(ctx, next)).If("Version = ?", prev.Version), latchkey.ConflictVersion)
 	s.domainOps(t, prev.EmailAllowedDomains, next.EmailAllowedDomains, id)
 	return s.run(ctx, t)
 }

@@ -192,9 +192,9 @@ func (s *Store) SavePassword(ctx context.Context, w passwords.Write) error {
 		if m.MFAPhoneNumber != "" {
 			t.put(s.putGuard(phoneGuard(org, m.MFAPhoneNumber, m.MemberID)), latchkey.ConflictPhone)
 		}
-		t.put(s.table.Put(newMemberItem(m)).If(notExists), latchkey.ConflictExists)
+		t.put(s.table.Put(newMemberItem(ctx, m)).If(notExists), latchkey.ConflictExists)
 	case w.MemberNext.MemberID != "":
-		s.memberOps(t, w.MemberPrev, w.MemberNext)
+		s.memberOps(ctx, t, w.MemberPrev, w.MemberNext)
 	}
 	s.passwordOps(t, w.Password, w.Delete)
 	return s.run(ctx, t)

@@ -17,11 +17,13 @@ import (
 type scimConnItem struct {
 	keys
 	scim.Connection
+	changeSource
 }
 
 type scimGroupItem struct {
 	keys
 	scim.SCIMGroup
+	changeSource
 }
 
 // scimMembership is one member of one group. It sorts right after its group item, so a group
@@ -31,6 +33,7 @@ type scimMembership struct {
 	SK       string `dynamo:"sk"`
 	GroupID  string `dynamo:"GroupID"`
 	MemberID string `dynamo:"member_id"`
+	changeSource
 }
 
 // scimRow is any item under SCIMGROUP#, decoded far enough to tell which it is.
@@ -57,23 +60,23 @@ func groupNameGuard(org, key, g string) guard {
 	return guard{PK: orgPK(org), SK: "SCIMGROUPNAME#" + key, Target: g}
 }
 
-func newSCIMConnItem(c scim.Connection) scimConnItem {
-	return scimConnItem{keys{PK: orgPK(c.OrganizationID), SK: scimConnSK(c.ConnectionID)}, c}
+func newSCIMConnItem(ctx context.Context, c scim.Connection) scimConnItem {
+	return scimConnItem{keys{PK: orgPK(c.OrganizationID), SK: scimConnSK(c.ConnectionID)}, c, sourceOf(ctx)}
 }
 
 // summaryUpdate sets the organization's scim_active_connection. It bumps the organization's
 // version, so an organization update that read the item before fails its condition and
 // retries instead of writing the old summary back.
-func (s *Store) summaryUpdate(c scim.Connection) *dynamo.Update {
+func (s *Store) summaryUpdate(ctx context.Context, c scim.Connection) *dynamo.Update {
 	return s.table.Update(AttrPK, orgPK(c.OrganizationID)).Range(AttrSK, skOrg).
-		Set("SCIMActiveConnection", c.Summary()).Add("Version", 1)
+		Set("SCIMActiveConnection", c.Summary()).Set(AttrChangeSource, latchkey.ChangeSource(ctx)).Add("Version", 1)
 }
 
 func (s *Store) CreateSCIMConnection(ctx context.Context, c scim.Connection) error {
 	c.Version = 1
 	t := &tx{}
-	t.put(s.table.Put(newSCIMConnItem(c)).If(notExists), latchkey.ConflictExists)
-	t.update(s.summaryUpdate(c).If("attribute_exists(pk) AND attribute_not_exists(SCIMActiveConnection)"),
+	t.put(s.table.Put(newSCIMConnItem(ctx, c)).If(notExists), latchkey.ConflictExists)
+	t.update(s.summaryUpdate(ctx, c).If("attribute_exists(pk) AND attribute_not_exists(SCIMActiveConnection)"),
 		scim.ConflictSCIMConnection)
 	return s.run(ctx, t)
 }
@@ -101,9 +104,9 @@ func (s *Store) SCIMConnections(ctx context.Context, orgID string) ([]scim.Conne
 func (s *Store) ReplaceSCIMConnection(ctx context.Context, prev, next scim.Connection, summary bool) error {
 	next.Version = prev.Version + 1
 	t := &tx{}
-	t.put(s.table.Put(newSCIMConnItem(next)).If("Version = ?", prev.Version), latchkey.ConflictVersion)
+	t.put(s.table.Put(newSCIMConnItem(ctx, next)).If("Version = ?", prev.Version), latchkey.ConflictVersion)
 	if summary {
-		t.update(s.summaryUpdate(next).If("SCIMActiveConnection.ConnectionID = ?", next.ConnectionID),
+		t.update(s.summaryUpdate(ctx, next).If("SCIMActiveConnection.ConnectionID = ?", next.ConnectionID),
 			scim.ConflictSCIMConnection)
 	}
 	return s.run(ctx, t)
@@ -114,7 +117,7 @@ func (s *Store) DeleteSCIMConnection(ctx context.Context, c scim.Connection) err
 	t.delete(s.table.Delete(AttrPK, orgPK(c.OrganizationID)).Range(AttrSK, scimConnSK(c.ConnectionID)).
 		If("Version = ?", c.Version), latchkey.ConflictVersion)
 	t.update(s.table.Update(AttrPK, orgPK(c.OrganizationID)).Range(AttrSK, skOrg).
-		Remove("SCIMActiveConnection").Add("Version", 1).
+		Remove("SCIMActiveConnection").Set(AttrChangeSource, latchkey.ChangeSource(ctx)).Add("Version", 1).
 		If("attribute_exists(pk) AND (attribute_not_exists(SCIMActiveConnection) OR SCIMActiveConnection.ConnectionID = ?)", c.ConnectionID),
 		scim.ConflictSCIMConnection)
 	if err := s.run(ctx, t); err != nil {
@@ -139,7 +142,7 @@ func (s *Store) deleteSCIMGroups(ctx context.Context, orgID string) error {
 		var units []unit
 		for _, r := range rows {
 			if r.MemberID != "" {
-				units = append(units, s.membershipUnit(orgID, r.GroupID, r.MemberID, false))
+				units = append(units, s.membershipUnit(ctx, orgID, r.GroupID, r.MemberID, false))
 				continue
 			}
 			units = append(units, unit{1, func(t *tx) {
@@ -185,12 +188,13 @@ func (s *Store) runUnits(ctx context.Context, units []unit) error {
 // in the member's SCIMGroupIDs set change together. The member's version is bumped so a
 // read-modify-write of the member that read it before retries rather than writing the old
 // set back; a member that does not exist in the organization fails the unit.
-func (s *Store) membershipUnit(orgID, groupID, memberID string, add bool) unit {
+func (s *Store) membershipUnit(ctx context.Context, orgID, groupID, memberID string, add bool) unit {
 	return unit{2, func(t *tx) {
 		sk := scimMemberSK(groupID, memberID)
-		u := s.table.Update(AttrPK, orgPK(orgID)).Range(AttrSK, memberSK(memberID)).Add("Version", 1)
+		u := s.table.Update(AttrPK, orgPK(orgID)).Range(AttrSK, memberSK(memberID)).Add("Version", 1).
+			Set(AttrChangeSource, latchkey.ChangeSource(ctx))
 		if add {
-			t.put(s.table.Put(scimMembership{orgPK(orgID), sk, groupID, memberID}), latchkey.ConflictVersion)
+			t.put(s.table.Put(scimMembership{orgPK(orgID), sk, groupID, memberID, sourceOf(ctx)}), latchkey.ConflictVersion)
 			u = u.AddStringsToSet("SCIMGroupIDs", groupID)
 		} else {
 			t.delete(s.table.Delete(AttrPK, orgPK(orgID)).Range(AttrSK, sk), latchkey.ConflictVersion)
@@ -220,14 +224,14 @@ func (s *Store) CreateSCIMMember(ctx context.Context, m latchkey.Member) error {
 	if u := m.SCIMUserName(); u != "" {
 		t.put(s.putGuard(userNameGuard(org, latchkey.SCIMUserNameKey(u), m.MemberID)), scim.ConflictSCIMUserName)
 	}
-	t.put(s.table.Put(newMemberItem(m)).If(notExists), latchkey.ConflictExists)
+	t.put(s.table.Put(newMemberItem(ctx, m)).If(notExists), latchkey.ConflictExists)
 	return s.run(ctx, t)
 }
 
 func (s *Store) ReplaceSCIMMember(ctx context.Context, prev, next latchkey.Member) error {
 	org, id := prev.OrganizationID, prev.MemberID
 	t := &tx{}
-	s.memberOps(t, prev, next)
+	s.memberOps(ctx, t, prev, next)
 	pu, nu := latchkey.SCIMUserNameKey(prev.SCIMUserName()), latchkey.SCIMUserNameKey(next.SCIMUserName())
 	if pu != nu {
 		if nu != "" {
@@ -279,21 +283,21 @@ func (s *Store) SCIMGroupIDByName(ctx context.Context, orgID, displayName string
 	return s.guardTarget(ctx, groupNameGuard(orgID, displayName, ""))
 }
 
-func newSCIMGroupItem(g scim.SCIMGroup) scimGroupItem {
-	return scimGroupItem{keys{PK: orgPK(g.OrganizationID), SK: scimGroupSK(g.GroupID)}, g}
+func newSCIMGroupItem(ctx context.Context, g scim.SCIMGroup) scimGroupItem {
+	return scimGroupItem{keys{PK: orgPK(g.OrganizationID), SK: scimGroupSK(g.GroupID)}, g, sourceOf(ctx)}
 }
 
 // memberships lists the units that turn the member set from into to.
-func (s *Store) memberships(g scim.SCIMGroup, from, to []string) []unit {
+func (s *Store) memberships(ctx context.Context, g scim.SCIMGroup, from, to []string) []unit {
 	var units []unit
 	for _, m := range to {
 		if !slices.Contains(from, m) {
-			units = append(units, s.membershipUnit(g.OrganizationID, g.GroupID, m, true))
+			units = append(units, s.membershipUnit(ctx, g.OrganizationID, g.GroupID, m, true))
 		}
 	}
 	for _, m := range from {
 		if !slices.Contains(to, m) {
-			units = append(units, s.membershipUnit(g.OrganizationID, g.GroupID, m, false))
+			units = append(units, s.membershipUnit(ctx, g.OrganizationID, g.GroupID, m, false))
 		}
 	}
 	return units
@@ -305,9 +309,9 @@ func (s *Store) CreateSCIMGroup(ctx context.Context, g scim.SCIMGroup) error {
 	head := unit{3, func(t *tx) {
 		t.check(s.table.Check(AttrPK, orgPK(org)).Range(AttrSK, skOrg).If("attribute_exists(pk)"), latchkey.ConflictOrganization)
 		t.put(s.putGuard(groupNameGuard(org, latchkey.SCIMGroupNameKey(g.DisplayName), g.GroupID)), scim.ConflictSCIMGroupName)
-		t.put(s.table.Put(newSCIMGroupItem(g)).If(notExists), latchkey.ConflictExists)
+		t.put(s.table.Put(newSCIMGroupItem(ctx, g)).If(notExists), latchkey.ConflictExists)
 	}}
-	return s.runUnits(ctx, append([]unit{head}, s.memberships(g, nil, g.MemberIDs)...))
+	return s.runUnits(ctx, append([]unit{head}, s.memberships(ctx, g, nil, g.MemberIDs)...))
 }
 
 func (s *Store) ReplaceSCIMGroup(ctx context.Context, prev, next scim.SCIMGroup) error {
@@ -315,13 +319,13 @@ func (s *Store) ReplaceSCIMGroup(ctx context.Context, prev, next scim.SCIMGroup)
 	org, id := prev.OrganizationID, prev.GroupID
 	pk, nk := latchkey.SCIMGroupNameKey(prev.DisplayName), latchkey.SCIMGroupNameKey(next.DisplayName)
 	head := unit{3, func(t *tx) {
-		t.put(s.table.Put(newSCIMGroupItem(next)).If("Version = ?", prev.Version), latchkey.ConflictVersion)
+		t.put(s.table.Put(newSCIMGroupItem(ctx, next)).If("Version = ?", prev.Version), latchkey.ConflictVersion)
 		if pk != nk {
 			t.put(s.putGuard(groupNameGuard(org, nk, id)), scim.ConflictSCIMGroupName)
 			t.delete(s.deleteGuard(groupNameGuard(org, pk, id)), latchkey.ConflictVersion)
 		}
 	}}
-	return s.runUnits(ctx, append([]unit{head}, s.memberships(prev, prev.MemberIDs, next.MemberIDs)...))
+	return s.runUnits(ctx, append([]unit{head}, s.memberships(ctx, prev, prev.MemberIDs, next.MemberIDs)...))
 }
 
 func (s *Store) DeleteSCIMGroup(ctx context.Context, g scim.SCIMGroup) error {
@@ -331,7 +335,7 @@ func (s *Store) DeleteSCIMGroup(ctx context.Context, g scim.SCIMGroup) error {
 		t.delete(s.deleteGuard(groupNameGuard(g.OrganizationID, latchkey.SCIMGroupNameKey(g.DisplayName), g.GroupID)),
 			latchkey.ConflictVersion)
 	}}
-	return s.runUnits(ctx, append(s.memberships(g, g.MemberIDs, nil), tail))
+	return s.runUnits(ctx, append(s.memberships(ctx, g, g.MemberIDs, nil), tail))
 }
 
 func (s *Store) SCIMGroup(ctx context.Context, orgID, groupID string, members bool) (scim.SCIMGroup, error) {

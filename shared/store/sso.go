@@ -21,37 +21,38 @@ var _ sso.Store = (*Store)(nil)
 type ssoConnItem struct {
 	keys
 	sso.Connection
+	changeSource
 }
 
 func ssoConnSK(id string) string  { return "SSOCONN#" + id }
 func ssoConnGSI(id string) string { return "SSOCONN#" + id }
 
-func newSSOConnItem(c sso.Connection) ssoConnItem {
-	return ssoConnItem{keys{PK: orgPK(c.OrganizationID), SK: ssoConnSK(c.ConnectionID), GSI2PK: ssoConnGSI(c.ConnectionID), GSI2SK: "SSOCONN"}, c}
+func newSSOConnItem(ctx context.Context, c sso.Connection) ssoConnItem {
+	return ssoConnItem{keys{PK: orgPK(c.OrganizationID), SK: ssoConnSK(c.ConnectionID), GSI2PK: ssoConnGSI(c.ConnectionID), GSI2SK: "SSOCONN"}, c, sourceOf(ctx)}
 }
 
 func (s *Store) CreateSSOConnection(ctx context.Context, c sso.Connection) error {
 	c.Version = 1
 	t := &tx{}
 	t.check(s.table.Check(AttrPK, orgPK(c.OrganizationID)).Range(AttrSK, skOrg).If("attribute_exists(pk)"), latchkey.ConflictOrganization)
-	t.put(s.table.Put(newSSOConnItem(c)).If(notExists), latchkey.ConflictExists)
+	t.put(s.table.Put(newSSOConnItem(ctx, c)).If(notExists), latchkey.ConflictExists)
 	return s.run(ctx, t)
 }
 
 // orgMirror writes the organization as the SSO change leaves it, conditional on the version
 // it was read at, so a concurrent organization update retries rather than overwrite it.
-func (s *Store) orgMirror(t *tx, org latchkey.Organization) {
+func (s *Store) orgMirror(ctx context.Context, t *tx, org latchkey.Organization) {
 	next := org
 	next.Version = org.Version + 1
-	t.put(s.table.Put(newOrgItem(next)).If("Version = ?", org.Version), latchkey.ConflictVersion)
+	t.put(s.table.Put(newOrgItem(ctx, next)).If("Version = ?", org.Version), latchkey.ConflictVersion)
 }
 
 func (s *Store) SaveSSOConnection(ctx context.Context, prev, next sso.Connection, org *latchkey.Organization) error {
 	next.Version = prev.Version + 1
 	t := &tx{}
-	t.put(s.table.Put(newSSOConnItem(next)).If("Version = ?", prev.Version), sso.ConflictConnection)
+	t.put(s.table.Put(newSSOConnItem(ctx, next)).If("Version = ?", prev.Version), sso.ConflictConnection)
 	if org != nil {
-		s.orgMirror(t, *org)
+		s.orgMirror(ctx, t, *org)
 	}
 	return s.run(ctx, t)
 }
@@ -59,7 +60,7 @@ func (s *Store) SaveSSOConnection(ctx context.Context, prev, next sso.Connection
 func (s *Store) DeleteSSOConnection(ctx context.Context, c sso.Connection, org latchkey.Organization) error {
 	t := &tx{}
 	t.delete(s.table.Delete(AttrPK, orgPK(c.OrganizationID)).Range(AttrSK, ssoConnSK(c.ConnectionID)).If("Version = ?", c.Version), sso.ConflictConnection)
-	s.orgMirror(t, org)
+	s.orgMirror(ctx, t, org)
 	return s.run(ctx, t)
 }
 

@@ -58,6 +58,9 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, name string) erro
 		},
 		GlobalSecondaryIndexes: gsis,
 		BillingMode:            types.BillingModePayPerRequest,
+		// The stream feeds the webhook capture (functions/events): both images, so a change's
+		// event can tell what it changed (a member becoming deleted) and present a removed item.
+		StreamSpecification: &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewAndOldImages},
 	})
 	var inUse *types.ResourceInUseException
 	if err != nil && !errors.As(err, &inUse) {
@@ -65,6 +68,9 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, name string) erro
 	}
 	if err := dynamodb.NewTableExistsWaiter(client).Wait(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)}, time.Minute); err != nil {
 		return fmt.Errorf("wait for table %s: %w", name, err)
+	}
+	if err := ensureStream(ctx, client, name); err != nil {
+		return err
 	}
 	_, err = client.UpdateTimeToLive(ctx, &dynamodb.UpdateTimeToLiveInput{
 		TableName: aws.String(name),
@@ -78,4 +84,22 @@ func CreateTable(ctx context.Context, client *dynamodb.Client, name string) erro
 		return nil
 	}
 	return err
+}
+
+// ensureStream turns the stream on for a table made before the table had one (a local
+// DynamoDB's saved data), so the capture sees its changes too.
+func ensureStream(ctx context.Context, client *dynamodb.Client, name string) error {
+	out, err := client.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(name)})
+	if err != nil {
+		return fmt.Errorf("describe table %s: %w", name, err)
+	}
+	if sp := out.Table.StreamSpecification; sp != nil && aws.ToBool(sp.StreamEnabled) {
+		return nil
+	}
+	_, err = client.UpdateTable(ctx, &dynamodb.UpdateTableInput{TableName: aws.String(name),
+		StreamSpecification: &types.StreamSpecification{StreamEnabled: aws.Bool(true), StreamViewType: types.StreamViewTypeNewAndOldImages}})
+	if err != nil {
+		return fmt.Errorf("enable the stream of table %s: %w", name, err)
+	}
+	return nil
 }
