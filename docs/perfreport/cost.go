@@ -32,6 +32,8 @@ var prices = []price{
 	{"ses", "Amazon SES", "outbound email", "1,000 messages", 0.10, 1000},
 	{"logs", "CloudWatch Logs", "ingestion, Standard log class", "GB", 0.50, 1},
 	{"egress", "Data transfer out to the internet", "first 10 TB a month", "GB", 0.09, 1},
+	{"sqs", "Amazon SQS", "standard queue requests (64 KB chunks)", "1 million requests", 0.40, 1e6},
+	{"ddb_storage", "DynamoDB", "table storage, Standard class", "GB-month", 0.25, 1},
 }
 
 func priceOf(key string) price {

@@ -267,3 +267,18 @@ func TestImportTarget(t *testing.T) {
 		t.Error("the document lacks the import's rows")
 	}
 }
+
+// The webhook cost multiplies the per-event measurements by the events of 1,000 members.
+func TestWebhooksCost(t *testing.T) {
+	r := &report{Bench: map[string]benchResult{}}
+	if got := webhooksCost(r); !strings.Contains(got, "did not run") {
+		t.Fatal(got)
+	}
+	r.Bench["EventsPipeline"] = benchResult{Metrics: map[string]float64{"ns/op": 1e7, "events/s": 100, "WCU/op": 5, "sqs-requests/op": 0.3,
+		"capture-invocations/op": 0.01, "delivery-invocations/op": 0.1}}
+	got := webhooksCost(r)
+	// 10,000 events × 5 WRU = 50,000 WRU at $0.625 a million.
+	if !strings.Contains(got, "| 50,000 WRU | $0.0312 |") || !strings.Contains(got, "| 3,000 requests | $0.0012 |") {
+		t.Fatal(got)
+	}
+}

@@ -46,6 +46,7 @@ type view struct {
 	ColdCost, PessCallMS, PessSESMS, PricesAsOf            string
 	ColdRange, Signing, CPUShare, CPUScaled, Drivers       string
 	Passwords                                              string
+	Webhooks                                               string
 	LoadMembers                                            int
 	Notes                                                  []string
 }
@@ -94,11 +95,13 @@ var benchDescriptions = map[string]string{
 		"16 batches at once, each batch's members in one TransactWriteItems)",
 	"MigrateBatchWriteBaseline":    "one member's items as the import wrote them (member, email guard, external-id guard), raw BatchWriteItem, 25 items a call, 16 at once, fresh partitions",
 	"MigrateTransactWriteBaseline": "the same items with raw TransactWriteItems, each put conditional, an import batch's worth a call, 16 at once",
+	"EventsPipeline": "one committed change (a member created) through the local webhook pipeline to a signed delivery: stream → events handler " +
+		"(audit put, queue) → SQS emulator → deliveries handler (marker, POST) → inbox; time/op is the pipeline's time per event",
 }
 
 var benchOrder = []string{"GetItemBaseline", "BatchGetSessionBaseline", "BatchGetMemberBaseline", "SessionAuthenticateToken",
 	"SessionAuthenticateJWT", "MemberGet", "JWTLocalStytchGo", "JWTLocalVerify", "JWTIssue", "MagicLinkLogin", "PasswordHash",
-	"PasswordAuthenticate", "PasswordReset", "MigrateImport", "MigrateBatchWriteBaseline", "MigrateTransactWriteBaseline"}
+	"PasswordAuthenticate", "PasswordReset", "MigrateImport", "MigrateBatchWriteBaseline", "MigrateTransactWriteBaseline", "EventsPipeline"}
 
 func render(r *report) (string, error) {
 	v := view{
@@ -155,6 +158,7 @@ func render(r *report) (string, error) {
 	v.ColdRange = coldRange(r)
 	v.Signing = signing(r)
 	v.Passwords = passwordsNote(r)
+	v.Webhooks = webhooksCost(r)
 	share := float64(memoryMB) / 1769
 	v.CPUShare = fmt.Sprintf("%.2f", share)
 	var cpu float64
@@ -704,3 +708,76 @@ func costDrivers(c *costModel) string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// eventsPerMember is the webhook cost's usage assumption: events per member and month (a
+// handful of member updates, sessions revoked, the odd organization change). Not measured:
+// scale the result to your app.
+const eventsPerMember = 10
+
+// webhooksCost is what events and webhooks add per 1,000 members and month, from
+// BenchmarkEventsPipeline's per-event inputs, with one endpoint and the default 30-day
+// retention.
+func webhooksCost(r *report) string {
+	bm, ok := r.Bench["EventsPipeline"]
+	if !ok {
+		return "The EventsPipeline benchmark did not run, so webhooks are not costed."
+	}
+	ev := float64(members * eventsPerMember)
+	usd := func(key string, units float64) float64 { p := priceOf(key); return units / p.Per * p.USD }
+	inv := ev * (bm.get("capture-invocations/op") + bm.get("delivery-invocations/op"))
+	gbs := ev * bm.get("billed-ms/op") / 1000 * memoryMB / 1024
+	rru, wru := ev*bm.get("RCU/op"), ev*bm.get("WCU/op")
+	sqsReq := ev * bm.get("sqs-requests/op")
+	// The audit trail holds a retention's worth of events: 30 days is one month's. Its gsi2
+	// projection doubles it.
+	storeGB := ev * bm.get("event-bytes/op") * 2 / gib
+	rows := []struct {
+		what  string
+		units float64
+		unit  string
+		usd   float64
+	}{
+		{"Lambda requests (events and deliveries functions)", inv, "invocations", usd("lambda_req", inv)},
+		{"Lambda duration", gbs, "GB-s", usd("lambda_gbs", gbs)},
+		{"DynamoDB reads (marker, organizations, endpoints)", rru, "RRU", usd("ddb_rru", rru)},
+		{"DynamoDB writes (audit event and its index, marker)", wru, "WRU", usd("ddb_wru", wru)},
+		{"SQS requests (send, receive, delete)", sqsReq, "requests", usd("sqs", sqsReq)},
+		{"DynamoDB storage of the audit trail", storeGB, "GB-month", usd("ddb_storage", storeGB)},
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Measured per event this run: %.0f events/s through the local pipeline (%s ms per event), %s DynamoDB calls, "+
+		"%s RCU, %s WCU, %s SQS requests, %s billed Lambda ms, %.0f bytes of event.\n\n",
+		bm.get("events/s"), msNS(bm.get("ns/op")), f2(bm.get("ddb-calls/op")), f2(bm.get("RCU/op")), f2(bm.get("WCU/op")),
+		f2(bm.get("sqs-requests/op")), f2(bm.get("billed-ms/op")), bm.get("event-bytes/op"))
+	fmt.Fprintf(&b, "| added by webhooks, %d events per member and month, 1 endpoint | units per 1,000 members | USD |\n|---|--:|--:|\n", eventsPerMember)
+	total := 0.0
+	for _, row := range rows {
+		total += row.usd
+		fmt.Fprintf(&b, "| %s | %s %s | %s |\n", row.what, sig2(row.units), row.unit, usd4(row.usd))
+	}
+	fmt.Fprintf(&b, "| **total** | | **%s** |\n", usd4(total))
+	return b.String()
+}
+
+// sig2 writes v to two significant figures, with thousands separators when it is large.
+func sig2(v float64) string {
+	if v == 0 {
+		return "0"
+	}
+	mag := math.Pow(10, math.Floor(math.Log10(v))-1)
+	r := math.Round(v/mag) * mag
+	if r < 100 {
+		return strconv.FormatFloat(r, 'g', 2, 64)
+	}
+	digits := strconv.FormatFloat(r, 'f', 0, 64)
+	var b strings.Builder
+	for i, c := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	return b.String()
+}
+
+func usd4(v float64) string { return fmt.Sprintf("$%.4f", v) }
