@@ -489,3 +489,78 @@ func queueARN(t *testing.T, queue string) string {
 	}
 	return out.Attributes["QueueArn"]
 }
+
+// scimSend is one SCIM request with the connection's bearer token.
+func scimSend(t *testing.T, h *hooks, token, method, path string, body any) (int, map[string]any) {
+	t.Helper()
+	status, _, raw := h.api.Send(t, method, path, body, map[string][]string{"Content-Type": {"application/scim+json"}, "Authorization": {"Bearer " + token}})
+	var out map[string]any
+	_ = json.Unmarshal(raw, &out)
+	return status, out
+}
+
+// SSO connections, SCIM groups and their memberships, and an organization's deletion (which
+// takes its members with it) are events too; every event of the organization is in the audit
+// trail, and no secret of a connection is in any of them.
+func TestEventsForConnectionsGroupsAndDeletion(t *testing.T) {
+	h := newHooks(t, "30")
+	p := h.run(t, h.stream, h.deliver)
+	tag := uuid.NewString()[:8]
+	r := h.api.Do(t, "POST", "/v1/b2b/organizations", map[string]any{"organization_name": "Conn " + tag, "organization_slug": "conn-" + tag})
+	apptest.ExpectOK(t, r)
+	orgID := r.Str("organization.organization_id")
+	saml := h.api.Do(t, "POST", "/v1/b2b/sso/saml/"+orgID, map[string]any{"display_name": "Okta SAML"})
+	apptest.ExpectOK(t, saml)
+	samlID := saml.Str("connection.connection_id")
+	oidc := h.api.Do(t, "POST", "/v1/b2b/sso/oidc/"+orgID, map[string]any{"display_name": "Entra OIDC"})
+	apptest.ExpectOK(t, oidc)
+	apptest.ExpectOK(t, h.api.Do(t, "DELETE", "/v1/b2b/sso/"+orgID+"/connections/"+samlID, nil))
+
+	conn := h.api.Do(t, "POST", "/v1/b2b/scim/"+orgID+"/connection", map[string]any{"display_name": "Okta", "identity_provider": "okta"})
+	apptest.ExpectOK(t, conn)
+	token := conn.Str("connection.bearer_token")
+	base, _ := url.Parse(conn.Str("connection.base_url"))
+	status, user := scimSend(t, h, token, "POST", base.Path+"/Users", map[string]any{
+		"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": "lin@conn-" + tag + ".example", "active": true,
+		"emails": []any{map[string]any{"primary": true, "value": "lin@conn-" + tag + ".example"}}})
+	if status != 201 {
+		t.Fatalf("SCIM user: %d %v", status, user)
+	}
+	status, grp := scimSend(t, h, token, "POST", base.Path+"/Groups", map[string]any{
+		"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:Group"}, "displayName": "Engineering",
+		"members": []any{map[string]any{"value": user["id"]}}})
+	if status != 201 {
+		t.Fatalf("SCIM group: %d %v", status, grp)
+	}
+	apptest.ExpectOK(t, h.api.Do(t, "DELETE", "/v1/b2b/organizations/"+orgID, nil))
+	waitDrained(t, p, 60*time.Second)
+
+	count := map[string]int{}
+	for _, e := range once(t, h.received(t)) {
+		if e.OrganizationID != orgID {
+			continue
+		}
+		count[e.typ]++
+	}
+	for _, want := range []string{"direct.saml_connection.create", "direct.saml_connection.delete", "direct.oidc_connection.create",
+		"direct.scim_connection.create", "scim.member.create", "scim.scim_group.create", "direct.organization.delete"} {
+		if count[want] == 0 {
+			t.Errorf("no %s event; got %v", want, count)
+		}
+	}
+	if count["direct.member.delete"]+count["scim.member.delete"] == 0 {
+		t.Errorf("deleting the organization sent no member delete; got %v", count)
+	}
+	// No secret reached a receiver: the SCIM bearer token, nor any private key.
+	for _, d := range env.Stack.WebhookInbox.Accepted() {
+		if d.Path == h.path && (strings.Contains(d.Body, token) || strings.Contains(d.Body, "PRIVATE KEY") || strings.Contains(d.Body, "kms1:")) {
+			t.Errorf("a delivery carries a secret: %.300s", d.Body)
+		}
+	}
+	q := url.Values{"organization_id": {orgID}, "start_time": {time.Now().Add(-2 * time.Minute).UTC().Format(time.RFC3339)}, "limit": {"500"}}
+	audit := h.api.Do(t, "GET", "/v1/b2b/events?"+q.Encode(), nil)
+	apptest.ExpectOK(t, audit)
+	if list, _ := audit.Get("events").([]any); len(list) < len(count) {
+		t.Errorf("the audit trail of the deleted organization holds %d events, %d types were delivered", len(list), len(count))
+	}
+}
