@@ -26,7 +26,7 @@ const (
 	webhookDLQName   = "latchkey-webhooks-dlq"
 	// maxReceiveCount is the queue's redrive: eight attempts (about 28 hours on the backoff
 	// schedule), then the dead-letter queue.
-	maxReceiveCount = 8
+	maxReceiveCount = webhooks.MaxAttempts
 	// inboxPath is where the dev endpoint posts in the inbox.
 	inboxPath = "/webhooks"
 )

@@ -40,9 +40,18 @@ var retrySchedule = []time.Duration{
 	5 * time.Second, 5 * time.Minute, 30 * time.Minute, 2 * time.Hour, 5 * time.Hour, 10 * time.Hour, 10 * time.Hour,
 }
 
+// MaxAttempts is the delivery queue's maxReceiveCount (the CDK stack's and make dev's): the
+// eighth failed attempt sends the message to the dead-letter queue.
+const MaxAttempts = 8
+
 // RetryAfter is the wait before the next attempt after attempt (1 for the first delivery)
-// failed: 5s, 5m, 30m, 2h, 5h, 10h, 10h, then 10h again, never more than MaxVisibility.
+// failed: 5s, 5m, 30m, 2h, 5h, 10h, 10h, never more than MaxVisibility. After the last
+// attempt it is zero: the message is received again at once, which moves it to the
+// dead-letter queue now rather than after another 10 hours.
 func RetryAfter(attempt int) time.Duration {
+	if attempt >= MaxAttempts {
+		return 0
+	}
 	i := min(max(attempt, 1), len(retrySchedule)) - 1
 	return min(retrySchedule[i], MaxVisibility)
 }
@@ -185,6 +194,27 @@ func (d *Deliverer) endpoint(ctx context.Context, id string) (Endpoint, error) {
 	return Endpoint{}, errNoEndpoint
 }
 
+func (d *Deliverer) loadedAt() time.Time {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.loaded
+}
+
+// reload refills the cache whatever its age and returns id's endpoint from it.
+func (d *Deliverer) reload(ctx context.Context, id string) (Endpoint, error) {
+	d.mu.Lock()
+	if err := d.reloadLocked(ctx); err != nil {
+		return Endpoint{}, err
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	ep, ok := d.cache[id]
+	if !ok {
+		return Endpoint{}, errNoEndpoint
+	}
+	return ep, nil
+}
+
 // reloadLocked refills the cache; one load runs at a time and the others wait for it. It is
 // called with d.mu held and returns with it released.
 func (d *Deliverer) reloadLocked(ctx context.Context) error {
@@ -245,8 +275,19 @@ func (d *Deliverer) deliver(ctx context.Context, m Message, attempt int) Result 
 		res.Outcome, res.Reason, res.Err = Drop, ReasonMalformed, fmt.Errorf("events: message event_id %q, event's %q", m.EventID, ev.EventID)
 		return res
 	}
+	loaded := d.loadedAt()
 	ep, err := d.endpoint(ctx, m.EndpointID)
+	// The capture queued this for an endpoint it read as enabled, so a cache that says
+	// otherwise may be the stale one (an endpoint created or re-enabled a moment ago). A drop
+	// loses the event for good: it is decided on a read made since, and an endpoint unknown
+	// even then gets one retry, in case it was created after that read.
+	if (errors.Is(err, errNoEndpoint) || (err == nil && ep.Disabled)) && d.loadedAt().Equal(loaded) && d.now().Sub(loaded) >= time.Second {
+		ep, err = d.reload(ctx, m.EndpointID)
+	}
 	switch {
+	case errors.Is(err, errNoEndpoint) && attempt <= 1:
+		res.Outcome, res.Reason = Retry, ReasonEndpointDeleted
+		return res
 	case errors.Is(err, errNoEndpoint):
 		res.Outcome, res.Reason = Drop, ReasonEndpointDeleted
 		return res

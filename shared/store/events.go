@@ -124,7 +124,12 @@ func decodeRecord(rec StreamRecord) (d decoded, ok bool, err error) {
 			return d, false, err
 		}
 		m := it.Member
-		if action == events.ActionUpdate && m.Status == latchkey.StatusDeleted && oldStatus(rec) != latchkey.StatusDeleted {
+		if m.Status == latchkey.StatusDeleted && (action == events.ActionDelete || oldStatus(rec) == latchkey.StatusDeleted) {
+			// Already deleted, and its DELETE already sent: the organization's removal, or a
+			// version bump of a deleted member, is no change an application can see.
+			return d, false, nil
+		}
+		if action == events.ActionUpdate && m.Status == latchkey.StatusDeleted {
 			d.Action = events.ActionDelete
 		}
 		d.ObjectType, d.OrganizationID, d.ObjectID, d.At = events.ObjectMember, m.OrganizationID, m.MemberID, changeAt(m.UpdatedAt, rec)
@@ -179,13 +184,28 @@ func decodeRecord(rec StreamRecord) (d decoded, ok bool, err error) {
 		return d, false, nil
 	}
 	if rec.EventName == "REMOVE" && !rec.At.IsZero() {
-		// The old image's updated_at is the last write before the removal, not the removal.
+		// The old image's updated_at is the last write before the removal, not the removal;
+		// the record's time is coarse (a second, a minute locally), so it is kept after that
+		// write's event.
+		last := changeAt(lastUpdated(img), rec)
 		d.At = rec.At
+		if !last.Before(d.At) {
+			d.At = last.Add(time.Microsecond)
+		}
 	}
 	if d.At.IsZero() {
 		d.At = time.Now().UTC()
 	}
 	return d, true, nil
+}
+
+// lastUpdated is an image's updated_at, when it has one.
+func lastUpdated(img map[string]types.AttributeValue) time.Time {
+	var it struct {
+		UpdatedAt time.Time `dynamo:"UpdatedAt"`
+	}
+	_ = dynamo.UnmarshalItem(img, &it)
+	return it.UpdatedAt
 }
 
 func oldStatus(rec StreamRecord) string {
