@@ -397,11 +397,18 @@ func newFunction(stack awscdk.Stack, c Config, name, desc string, env map[string
 		}
 	}
 	if access.Unseal {
-		// Opening webhook endpoint secrets only (sealing them is the webhooks function's).
+		// Opening webhook endpoint secrets only (sealing them is the webhooks function's). The
+		// key also seals SSO secrets, bound to organization and connection: the condition lets
+		// this role decrypt only what is bound to an endpoint_id and nothing else, so the
+		// function that POSTs to customer URLs cannot open an SSO private key or client secret.
 		role.AddToPrincipalPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Sid:       jsii.String("OpenSecrets"),
 			Actions:   jsii.Strings("kms:Decrypt"),
 			Resources: &[]*string{secrets.KeyArn()},
+			Conditions: &map[string]any{
+				"ForAllValues:StringEquals": map[string]any{"kms:EncryptionContextKeys": []string{"endpoint_id"}},
+				"Null":                      map[string]any{"kms:EncryptionContext:endpoint_id": "false"},
+			},
 		}))
 	}
 	if access.Seal {

@@ -575,6 +575,16 @@ func TestLeastPrivilegePerFunction(t *testing.T) {
 			if st["Sid"] == "IndexQuery" {
 				indexResources[fn] = fmt.Sprint(st["Resource"])
 			}
+			if st["Sid"] == "OpenSecrets" {
+				// The deliveries function POSTs to customer URLs: it may open endpoint
+				// secrets only, never the SSO secrets sealed under the same key.
+				cond, _ := st["Condition"].(map[string]any)
+				keys, _ := cond["ForAllValues:StringEquals"].(map[string]any)
+				null, _ := cond["Null"].(map[string]any)
+				if fmt.Sprint(keys["kms:EncryptionContextKeys"]) != "[endpoint_id]" || null["kms:EncryptionContext:endpoint_id"] != "false" {
+					t.Errorf("%s: OpenSecrets condition %v, want decryption of endpoint_id bindings only", fn, st["Condition"])
+				}
+			}
 			if st["Sid"] == "SendEmail" {
 				sesResources[fn] = append(sesResources[fn], st["Resource"])
 				cond := st["Condition"].(map[string]any)["StringEquals"].(map[string]any)
