@@ -297,6 +297,11 @@ func (d *Deliverer) deliver(ctx context.Context, m Message, attempt int) Result 
 	case ep.Disabled:
 		res.Outcome, res.Reason = Drop, ReasonEndpointDisabled
 		return res
+	case ep.SecretsErr != nil:
+		// KMS failed or refused this endpoint's secrets: a store failure, retried, rather
+		// than a drop that would lose the event.
+		res.Outcome, res.Reason, res.Err = Retry, ReasonStoreFailed, ep.SecretsErr
+		return res
 	}
 	if !m.Replay {
 		done, err := d.Store.Delivered(ctx, m.EndpointID, m.EventID)

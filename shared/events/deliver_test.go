@@ -280,6 +280,21 @@ func TestDeliverOutcomes(t *testing.T) {
 			t.Fatalf("%d requests", f.rcv.count())
 		}
 	})
+	t.Run("an endpoint whose secrets did not open waits, alone", func(t *testing.T) {
+		f := newDeliveryFixture(t)
+		good := f.store.endpoints[0]
+		good.EndpointID = "webhook-endpoint-test-good"
+		f.store.endpoints[0].SecretsErr = errors.New("kms: throttled")
+		f.store.endpoints = append(f.store.endpoints, good)
+		if res := f.d.Deliver(t.Context(), f.msg(t, "webhook-event-test-k"), 1); res.Outcome != events.Retry || res.Reason != events.ReasonStoreFailed {
+			t.Fatalf("bad secrets: %+v", res)
+		}
+		m := f.msg(t, "webhook-event-test-k")
+		m.EndpointID = good.EndpointID
+		if res := f.d.Deliver(t.Context(), m, 1); res.Outcome != events.Delivered {
+			t.Fatalf("the other endpoint: %+v", res)
+		}
+	})
 	t.Run("malformed messages and unsignable endpoints drop", func(t *testing.T) {
 		f := newDeliveryFixture(t)
 		for _, m := range []events.Message{

@@ -120,7 +120,10 @@ type Endpoint struct {
 	// the previous one. Never in the API's JSON after creation or rotation.
 	Secrets         []string  `json:"-"`
 	PreviousExpires time.Time `json:"-"`
-	Version         int       `json:"-"`
+	// SecretsErr says why Secrets could not be opened (KMS refused or failed): the endpoint's
+	// deliveries wait for it, and the other endpoints' go on.
+	SecretsErr error `json:"-"`
+	Version    int   `json:"-"`
 }
 
 // Wants says whether the endpoint receives e.

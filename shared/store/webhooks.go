@@ -148,7 +148,8 @@ func (s *Store) WebhookEndpoints(ctx context.Context) ([]events.Endpoint, error)
 }
 
 // ListEndpoints lists the project's endpoints with their secrets opened (one Query, and one
-// KMS Decrypt per signing secret): what the delivery signs with.
+// KMS Decrypt per signing secret): what the delivery signs with. An endpoint whose secrets
+// do not open is listed with SecretsErr, so one bad value holds up its own deliveries only.
 func (s *Store) ListEndpoints(ctx context.Context) ([]events.Endpoint, error) {
 	items, err := s.webhookItems(ctx)
 	if err != nil {
@@ -158,7 +159,8 @@ func (s *Store) ListEndpoints(ctx context.Context) ([]events.Endpoint, error) {
 	for _, it := range items {
 		ep, err := s.open(ctx, it)
 		if err != nil {
-			return nil, err
+			ep = it.endpoint()
+			ep.SecretsErr = err
 		}
 		out = append(out, ep)
 	}
