@@ -34,14 +34,18 @@ func setup(t *testing.T) (*queue.SQS, *sqs.Client, string) {
 func receiveAll(t *testing.T, c *sqs.Client, url string) []events.Message {
 	t.Helper()
 	var got []events.Message
-	for {
-		out, err := c.ReceiveMessage(t.Context(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10})
+	// One empty answer does not mean an empty queue (SQS samples its servers, and a receive
+	// may come back short): the queue is drained when two long polls in a row find nothing.
+	for empty := 0; empty < 2; {
+		out, err := c.ReceiveMessage(t.Context(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if len(out.Messages) == 0 {
-			return got
+			empty++
+			continue
 		}
+		empty = 0
 		for _, m := range out.Messages {
 			var msg events.Message
 			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &msg); err != nil {
@@ -50,6 +54,7 @@ func receiveAll(t *testing.T, c *sqs.Client, url string) []events.Message {
 			got = append(got, msg)
 		}
 	}
+	return got
 }
 
 // TestSendBatches sends more than a batch holds, and events big enough that ten would pass
