@@ -23,6 +23,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/google/uuid"
 
+	"github.com/latchkey/latchkey/localstack/pipeline"
 	"github.com/latchkey/latchkey/shared/app"
 	"github.com/latchkey/latchkey/shared/app/apptest"
 	webhooks "github.com/latchkey/latchkey/shared/events"
@@ -80,8 +81,8 @@ func streamRecords(t *testing.T, keep func(pk string) bool) []events.DynamoDBEve
 func lambdaRecord(r streamtypes.Record, arn string) events.DynamoDBEventRecord {
 	rec := events.DynamoDBEventRecord{AWSRegion: "us-east-1", EventID: aws.ToString(r.EventID), EventName: string(r.EventName),
 		EventSource: "aws:dynamodb", EventVersion: "1.1", EventSourceArn: arn,
-		Change: events.DynamoDBStreamRecord{Keys: lambdaImage(r.Dynamodb.Keys), NewImage: lambdaImage(r.Dynamodb.NewImage),
-			OldImage: lambdaImage(r.Dynamodb.OldImage), SequenceNumber: aws.ToString(r.Dynamodb.SequenceNumber),
+		Change: events.DynamoDBStreamRecord{Keys: pipeline.ConvertImage(r.Dynamodb.Keys), NewImage: pipeline.ConvertImage(r.Dynamodb.NewImage),
+			OldImage: pipeline.ConvertImage(r.Dynamodb.OldImage), SequenceNumber: aws.ToString(r.Dynamodb.SequenceNumber),
 			StreamViewType: string(r.Dynamodb.StreamViewType)}}
 	if r.Dynamodb.ApproximateCreationDateTime != nil {
 		rec.Change.ApproximateCreationDateTime = events.SecondsEpochTime{Time: *r.Dynamodb.ApproximateCreationDateTime}
@@ -90,46 +91,6 @@ func lambdaRecord(r streamtypes.Record, arn string) events.DynamoDBEventRecord {
 		rec.UserIdentity = &events.DynamoDBUserIdentity{Type: aws.ToString(r.UserIdentity.Type), PrincipalID: aws.ToString(r.UserIdentity.PrincipalId)}
 	}
 	return rec
-}
-
-func lambdaImage(img map[string]streamtypes.AttributeValue) map[string]events.DynamoDBAttributeValue {
-	if img == nil {
-		return nil
-	}
-	out := map[string]events.DynamoDBAttributeValue{}
-	for k, v := range img {
-		out[k] = lambdaValue(v)
-	}
-	return out
-}
-
-func lambdaValue(v streamtypes.AttributeValue) events.DynamoDBAttributeValue {
-	switch x := v.(type) {
-	case *streamtypes.AttributeValueMemberS:
-		return events.NewStringAttribute(x.Value)
-	case *streamtypes.AttributeValueMemberN:
-		return events.NewNumberAttribute(x.Value)
-	case *streamtypes.AttributeValueMemberB:
-		return events.NewBinaryAttribute(x.Value)
-	case *streamtypes.AttributeValueMemberBOOL:
-		return events.NewBooleanAttribute(x.Value)
-	case *streamtypes.AttributeValueMemberSS:
-		return events.NewStringSetAttribute(x.Value)
-	case *streamtypes.AttributeValueMemberNS:
-		return events.NewNumberSetAttribute(x.Value)
-	case *streamtypes.AttributeValueMemberBS:
-		return events.NewBinarySetAttribute(x.Value)
-	case *streamtypes.AttributeValueMemberL:
-		l := make([]events.DynamoDBAttributeValue, len(x.Value))
-		for i, e := range x.Value {
-			l[i] = lambdaValue(e)
-		}
-		return events.NewListAttribute(l)
-	case *streamtypes.AttributeValueMemberM:
-		return events.NewMapAttribute(lambdaImage(x.Value))
-	default:
-		return events.NewNullAttribute()
-	}
 }
 
 // TestCaptureFromTheStream makes changes over HTTP, reads them from DynamoDB Local's stream,
